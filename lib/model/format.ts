@@ -1,0 +1,204 @@
+import type { ActivationQuantization, CompactModel, ModelKind } from './types.ts';
+import { ModelFormatError, assertDims, assertModel } from './validate.ts';
+
+/*
+ * Binary model file, version 1:
+ *   0   'PIEM'                        magic, 4 ASCII bytes
+ *   4   u32 version = 1               little-endian
+ *   8   u32 headerLength              bytes of JSON that follow
+ *   12  header                        UTF-8 JSON, see `Header`
+ *   …   zero padding to a multiple of 8: the data section starts here (dataStart)
+ *   …   arrays, raw little-endian, each at dataStart + byteOffset with byteOffset a multiple
+ *       of 8 (zero padding between them), so they can be viewed in place without copying.
+ * The file ends where its last array ends. Offsets are relative to dataStart, so the header's
+ * own length never feeds back into them.
+ */
+
+const MAGIC = [0x50, 0x49, 0x45, 0x4d]; // 'PIEM'
+export const MODEL_FORMAT_VERSION = 1;
+const PREFIX_BYTES = 12;
+
+type DType = 'f32' | 'f16' | 'u32' | 'u16' | 'i32' | 'i8';
+type TypedArray = Float32Array | Uint32Array | Uint16Array | Int32Array | Int8Array;
+
+const DTYPES: Record<DType, { bytes: number; view: (buf: ArrayBufferLike, byteOffset: number, length: number) => TypedArray }> = {
+  f32: { bytes: 4, view: (b, o, n) => new Float32Array(b, o, n) },
+  f16: { bytes: 2, view: (b, o, n) => new Uint16Array(b, o, n) }, // binary16 bit patterns
+  u32: { bytes: 4, view: (b, o, n) => new Uint32Array(b, o, n) },
+  u16: { bytes: 2, view: (b, o, n) => new Uint16Array(b, o, n) },
+  i32: { bytes: 4, view: (b, o, n) => new Int32Array(b, o, n) },
+  i8: { bytes: 1, view: (b, o, n) => new Int8Array(b, o, n) },
+};
+
+/** The arrays each layer of a kind stores, in file order, with their dtypes. */
+const LAYER_ARRAYS: Record<ModelKind, [name: string, dtype: DType][]> = {
+  'dense-f32': [['weights', 'f32'], ['bias', 'f32']],
+  'sparse-f32': [['rowPtr', 'u32'], ['colIdx', 'u16'], ['values', 'f32'], ['bias', 'f32']],
+  f16: [['weights', 'f16'], ['bias', 'f32']],
+  'int8-dynamic': [['weights', 'i8'], ['weightScales', 'f32'], ['bias', 'f32']],
+  'int8-full': [['weights', 'i8'], ['weightScales', 'f32'], ['bias', 'i32']],
+};
+
+interface ArrayEntry {
+  name: string;
+  dtype: DType;
+  /** bytes from the start of the data section; a multiple of 8 */
+  byteOffset: number;
+  /** number of elements */
+  length: number;
+}
+
+interface Header {
+  kind: ModelKind;
+  dims: number[];
+  layers: { arrays: ArrayEntry[] }[];
+  /** int8-full only: [layers + 1] activation quantizations (small, so kept in the JSON). */
+  activations?: ActivationQuantization[];
+}
+
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
+
+/** Typed arrays use the platform's byte order; the file is little-endian, like every runtime we run on. */
+function assertLittleEndian(): void {
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+    throw new ModelFormatError('model files are little-endian; this big-endian platform is not supported');
+  }
+}
+
+export function encodeModel(model: CompactModel): Uint8Array {
+  assertModel(model);
+  assertLittleEndian();
+  const spec = LAYER_ARRAYS[model.kind];
+  const blobs: TypedArray[] = [];
+  let cursor = 0;
+  const layers = model.layers.map((layer) => {
+    const arrays = spec.map(([name, dtype]): ArrayEntry => {
+      const data = (layer as unknown as Record<string, TypedArray>)[name];
+      const entry = { name, dtype, byteOffset: cursor, length: data.length };
+      blobs.push(data);
+      cursor = align8(cursor + data.byteLength);
+      return entry;
+    });
+    return { arrays };
+  });
+  const header: Header = { kind: model.kind, dims: model.dims, layers };
+  if (model.kind === 'int8-full') {
+    header.activations = model.activations.map(({ scale, zeroPoint }) => ({ scale, zeroPoint }));
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const dataStart = align8(PREFIX_BYTES + json.length);
+  const last = blobs[blobs.length - 1];
+  const entries = layers.flatMap((l) => l.arrays);
+  const total = dataStart + entries[entries.length - 1].byteOffset + last.byteLength;
+
+  const bytes = new Uint8Array(total);
+  bytes.set(MAGIC, 0);
+  const dv = new DataView(bytes.buffer);
+  dv.setUint32(4, MODEL_FORMAT_VERSION, true);
+  dv.setUint32(8, json.length, true);
+  bytes.set(json, PREFIX_BYTES);
+  entries.forEach((entry, k) => {
+    const b = blobs[k];
+    bytes.set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), dataStart + entry.byteOffset);
+  });
+  return bytes;
+}
+
+function fail(message: string, cause?: unknown): never {
+  throw new ModelFormatError(`decodeModel: ${message}`, cause === undefined ? undefined : { cause });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses and validates a model file. Arrays are views into `bytes` (no copy) when their
+ * position allows it, so the model shares memory with `bytes`; arrays that would be
+ * misaligned (a `bytes` view at an odd byteOffset) are copied. Throws ModelFormatError naming
+ * the problem for anything malformed, truncated or inconsistent.
+ */
+export function decodeModel(bytes: Uint8Array): CompactModel {
+  assertLittleEndian();
+  if (bytes.length < PREFIX_BYTES) fail(`truncated: ${bytes.length} bytes, the fixed prefix alone is ${PREFIX_BYTES}`);
+  for (let k = 0; k < 4; k++) {
+    if (bytes[k] !== MAGIC[k]) {
+      fail(`bad magic ${JSON.stringify(String.fromCharCode(...bytes.subarray(0, 4)))}, expected "PIEM": not a model file`);
+    }
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(4, true);
+  if (version !== MODEL_FORMAT_VERSION) fail(`unsupported format version ${version}, this reader knows ${MODEL_FORMAT_VERSION}`);
+  const headerLength = dv.getUint32(8, true);
+  if (PREFIX_BYTES + headerLength > bytes.length) {
+    fail(`truncated: header says ${headerLength} bytes of JSON but only ${bytes.length - PREFIX_BYTES} follow`);
+  }
+
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength)));
+  } catch (err) {
+    fail('header is not valid UTF-8 JSON', err);
+  }
+  if (!isObject(header)) fail('header is not a JSON object');
+  const kind = header.kind as ModelKind;
+  if (typeof kind !== 'string' || !Object.hasOwn(LAYER_ARRAYS, kind)) fail(`unknown model kind ${JSON.stringify(header.kind)}`);
+  try {
+    assertDims(header.dims, 'header');
+  } catch (err) {
+    fail((err as Error).message, err);
+  }
+  const dims = header.dims as number[];
+  if (!Array.isArray(header.layers) || header.layers.length !== dims.length - 1) {
+    fail(`header lists ${Array.isArray(header.layers) ? header.layers.length : 'no'} layers, dims ${JSON.stringify(dims)} need ${dims.length - 1}`);
+  }
+
+  const dataStart = align8(PREFIX_BYTES + headerLength);
+  let end = dataStart;
+  const spec = LAYER_ARRAYS[kind];
+  const layers = (header.layers as unknown[]).map((layerEntry, l) => {
+    const arrays = isObject(layerEntry) ? layerEntry.arrays : undefined;
+    if (!Array.isArray(arrays) || arrays.length !== spec.length) {
+      fail(`layer ${l}: expected arrays ${spec.map(([n]) => n).join(', ')} for kind ${kind}`);
+    }
+    const layer: Record<string, TypedArray> = {};
+    spec.forEach(([name, dtype], k) => {
+      const e = arrays[k] as Partial<ArrayEntry> | null;
+      const where = `layer ${l} array ${name}`;
+      if (!isObject(e) || e.name !== name) fail(`layer ${l}: array ${k} should be ${name}, got ${JSON.stringify(isObject(e) ? e.name : e)}`);
+      if (e.dtype !== dtype) fail(`${where}: dtype ${JSON.stringify(e.dtype)}, expected ${dtype}`);
+      const { byteOffset, length } = e;
+      if (!Number.isSafeInteger(byteOffset) || byteOffset! < 0 || byteOffset! % 8 !== 0) {
+        fail(`${where}: byteOffset ${JSON.stringify(byteOffset)} is not a non-negative multiple of 8`);
+      }
+      if (!Number.isSafeInteger(length) || length! < 0) fail(`${where}: length ${JSON.stringify(length)} is not a non-negative integer`);
+      const { bytes: size, view } = DTYPES[dtype];
+      const start = dataStart + byteOffset!;
+      const stop = start + length! * size;
+      if (stop > bytes.length) fail(`truncated: ${where} needs bytes ${start}..${stop} but the file has ${bytes.length}`);
+      end = Math.max(end, stop);
+      const absolute = bytes.byteOffset + start;
+      layer[name] =
+        absolute % size === 0
+          ? view(bytes.buffer, absolute, length!)
+          : view(bytes.slice(start, stop).buffer, 0, length!); // misaligned: copy
+    });
+    return layer;
+  });
+  if (end < bytes.length) fail(`${bytes.length - end} unexpected bytes after the last array (corrupt or concatenated file)`);
+
+  const model = { kind, dims, layers } as unknown as CompactModel;
+  if (kind === 'int8-full') {
+    const acts = header.activations;
+    if (!Array.isArray(acts) || !acts.every((a) => isObject(a) && typeof a.scale === 'number' && typeof a.zeroPoint === 'number')) {
+      fail('int8-full header needs activations: [{ scale, zeroPoint }, …]');
+    }
+    (model as { activations: ActivationQuantization[] }).activations = acts.map((a) => ({ scale: a.scale, zeroPoint: a.zeroPoint }));
+  }
+  try {
+    assertModel(model);
+  } catch (err) {
+    fail((err as Error).message, err);
+  }
+  return model;
+}

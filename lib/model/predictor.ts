@@ -1,0 +1,168 @@
+import { decodeFloat16Array } from './float16.ts';
+import { quantizeActivation } from './int8.ts';
+import { argmax, denseLayer, int8DynamicLayer, int8FullLayer, sparseLayer, storeActivation } from './kernels.ts';
+import type { CompactModel, DenseF32Model, Int8DynamicModel, Int8FullModel, ModelKind, SparseF32Model } from './types.ts';
+import { assertModel } from './validate.ts';
+
+export interface Predictor {
+  readonly kind: ModelKind;
+  readonly dims: readonly number[];
+  /**
+   * Logits of one image (x: [dims[0]], values in [0, 1]). Writes into `out` ([dims.at(-1)])
+   * when given, so a caller that passes it allocates nothing per image.
+   */
+  logits(x: Float32Array, out?: Float32Array): Float32Array;
+  /** Predicted class of each of n images (xs: [n × dims[0]]); ties go to the smallest class. */
+  predictBatch(xs: Float32Array, n: number): Uint8Array;
+}
+
+/** Writes the logits of the image at xs[off .. off + dims[0]) into out. */
+type Forward = (xs: Float32Array, off: number, out: Float32Array) => void;
+
+/**
+ * A predictor for any compact model: the one code path behind both the trainer's evaluation and
+ * the API's live predictions. Validates the model once; scratch buffers are allocated here,
+ * so a predictor is not reentrant (create one per concurrent user; they are cheap).
+ */
+export function createPredictor(model: CompactModel): Predictor {
+  assertModel(model);
+  const dims = [...model.dims];
+  const inDim = dims[0];
+  const outDim = dims[dims.length - 1];
+  let forward: Forward;
+  switch (model.kind) {
+    case 'dense-f32':
+      forward = denseForward(model);
+      break;
+    case 'f16':
+      // Decode once into a float32 working copy; the dense kernel then runs unchanged.
+      forward = denseForward({
+        kind: 'dense-f32',
+        dims,
+        layers: model.layers.map((layer) => ({ weights: decodeFloat16Array(layer.weights), bias: layer.bias })),
+      });
+      break;
+    case 'sparse-f32':
+      forward = sparseForward(model);
+      break;
+    case 'int8-dynamic':
+      forward = int8DynamicForward(model);
+      break;
+    case 'int8-full':
+      forward = int8FullForward(model);
+      break;
+  }
+  const batchLogits = new Float32Array(outDim);
+  return {
+    kind: model.kind,
+    dims,
+    logits(x, out = new Float32Array(outDim)) {
+      if (x.length !== inDim) throw new RangeError(`logits: image has ${x.length} values, model expects ${inDim}`);
+      if (out.length < outDim) throw new RangeError(`logits: out has room for ${out.length} values, model gives ${outDim}`);
+      forward(x, 0, out);
+      return out;
+    },
+    predictBatch(xs, n) {
+      if (!Number.isInteger(n) || n < 0) throw new RangeError(`predictBatch: n must be a non-negative integer, got ${n}`);
+      if (xs.length < n * inDim) throw new RangeError(`predictBatch: ${xs.length} values cannot hold ${n} images of ${inDim}`);
+      if (outDim > 256) throw new RangeError(`predictBatch: ${outDim} classes do not fit a Uint8Array of labels`);
+      const labels = new Uint8Array(n);
+      for (let k = 0; k < n; k++) {
+        forward(xs, k * inDim, batchLogits);
+        labels[k] = argmax(batchLogits);
+      }
+      return labels;
+    },
+  };
+}
+
+function hiddenBuffers(dims: number[]): Float32Array[] {
+  return dims.slice(1, -1).map((d) => new Float32Array(d));
+}
+
+function denseForward(model: DenseF32Model): Forward {
+  const { dims, layers } = model;
+  const L = layers.length;
+  const acc = new Float64Array(Math.max(...dims));
+  const hidden = hiddenBuffers(dims);
+  return (xs, off, out) => {
+    let x = xs;
+    let xOff = off;
+    for (let l = 0; l < L; l++) {
+      denseLayer(x, xOff, dims[l], dims[l + 1], layers[l].weights, layers[l].bias, acc);
+      const last = l === L - 1;
+      const y = last ? out : hidden[l];
+      storeActivation(acc, y, dims[l + 1], !last);
+      x = y;
+      xOff = 0;
+    }
+  };
+}
+
+function sparseForward(model: SparseF32Model): Forward {
+  const { dims, layers } = model;
+  const L = layers.length;
+  const acc = new Float64Array(Math.max(...dims));
+  const hidden = hiddenBuffers(dims);
+  return (xs, off, out) => {
+    let x = xs;
+    let xOff = off;
+    for (let l = 0; l < L; l++) {
+      sparseLayer(x, xOff, dims[l], dims[l + 1], layers[l], acc);
+      const last = l === L - 1;
+      const y = last ? out : hidden[l];
+      storeActivation(acc, y, dims[l + 1], !last);
+      x = y;
+      xOff = 0;
+    }
+  };
+}
+
+function int8DynamicForward(model: Int8DynamicModel): Forward {
+  const { dims, layers } = model;
+  const L = layers.length;
+  const qx = new Int8Array(Math.max(...dims));
+  const acc = new Int32Array(Math.max(...dims));
+  const hidden = hiddenBuffers(dims);
+  return (xs, off, out) => {
+    let x = xs;
+    let xOff = off;
+    for (let l = 0; l < L; l++) {
+      const { weights, weightScales, bias } = layers[l];
+      const last = l === L - 1;
+      const y = last ? out : hidden[l];
+      int8DynamicLayer(x, xOff, dims[l], dims[l + 1], weights, weightScales, bias, qx, acc, y, !last);
+      x = y;
+      xOff = 0;
+    }
+  };
+}
+
+function int8FullForward(model: Int8FullModel): Forward {
+  const { dims, layers, activations } = model;
+  const L = layers.length;
+  // M[o] = s_in · s_w[o] / s_out per layer, computed once in float64 (see int8FullLayer).
+  const multipliers = layers.map((layer, l) => {
+    const sIn = activations[l].scale;
+    const sOut = activations[l + 1].scale;
+    return Float64Array.from(layer.weightScales, (sw) => (sIn * sw) / sOut);
+  });
+  const codes = dims.map((d) => new Int8Array(d)); // codes[l]: input of layer l; codes[L]: logits
+  const acc = new Int32Array(Math.max(...dims));
+  const { scale: s0, zeroPoint: zp0 } = activations[0];
+  const { scale: sLast, zeroPoint: zpLast } = activations[L];
+  const outDim = dims[L];
+  return (xs, off, out) => {
+    const q0 = codes[0];
+    for (let i = 0; i < dims[0]; i++) q0[i] = quantizeActivation(xs[off + i], s0, zp0);
+    for (let l = 0; l < L; l++) {
+      const zpOut = activations[l + 1].zeroPoint;
+      const lo = l === L - 1 ? -128 : zpOut; // fused ReLU: codes below zp_out are negative reals
+      const { weights, bias } = layers[l];
+      int8FullLayer(codes[l], activations[l].zeroPoint, dims[l], dims[l + 1], weights, bias, multipliers[l], zpOut, lo, acc, codes[l + 1]);
+    }
+    // Dequantize the int8 logits: (q − zp) · s. Monotone, so the argmax is the int8 argmax.
+    const qLast = codes[L];
+    for (let o = 0; o < outDim; o++) out[o] = (qLast[o] - zpLast) * sLast;
+  };
+}

@@ -1,0 +1,165 @@
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { FASHION_MNIST_DIR } from './data.ts';
+
+const sparsity = z.number().gt(0).lt(1);
+
+/** Every setting of a run; presets fill it, a config file and flags override it. */
+export const RunConfigSchema = z.object({
+  preset: z.string().describe('Name of the preset the config started from'),
+  dataset: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('idx'),
+      name: z.string().default('fashion-mnist'),
+      /** Folder with train-/t10k-{images-idx3,labels-idx1}-ubyte[.gz]. */
+      dir: z.string().default(FASHION_MNIST_DIR),
+      classNames: z.array(z.string()).optional(),
+      /** Use only the first n training / test images (tests, smoke runs). */
+      trainLimit: z.number().int().positive().optional(),
+      testLimit: z.number().int().positive().optional(),
+    }),
+    z.object({
+      kind: z.literal('synthetic'),
+      name: z.string().default('synthetic'),
+      seed: z.number().int().default(7),
+      train: z.number().int().positive().default(6000),
+      test: z.number().int().positive().default(1000),
+      classes: z.number().int().min(2).max(255).default(10),
+    }),
+  ]),
+  /** Layer widths; LeNet-300-100 = [784, 300, 100, 10]. The first and last are set by the data. */
+  hidden: z.array(z.number().int().positive()).default([300, 100]),
+  /** Members per level (the paper: 30). */
+  K: z.number().int().min(2).max(255),
+  /** Pruning targets; each becomes a level named p<percent> (0.9 → p90). */
+  sparsities: z.array(sparsity),
+  /** Post-training quantization of every dense member. */
+  quantization: z.array(z.enum(['float16', 'int8-dynamic', 'int8-full'])),
+  epochs: z.number().int().positive(),
+  batchSize: z.number().int().positive().default(128),
+  learningRate: z.number().positive().default(1e-3),
+  /** Pruning window as fractions of all training steps; masks recomputed every `frequency` steps. */
+  pruning: z.object({
+    begin: z.number().min(0).max(1).default(0.1),
+    end: z.number().min(0).max(1).default(0.7),
+    frequency: z.number().int().positive().default(50),
+  }).refine((p) => p.end > p.begin, { message: 'pruning.end must be after pruning.begin' })
+    .default({ begin: 0.1, end: 0.7, frequency: 50 }),
+  /** full-int8 activation ranges come from the first n training images (METHOD.md: 100). */
+  calibrationImages: z.number().int().positive().default(100),
+  /** Base seed; each member's seed is derived from it, the level and the member index. */
+  seed: z.number().int().nonnegative().default(1),
+  /** Modal-label tie rule (METHOD.md: the released code takes the largest tied class). */
+  tieRule: z.enum(['largest', 'smallest']).default('largest'),
+  /** Significance level of the class-level Welch test. */
+  alpha: z.number().gt(0).lt(1).default(0.05),
+  /** Parallel worker threads (default: one per core). */
+  workers: z.number().int().positive().default(() => availableParallelism()),
+  engine: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /** Where runs are written (the local store). */
+  runsDir: z.string().default('runs'),
+  /** Defaults to <dataset>-<preset>-<hash of the settings that shape the results>. */
+  runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'run ids use letters, digits, . _ - only').optional(),
+});
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+
+export const PRESETS: Record<string, RunConfigInput> = {
+  /** The default: the whole main job in about ten minutes on two cores. */
+  quick: {
+    preset: 'quick',
+    dataset: { kind: 'idx' },
+    K: 8,
+    sparsities: [0.5, 0.9, 0.99],
+    quantization: ['float16', 'int8-dynamic', 'int8-full'],
+    epochs: 5,
+  },
+  /** The paper's population size and sparsities (hours on a CPU; use a GPU). */
+  paper: {
+    preset: 'paper',
+    dataset: { kind: 'idx' },
+    K: 30,
+    sparsities: [0.3, 0.5, 0.7, 0.9, 0.95, 0.99],
+    quantization: ['float16', 'int8-dynamic', 'int8-full'],
+    epochs: 20,
+  },
+  /** Seconds, on generated data: for tests and trying the pipeline out. */
+  tiny: {
+    preset: 'tiny',
+    dataset: { kind: 'synthetic', train: 2000, test: 500 },
+    K: 4,
+    sparsities: [0.5, 0.9],
+    quantization: ['float16', 'int8-dynamic', 'int8-full'],
+    epochs: 2,
+    hidden: [64, 32],
+  },
+};
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
+  if (!over) return base;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const b = out[k];
+    out[k] = b && typeof b === 'object' && !Array.isArray(b) && typeof v === 'object' && !Array.isArray(v)
+      ? merge(b, v as DeepPartial<typeof b>)
+      : v;
+  }
+  return out as T;
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Preset ← config file (JSON) ← flags, validated once up front; errors name the setting.
+ * Changing the dataset kind in an override replaces the preset's dataset block.
+ */
+export function resolveConfig(preset: string, file?: string, overrides?: DeepPartial<RunConfigInput>): RunConfig {
+  const base = PRESETS[preset];
+  if (!base) throw new ConfigError(`unknown preset '${preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
+  let cfg: RunConfigInput = base;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    }
+    cfg = overlay(cfg, parsed as DeepPartial<RunConfigInput>);
+  }
+  cfg = overlay(cfg, overrides);
+  const result = RunConfigSchema.safeParse(cfg);
+  if (!result.success) {
+    const msg = result.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid config: ${msg}`);
+  }
+  return result.data;
+}
+
+function overlay(cfg: RunConfigInput, over: DeepPartial<RunConfigInput> | undefined): RunConfigInput {
+  if (over?.dataset?.kind && over.dataset.kind !== cfg.dataset.kind) {
+    cfg = { ...cfg, dataset: over.dataset as RunConfigInput['dataset'] };
+  }
+  return merge(cfg, over);
+}
+
+export interface LevelSpec {
+  name: string;
+  kind: 'dense' | 'pruned' | 'quantized';
+  sparsity: number;
+  quantization?: 'float16' | 'int8-dynamic' | 'int8-full';
+}
+
+/** Level 0 is always dense (METHOD.md: every level is compared with the same dense population). */
+export function levelsOf(cfg: RunConfig): LevelSpec[] {
+  const pct = (s: number) => `p${+(s * 100).toFixed(2)}`;
+  const short = { 'float16': 'f16', 'int8-dynamic': 'int8-dyn', 'int8-full': 'int8-full' } as const;
+  return [
+    { name: 'dense', kind: 'dense', sparsity: 0 },
+    ...[...cfg.sparsities].sort((a, b) => a - b).map((s) => ({ name: pct(s), kind: 'pruned' as const, sparsity: s })),
+    ...cfg.quantization.map((q) => ({ name: short[q], kind: 'quantized' as const, sparsity: 0, quantization: q })),
+  ];
+}

@@ -1,0 +1,336 @@
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { analyzeRun, type RunAnalysis } from '../lib/analysis/index.ts';
+import { sha256Hex } from '../lib/hash.ts';
+import { MANIFEST_VERSION, RUN_FILES, type FileEntry, type LevelEntry, type Manifest, parseManifest } from '../lib/manifest.ts';
+import {
+  encodeModel, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, toDenseModel, toSparseModel,
+  type CompactModel,
+} from '../lib/model/index.ts';
+import type { MlpWeights } from '../lib/model/types.ts';
+import { PIXEL_SCALE } from '../lib/model/types.ts';
+import { seedFor } from '../lib/random.ts';
+import { LATEST_KEY, getText, type Store } from '../lib/store.ts';
+import { levelsOf, type LevelSpec, type RunConfig } from './config.ts';
+import { loadDataset, type Dataset } from './data.ts';
+import type { Engine } from './engine.ts';
+import { WorkerPool, shareFloat32, shareUint8 } from './pool.ts';
+import type { Progress } from './progress.ts';
+import type { MemberSpec } from './train.ts';
+import type { WorkerMessage } from './worker.ts';
+
+/** What a trained or quantized member leaves behind next to its model file (written after it). */
+export interface MemberRecord {
+  level: string;
+  member: number;
+  seed: number;
+  format: CompactModel['kind'];
+  model: { path: string; bytes: number; sha256: string };
+  layerSparsity: number[];
+  targetSparsity: number;
+  /** Training figures (absent for quantized members, which are derived from a dense one). */
+  training?: { steps: number; examples: number; seconds: number; finalLoss: number; engine: string; schedule: unknown };
+  /** tfjs argmax on the test set, base64 — to check the lib/ kernels against it. */
+  tfjsPredictions?: string;
+}
+
+export interface RunContext {
+  cfg: RunConfig;
+  store: Store;
+  runId: string;
+  data: Dataset;
+  dims: number[];
+  levels: LevelSpec[];
+  progress: Progress;
+}
+
+/** The settings that shape results (not workers, engine or paths) name the run: same config → same run. */
+export function defaultRunId(cfg: RunConfig): string {
+  const { workers: _w, engine: _e, runsDir: _r, runId: _i, ...shaping } = cfg;
+  const hash = createHash('sha256').update(JSON.stringify(shaping)).digest('hex').slice(0, 8);
+  return `${cfg.dataset.name}-${cfg.preset}-${hash}`;
+}
+
+export function prepareRun(cfg: RunConfig, store: Store, progress: Progress): RunContext {
+  const data = loadDataset(cfg.dataset);
+  const dims = [data.rows * data.cols, ...cfg.hidden, data.numClasses];
+  return { cfg, store, runId: cfg.runId ?? defaultRunId(cfg), data, dims, levels: levelsOf(cfg), progress };
+}
+
+const key = (ctx: RunContext, path: string) => `${ctx.runId}/${path}`;
+
+/** Seeds per (level, member): independent of how members are scheduled or sharded. */
+export function memberSeed(cfg: RunConfig, level: string, member: number): number {
+  return seedFor(cfg.seed, level, member);
+}
+
+function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}
+function fromBase64(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+/** A member counts as done when its record exists and its model file matches the record's hash. */
+async function finishedRecord(ctx: RunContext, level: string, member: number): Promise<MemberRecord | null> {
+  const text = await getText(ctx.store, key(ctx, RUN_FILES.memberRecord(level, member)));
+  if (!text) return null;
+  const record = JSON.parse(text) as MemberRecord;
+  const model = await ctx.store.get(key(ctx, record.model.path));
+  if (!model || model.length !== record.model.bytes || (await sha256Hex(model)) !== record.model.sha256) return null;
+  return record;
+}
+
+async function saveMember(ctx: RunContext, record: Omit<MemberRecord, 'model' | 'format'>, model: CompactModel): Promise<MemberRecord> {
+  const bytes = encodeModel(model);
+  const path = RUN_FILES.model(record.level, record.member);
+  await ctx.store.put(key(ctx, path), bytes);
+  const full: MemberRecord = { ...record, format: model.kind, model: { path, bytes: bytes.length, sha256: await sha256Hex(bytes) } };
+  // The record goes last: its presence means the model file is whole.
+  await ctx.store.put(key(ctx, RUN_FILES.memberRecord(record.level, record.member)), JSON.stringify(full, null, 1));
+  return full;
+}
+
+/** Sparsity check per METHOD.md: each tensor's final sparsity equals the target (± one weight). */
+function checkSparsity(weights: MlpWeights, target: number, where: string): void {
+  weights.layers.forEach((l, i) => {
+    const n = l.weights.length;
+    let zeros = 0;
+    for (let j = 0; j < n; j++) if (l.weights[j] === 0) zeros++;
+    const expectedZeros = n - Math.round(n * (1 - target));
+    if (Math.abs(zeros - expectedZeros) > 1) {
+      throw new Error(`${where}: layer ${i} has ${zeros} zeros of ${n}, target sparsity ${target} needs ${expectedZeros}`);
+    }
+  });
+}
+
+export interface TrainSummary {
+  trained: number;
+  skipped: number;
+  examples: number;
+  seconds: number;
+  engine: Engine | null;
+  /** Sum over trained members of examples / their own seconds, per worker. */
+  perWorker: number;
+}
+
+function sharedData(ctx: RunContext) {
+  return {
+    train: { images: shareFloat32(ctx.data.train.images, PIXEL_SCALE), labels: shareUint8(ctx.data.train.labels), n: ctx.data.train.n },
+    test: { images: shareFloat32(ctx.data.test.images, PIXEL_SCALE), n: ctx.data.test.n },
+  };
+}
+
+/** Trains every (dense or pruned) member that is not finished yet, in parallel workers. */
+export async function trainPopulations(ctx: RunContext, only?: (level: string, member: number) => boolean): Promise<TrainSummary> {
+  const { cfg } = ctx;
+  const trainedLevels = ctx.levels.filter((l) => l.kind !== 'quantized');
+  const todo: MemberSpec[] = [];
+  let skipped = 0;
+  for (const level of trainedLevels) {
+    for (let m = 0; m < cfg.K; m++) {
+      if (only && !only(level.name, m)) continue;
+      if (await finishedRecord(ctx, level.name, m)) { skipped++; continue; }
+      todo.push({
+        level: level.name, member: m, seed: memberSeed(cfg, level.name, m), dims: ctx.dims,
+        sparsity: level.sparsity, epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate,
+        pruning: cfg.pruning,
+      });
+    }
+  }
+  const summary: TrainSummary = { trained: 0, skipped, examples: 0, seconds: 0, engine: null, perWorker: 0 };
+  if (skipped) ctx.progress.log(`train: ${skipped} member(s) already finished, skipped`);
+  if (!todo.length) return summary;
+  const stepsPerEpoch = Math.max(1, Math.floor(ctx.data.train.n / cfg.batchSize));
+  const total = todo.length * stepsPerEpoch * cfg.epochs * cfg.batchSize;
+  const workers = Math.min(cfg.workers, todo.length);
+  const pool = new WorkerPool(workers, { engine: cfg.engine, ...sharedData(ctx) });
+  const phase = ctx.progress.phase('train', total, 'examples');
+  const started = performance.now();
+  let memberSeconds = 0;
+  try {
+    await Promise.all(todo.map(async (spec) => {
+      const msg = await pool.run({ type: 'train', spec }, (n) => phase.tick(n)) as Extract<WorkerMessage, { type: 'trained' }>;
+      const r = msg.result;
+      if (spec.sparsity > 0) checkSparsity(r.weights, spec.sparsity, `${spec.level}/${spec.member}`);
+      await saveMember(ctx, {
+        level: spec.level, member: spec.member, seed: spec.seed,
+        layerSparsity: r.layerSparsity, targetSparsity: spec.sparsity,
+        training: { steps: r.steps, examples: r.examples, seconds: r.seconds, finalLoss: r.finalLoss, engine: pool.engine?.backend ?? '?', schedule: r.schedule },
+        tfjsPredictions: toBase64(msg.tfjsPredictions),
+      }, spec.sparsity > 0 ? toSparseModel(r.weights) : toDenseModel(r.weights));
+      summary.trained++;
+      summary.examples += r.examples;
+      memberSeconds += r.seconds;
+    }));
+  } finally {
+    summary.engine = pool.engine;
+    await pool.close();
+  }
+  summary.seconds = (performance.now() - started) / 1000;
+  summary.perWorker = summary.examples / memberSeconds;
+  phase.done(`${summary.trained} members on ${summary.engine?.backend} × ${workers} workers, ` +
+    `${Math.round(summary.perWorker)} examples/s per worker, ${Math.round(summary.examples / summary.seconds)} in total`);
+  return summary;
+}
+
+/** Reads a stored member's float weights back (dense-f32 or sparse-f32 files). */
+async function loadWeights(ctx: RunContext, record: MemberRecord): Promise<MlpWeights> {
+  const { decodeModel, toMlpWeights } = await import('../lib/model/index.ts');
+  const bytes = await ctx.store.get(key(ctx, record.model.path));
+  if (!bytes) throw new Error(`missing model ${record.model.path}`);
+  return toMlpWeights(decodeModel(bytes));
+}
+
+/** Post-training quantization of every dense member (METHOD.md: float16, int8 dynamic, full int8). */
+export async function quantizePopulations(ctx: RunContext): Promise<number> {
+  const quantized = ctx.levels.filter((l) => l.kind === 'quantized');
+  if (!quantized.length) return 0;
+  const inDim = ctx.dims[0];
+  const nCal = Math.min(ctx.cfg.calibrationImages, ctx.data.train.n);
+  const calibration = new Float32Array(nCal * inDim);
+  for (let i = 0; i < calibration.length; i++) calibration[i] = ctx.data.train.images[i] * PIXEL_SCALE;
+  const phase = ctx.progress.phase('quantize', quantized.length * ctx.cfg.K, 'models');
+  let made = 0;
+  for (let m = 0; m < ctx.cfg.K; m++) {
+    const dense = await finishedRecord(ctx, 'dense', m);
+    if (!dense) throw new Error(`dense member ${m} is not trained yet: run 'pie train' first`);
+    let weights: MlpWeights | null = null;
+    for (const level of quantized) {
+      if (!(await finishedRecord(ctx, level.name, m))) {
+        weights ??= await loadWeights(ctx, dense);
+        const model = level.quantization === 'float16' ? quantizeFloat16(weights)
+          : level.quantization === 'int8-dynamic' ? quantizeInt8Dynamic(weights)
+          : quantizeInt8Full(weights, calibration, nCal);
+        await saveMember(ctx, { level: level.name, member: m, seed: dense.seed, layerSparsity: dense.layerSparsity, targetSparsity: 0 }, model);
+        made++;
+      }
+      phase.tick(1);
+    }
+  }
+  phase.done(`${made} quantized, ${quantized.length * ctx.cfg.K - made} already present`);
+  return made;
+}
+
+export interface EvaluateSummary {
+  predictions: Uint8Array;
+  records: MemberRecord[][];
+  kernelAgreement: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+/** Every model of every level on the test set with the lib/ kernels: predictions [levels × K × N]. */
+export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSummary> {
+  const { K } = ctx.cfg;
+  const N = ctx.data.test.n;
+  const records: MemberRecord[][] = [];
+  for (const level of ctx.levels) {
+    const row: MemberRecord[] = [];
+    for (let m = 0; m < K; m++) {
+      const r = await finishedRecord(ctx, level.name, m);
+      if (!r) throw new Error(`member ${level.name}/${m} of run ${ctx.runId} is missing or damaged: run 'pie train' first`);
+      row.push(r);
+    }
+    records.push(row);
+  }
+  const predictions = new Uint8Array(ctx.levels.length * K * N);
+  const shared = sharedData(ctx);
+  const pool = new WorkerPool(Math.min(ctx.cfg.workers, ctx.levels.length * K), { engine: ctx.cfg.engine, ...shared });
+  const phase = ctx.progress.phase('evaluate', ctx.levels.length * K, 'models');
+  const started = performance.now();
+  let agree = 0, compared = 0;
+  try {
+    await Promise.all(records.flatMap((row, t) => row.map(async (record, m) => {
+      const bytes = await ctx.store.get(key(ctx, record.model.path));
+      const msg = await pool.run({ type: 'evaluate', model: bytes! }) as Extract<WorkerMessage, { type: 'evaluated' }>;
+      predictions.set(msg.predictions, (t * K + m) * N);
+      if (record.tfjsPredictions) {
+        const ref = fromBase64(record.tfjsPredictions);
+        for (let i = 0; i < N; i++) if (ref[i] === msg.predictions[i]) agree++;
+        compared += N;
+      }
+      phase.tick(1);
+    })));
+  } finally {
+    await pool.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const kernelAgreement = compared ? agree / compared : 1;
+  const imagesPerSecond = (ctx.levels.length * K * N) / seconds;
+  phase.done(`${Math.round(imagesPerSecond)} images/s; kernels agree with tfjs on ${(kernelAgreement * 100).toFixed(3)} % of predictions`);
+  if (kernelAgreement < 0.999) throw new Error(`lib/ kernels agree with tfjs on only ${(kernelAgreement * 100).toFixed(3)} % of test predictions (need ≥ 99.9 %)`);
+  return { predictions, records, kernelAgreement, seconds, imagesPerSecond };
+}
+
+/** Analysis, then every run file, then the manifest, then the `latest` pointer — in that order. */
+export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: TrainSummary): Promise<Manifest> {
+  const { cfg, data } = ctx;
+  const analysis: RunAnalysis = analyzeRun({
+    predictions: ev.predictions, labels: data.test.labels, numClasses: data.numClasses,
+    levelNames: ctx.levels.map((l) => l.name), K: cfg.K, tieRule: cfg.tieRule, alpha: cfg.alpha,
+  });
+  const files: FileEntry[] = [];
+  const put = async (path: string, bytes: Uint8Array, kind: FileEntry['kind']) => {
+    await ctx.store.put(key(ctx, path), bytes);
+    files.push({ path, bytes: bytes.length, sha256: await sha256Hex(bytes), kind });
+  };
+  await put(RUN_FILES.predictions, ev.predictions, 'predictions');
+  await put(RUN_FILES.analysis, new TextEncoder().encode(JSON.stringify(analysis.summary)), 'analysis');
+  await put(RUN_FILES.evalImages, data.test.images, 'eval-images');
+  await put(RUN_FILES.evalLabels, data.test.labels, 'eval-labels');
+  for (const row of ev.records) {
+    for (const r of row) {
+      files.push({ path: r.model.path, bytes: r.model.bytes, sha256: r.model.sha256, kind: 'model' });
+      const recordPath = RUN_FILES.memberRecord(r.level, r.member);
+      const recordBytes = await ctx.store.get(key(ctx, recordPath));
+      files.push({ path: recordPath, bytes: recordBytes!.length, sha256: await sha256Hex(recordBytes!), kind: 'member-record' });
+    }
+  }
+  const trainedRecords = ev.records.flat().filter((r) => r.training);
+  const memberSeconds = trainedRecords.reduce((a, r) => a + r.training!.seconds, 0);
+  const memberExamples = trainedRecords.reduce((a, r) => a + r.training!.examples, 0);
+  const levels: LevelEntry[] = ctx.levels.map((l, t) => ({
+    name: l.name, kind: l.kind, sparsity: l.sparsity, quantization: l.quantization,
+    format: ev.records[t][0].format,
+    members: ev.records[t].map((r) => ({ model: r.model.path, seed: r.seed, layerSparsity: r.layerSparsity })),
+  }));
+  const engineBackend = training.engine?.backend ?? trainedRecords[0]?.training?.engine ?? 'unknown';
+  const manifest: Manifest = {
+    schemaVersion: MANIFEST_VERSION,
+    runId: ctx.runId,
+    createdAt: new Date().toISOString(),
+    dataset: {
+      name: data.name, source: data.source, trainSize: data.train.n, testSize: data.test.n,
+      numClasses: data.numClasses, classNames: data.classNames, imageShape: [data.rows, data.cols],
+    },
+    architecture: { name: ctx.dims.length === 4 && ctx.dims[1] === 300 && ctx.dims[2] === 100 ? 'lenet-300-100' : `mlp-${ctx.dims.join('-')}`, dims: ctx.dims },
+    engine: {
+      backend: engineBackend,
+      provider: training.engine?.provider ?? engineBackend,
+      tfjsVersion: training.engine?.tfjsVersion ?? 'unknown',
+      workers: cfg.workers,
+    },
+    K: cfg.K,
+    levels,
+    settings: { ...cfg, cores: availableParallelism() },
+    metrics: {
+      levels: analysis.summary.levels.map((l) => ({
+        name: l.name, accuracy: l.accuracy, pieCount: l.pieCount, impacted: l.impacted, pieAccuracy: l.pieAccuracy,
+      })),
+      kernelAgreement: ev.kernelAgreement,
+      training: {
+        examplesPerSecondPerWorker: memberSeconds ? memberExamples / memberSeconds : 0,
+        examplesPerSecondTotal: training.seconds ? training.examples / training.seconds : 0,
+        seconds: training.seconds,
+      },
+      evaluation: { imagesPerSecond: ev.imagesPerSecond, seconds: ev.seconds },
+    },
+    files,
+  };
+  const text = JSON.stringify(manifest, null, 1);
+  parseManifest(text); // validate what we publish
+  await ctx.store.put(key(ctx, RUN_FILES.manifest), text);
+  await ctx.store.put(LATEST_KEY, `${ctx.runId}\n`);
+  return manifest;
+}

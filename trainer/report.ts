@@ -1,0 +1,34 @@
+import type { Manifest } from '../lib/manifest.ts';
+
+const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}`);
+
+/** The per-level table `pie report` prints: accuracy, # PIEs, classes impacted, PIE vs non-PIE accuracy. */
+export function formatReport(m: Manifest): string {
+  const head = ['level', 'acc % mean±sd', 'min–max', 'PIEs', 'classes ↓/↑', '(BH ↓/↑)', 'dense on PIE', 'level on PIE', 'dense non-PIE', 'level non-PIE'];
+  const rows = m.metrics.levels.map((l) => [
+    l.name,
+    `${pct(l.accuracy.mean)} ± ${pct(l.accuracy.sd)}`,
+    `${pct(l.accuracy.min)}–${pct(l.accuracy.max)}`,
+    String(l.pieCount),
+    `${l.impacted.down}/${l.impacted.up}`,
+    `${l.impacted.downAdjusted}/${l.impacted.upAdjusted}`,
+    pct(l.pieAccuracy.densePie),
+    pct(l.pieAccuracy.levelPie),
+    pct(l.pieAccuracy.denseNonPie),
+    pct(l.pieAccuracy.levelNonPie),
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ');
+  const t = m.metrics.training, e = m.metrics.evaluation;
+  return [
+    `run ${m.runId}: ${m.dataset.name} (${m.dataset.testSize} test images), ${m.architecture.name}, K = ${m.K} per level, engine ${m.engine.backend}`,
+    '',
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    '',
+    `PIE: the level's modal label differs from the dense population's. Classes: Welch t-test p ≤ ${String(m.settings.alpha ?? 0.05)} (BH: Benjamini–Hochberg adjusted).`,
+    `training: ${Math.round(t.examplesPerSecondPerWorker)} examples/s per worker, ${Math.round(t.examplesPerSecondTotal)} in total (${t.seconds.toFixed(0)} s); ` +
+      `evaluation: ${Math.round(e.imagesPerSecond)} images/s; kernels = tfjs on ${(m.metrics.kernelAgreement * 100).toFixed(2)} % of predictions`,
+  ].join('\n');
+}

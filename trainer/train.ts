@@ -1,0 +1,195 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { MlpWeights } from '../lib/model/types.ts';
+import { mulberry32, permutation } from '../lib/random.ts';
+import { isMaskUpdateStep, magnitudeMask, measuredSparsity, sparsityAt, type PruningSchedule } from './pruning.ts';
+
+/** What one member of one level needs to be trained; everything that shapes the model is here. */
+export interface MemberSpec {
+  level: string;
+  member: number;
+  /** Seeds weight init and data order; see config.ts for how it is derived. */
+  seed: number;
+  /** Layer widths, e.g. [784, 300, 100, 10]. */
+  dims: number[];
+  /** 0 for dense members. */
+  sparsity: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Pruning window as fractions of all training steps, and mask update period in steps. */
+  pruning: { begin: number; end: number; frequency: number };
+}
+
+export interface TrainData {
+  /** Float32 pixels in [0, 1], [n × dims[0]] (shared between workers). */
+  images: Float32Array;
+  labels: Uint8Array;
+  n: number;
+}
+
+export interface TrainedMember {
+  weights: MlpWeights;
+  steps: number;
+  examples: number;
+  seconds: number;
+  finalLoss: number;
+  schedule: PruningSchedule | null;
+  /** Measured fraction of exact zeros per weight tensor. */
+  layerSparsity: number[];
+}
+
+/** Glorot-uniform weights and zero biases from a seeded stream (the same on every backend). */
+export function initWeights(dims: number[], seed: number): MlpWeights {
+  const rand = mulberry32(seed);
+  const layers = dims.slice(1).map((outDim, l) => {
+    const inDim = dims[l];
+    const limit = Math.sqrt(6 / (inDim + outDim));
+    const weights = new Float32Array(inDim * outDim);
+    for (let i = 0; i < weights.length; i++) weights[i] = (rand() * 2 - 1) * limit;
+    return { inDim, outDim, weights, bias: new Float32Array(outDim) };
+  });
+  return { dims, layers };
+}
+
+/**
+ * Trains one MLP with a hand-written backward pass. Why not model.fit: its gradients use
+ * transposed matMuls, which the wasm backend runs about 10× slower than a plain matMul; here
+ * every transpose is explicit so each matMul takes the fast path. Adam from tfjs-core.
+ * Gradual magnitude pruning per METHOD.md: masks recomputed every `frequency` steps inside
+ * [begin, end] and multiplied into the weights after every update.
+ */
+export function trainMember(
+  spec: MemberSpec,
+  data: TrainData,
+  onProgress?: (examples: number, loss: number) => void,
+): TrainedMember {
+  const started = performance.now();
+  const { dims, batchSize: B } = spec;
+  const init = initWeights(dims, spec.seed);
+  const W = init.layers.map((l, i) => tf.variable(tf.tensor2d(l.weights, [l.inDim, l.outDim]), true, `w${i}_${spec.seed}`));
+  const b = init.layers.map((l, i) => tf.variable(tf.tensor1d(l.bias), true, `b${i}_${spec.seed}`));
+  const optimizer = tf.train.adam(spec.learningRate);
+  const stepsPerEpoch = Math.max(1, Math.floor(data.n / B));
+  const totalSteps = stepsPerEpoch * spec.epochs;
+  const schedule: PruningSchedule | null = spec.sparsity > 0
+    ? {
+        target: spec.sparsity,
+        begin: Math.round(spec.pruning.begin * totalSteps),
+        end: Math.max(Math.round(spec.pruning.begin * totalSteps) + 1, Math.round(spec.pruning.end * totalSteps)),
+        frequency: spec.pruning.frequency,
+      }
+    : null;
+  const masks: tf.Tensor[] | null = schedule ? W.map((w) => tf.onesLike(w)) : null;
+  const rand = mulberry32(spec.seed ^ 0x9e3779b9);
+  const inDim = dims[0], classes = dims[dims.length - 1];
+  const xs = new Float32Array(B * inDim);
+  const ys = new Float32Array(B * classes);
+  let step = 0, finalLoss = NaN;
+
+  const updateMasks = (s: number) => {
+    for (let l = 0; l < W.length; l++) {
+      const w = W[l].dataSync() as Float32Array;
+      const m = magnitudeMask(w, s);
+      masks![l].dispose();
+      masks![l] = tf.keep(tf.tensor2d(m, W[l].shape as [number, number]));
+      W[l].assign(tf.mul(W[l], masks![l]));
+    }
+  };
+
+  for (let epoch = 0; epoch < spec.epochs; epoch++) {
+    const order = permutation(data.n, rand);
+    for (let s = 0; s < stepsPerEpoch; s++, step++) {
+      // Minibatch assembled in JS: slicing a big tensor on wasm would copy all of it.
+      ys.fill(0);
+      for (let j = 0; j < B; j++) {
+        const idx = order[(s * B + j) % data.n];
+        xs.set(data.images.subarray(idx * inDim, (idx + 1) * inDim), j * inDim);
+        ys[j * classes + data.labels[idx]] = 1;
+      }
+      if (schedule && isMaskUpdateStep(step, schedule)) tf.tidy(() => updateMasks(sparsityAt(step, schedule)));
+      const wantLoss = s % 50 === 0 || s === stepsPerEpoch - 1;
+      const loss = tf.tidy((): tf.Scalar | void => {
+        const X = tf.tensor2d(xs, [B, inDim]);
+        const Y = tf.tensor2d(ys, [B, classes]);
+        // Forward: Z_l = H_{l-1} W_l + b_l; H_l = relu(Z_l); softmax on the last layer.
+        const Z: tf.Tensor2D[] = [], H: tf.Tensor2D[] = [X];
+        for (let l = 0; l < W.length; l++) {
+          const z = tf.add(tf.matMul(H[l], W[l]), b[l]) as tf.Tensor2D;
+          Z.push(z);
+          if (l < W.length - 1) H.push(tf.relu(z));
+        }
+        const logits = Z[Z.length - 1];
+        const P = tf.softmax(logits);
+        // Backward for mean softmax cross-entropy: dZ_L = (P − Y)/B;
+        // dW_l = H_{l-1}ᵀ dZ_l; dH_{l-1} = dZ_l W_lᵀ; dZ_{l-1} = dH_{l-1} ⊙ [Z_{l-1} > 0].
+        let dZ = tf.div(tf.sub(P, Y), B) as tf.Tensor2D;
+        const grads: { name: string; tensor: tf.Tensor }[] = [];
+        for (let l = W.length - 1; l >= 0; l--) {
+          grads.push({ name: W[l].name, tensor: tf.matMul(tf.transpose(H[l]), dZ) });
+          grads.push({ name: b[l].name, tensor: tf.sum(dZ, 0) });
+          if (l > 0) dZ = tf.mul(tf.matMul(dZ, tf.transpose(W[l])), tf.step(Z[l - 1])) as tf.Tensor2D;
+        }
+        optimizer.applyGradients(grads);
+        if (masks) for (let l = 0; l < W.length; l++) W[l].assign(tf.mul(W[l], masks[l]));
+        if (!wantLoss) return;
+        // Cross-entropy = logsumexp(z) − z_y, averaged over the batch.
+        return tf.mean<tf.Scalar>(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(logits, Y), 1)));
+      });
+      if (loss) {
+        const v = (loss.dataSync() as Float32Array)[0];
+        loss.dispose();
+        finalLoss = v;
+        onProgress?.((step + 1) * B, v);
+      }
+    }
+  }
+  // The end of the schedule is reached before training stops, but make the final mask exact.
+  if (schedule) tf.tidy(() => updateMasks(schedule.target));
+
+  const weights: MlpWeights = {
+    dims,
+    layers: W.map((w, l) => ({
+      inDim: dims[l],
+      outDim: dims[l + 1],
+      weights: w.dataSync() as Float32Array,
+      bias: b[l].dataSync() as Float32Array,
+    })),
+  };
+  W.forEach((w) => w.dispose());
+  b.forEach((x) => x.dispose());
+  masks?.forEach((m) => m.dispose());
+  optimizer.dispose();
+  return {
+    weights,
+    steps: totalSteps,
+    examples: totalSteps * B,
+    seconds: (performance.now() - started) / 1000,
+    finalLoss,
+    schedule,
+    layerSparsity: weights.layers.map((l) => measuredSparsity(l.weights)),
+  };
+}
+
+/** Argmax predictions of an MLP computed by tfjs (to cross-check the lib/ kernels). */
+export function tfjsPredict(weights: MlpWeights, images: Float32Array, n: number, batch = 1000): Uint8Array {
+  const inDim = weights.dims[0];
+  const out = new Uint8Array(n);
+  const W = weights.layers.map((l) => tf.tensor2d(l.weights, [l.inDim, l.outDim]));
+  const b = weights.layers.map((l) => tf.tensor1d(l.bias));
+  for (let start = 0; start < n; start += batch) {
+    const m = Math.min(batch, n - start);
+    const pred = tf.tidy(() => {
+      let h: tf.Tensor2D = tf.tensor2d(images.subarray(start * inDim, (start + m) * inDim), [m, inDim]);
+      for (let l = 0; l < W.length; l++) {
+        h = tf.add(tf.matMul(h, W[l]), b[l]) as tf.Tensor2D;
+        if (l < W.length - 1) h = tf.relu(h);
+      }
+      return tf.argMax(h, 1);
+    });
+    out.set(pred.dataSync() as Int32Array, start);
+    pred.dispose();
+  }
+  W.forEach((t) => t.dispose());
+  b.forEach((t) => t.dispose());
+  return out;
+}

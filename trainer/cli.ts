@@ -13,7 +13,7 @@ interface RunFlags {
   preset: string; config?: string; quiet?: boolean; dataset?: string; dataDir?: string;
   trainLimit?: number; testLimit?: number; k?: number; epochs?: number; sparsities?: number[];
   workers?: number; engine?: RunConfig['engine']; seed?: number; runsDir?: string; runId?: string;
-  batchSize?: number; learningRate?: number;
+  batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string;
 }
 
 const int = (v: string) => {
@@ -82,6 +82,18 @@ async function train(flags: RunFlags, evaluate: boolean) {
   const manifest = await finishRun(ctx, ev, training);
   progress.log(`run written to ${resolve(cfg.runsDir, ctx.runId)} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   console.log(formatReport(manifest));
+  if (flags.serve) await serveRuns({ runsDir: cfg.runsDir, port: flags.port ?? 8787, host: flags.host ?? '127.0.0.1' });
+}
+
+async function serveRuns(flags: { runsDir: string; port: number; host: string }) {
+  const { startNodeServer } = await import('../api/node.ts');
+  const server = await startNodeServer({ runsDir: resolve(flags.runsDir), port: flags.port, hostname: flags.host });
+  const access = server.options.publicReads ? 'reads are public (set PIE_API_KEYS to require keys)' : 'send Authorization: Bearer <key>';
+  console.log(`\nPIE Lens API serving ${resolve(flags.runsDir)} at ${server.url}  (${access})`);
+  console.log(`  ${server.url}/v1/runs/latest   ${server.url}/docs   Ctrl-C to stop`);
+  const stop = () => { void server.close().then(() => process.exit(0)); };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 async function evaluateOnly(flags: RunFlags) {
@@ -109,11 +121,19 @@ export function buildCli(): Command {
     .description('PIE Lens: train dense, pruned and quantized populations and find the images compression forgets (PIEs).')
     .showHelpAfterError();
   withRunOptions(program.command('run').description('train, compress, evaluate, analyse and report (the main job)'))
+    .option('--serve', 'then serve the API over the runs directory')
+    .option('--port <n>', 'API port (with --serve)', int, 8787)
+    .option('--host <addr>', 'API address (with --serve)', '127.0.0.1')
     .action((flags: RunFlags) => train(flags, true));
   withRunOptions(program.command('train').description('train the dense and pruned populations and quantize the dense members (resumable)'))
     .action((flags: RunFlags) => train(flags, false));
   withRunOptions(program.command('evaluate').description("evaluate every member of a trained run, analyse, and write the manifest"))
     .action((flags: RunFlags) => evaluateOnly(flags));
+  program.command('serve').description('serve the PIE Lens API over a runs directory (Node)')
+    .option('--runs-dir <dir>', 'local store for runs', 'runs')
+    .option('--port <n>', 'port', int, 8787)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .action(serveRuns);
   program.command('report').description('print the per-level table of a finished run')
     .option('--runs-dir <dir>', 'local store for runs', 'runs')
     .option('--run <id>', 'run id (default: the latest)')

@@ -1,0 +1,79 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { requireApiKey } from './auth.ts';
+import type { AppEnv, AppOptions } from './context.ts';
+import { ApiError, errorBody, PayloadTooLarge, toApiError } from './errors.ts';
+import { health } from './routes/health.ts';
+import { images } from './routes/images.ts';
+import { predict } from './routes/predict.ts';
+import { review } from './routes/review.ts';
+import { runs } from './routes/runs.ts';
+import { labelStudio } from './routes/label-studio.ts';
+import type { RunRepository } from './runs.ts';
+
+/**
+ * The PIE Lens API: one Hono app for Workers and Node. The entry points give it a run
+ * repository over their store (R2 or local files) and the options from their environment.
+ */
+export function createApp(repo: RunRepository, options: AppOptions) {
+  const app = new OpenAPIHono<AppEnv>({
+    // Request validation failures become the same JSON error shape as everything else.
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const where = issue?.path.join('.') || result.target;
+        return c.json(errorBody('bad_input', `${result.target} ${where}: ${issue?.message ?? 'invalid'}`), 400);
+      }
+    },
+  });
+
+  app.onError((err, c) => {
+    const e = toApiError(err);
+    if (e.status >= 500) console.error(err);
+    return c.json(errorBody(e.code, e.message), e.status);
+  });
+  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+
+  app.use('*', async (c, next) => {
+    c.set('repo', repo);
+    c.set('options', options);
+    await next();
+  });
+  if (options.corsOrigins.length) {
+    app.use('*', cors({
+      origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins,
+      allowHeaders: ['Authorization', 'Content-Type'],
+      exposeHeaders: ['ETag', 'X-Run-Id'],
+      maxAge: 600,
+    }));
+  }
+  app.use('*', bodyLimit({
+    maxSize: options.maxBodyBytes,
+    onError: () => { throw new PayloadTooLarge(`request body is over the ${options.maxBodyBytes} byte limit`); },
+  }));
+  app.use('/v1/*', requireApiKey);
+
+  app.route('/', health);
+  app.route('/', runs);
+  app.route('/', images);
+  app.route('/', review);
+  app.route('/', predict);
+  app.route('/', labelStudio);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'PIE Lens API',
+      version: '1',
+      description: 'Per-image answers on what compressed models forget: Pruning Identified Exemplars (PIEs) across populations of dense, pruned and quantized models.',
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+export { ApiError };

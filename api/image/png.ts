@@ -1,0 +1,272 @@
+/*
+ * PNG → luminance. fast-png does the decoding; around it we
+ * - read IHDR ourselves and check every limit before decoding anything;
+ * - walk the chunk list, so a truncated file is refused up front;
+ * - inflate the image data once with a running count, refusing a stream that inflates to more
+ *   (a decompression bomb) or less (truncated) than IHDR implies — fast-png would buffer a bomb
+ *   whole, and zero-fill a short stream without a word;
+ * - hand fast-png only the chunks that define pixels (IHDR, PLTE, tRNS, IDAT, IEND), so no
+ *   ancillary chunk (a compressed iCCP profile, text, APNG frames) costs memory or time.
+ */
+import { decode as decodePngLib, type DecodedPng } from 'fast-png';
+import { Unzlib } from 'fflate';
+import { grayOverBlack, lumaOverBlack, to8bit } from './color.ts';
+import { ImageError } from './errors.ts';
+import { checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
+
+export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+const ColorType = { Gray: 0, Rgb: 2, Palette: 3, GrayAlpha: 4, Rgba: 6 } as const;
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+const PIXEL_CHUNKS = new Set(['IHDR', 'PLTE', 'tRNS', 'IDAT', 'IEND']);
+/** Compressed bytes fed to the inflater at a time: bounds what one step can expand to (~8 MiB). */
+const INFLATE_STEP = 8 * 1024;
+/** Inflated bytes tolerated past what IHDR implies (some encoders pad the stream). */
+const INFLATE_SLACK = 64 * 1024;
+
+export interface PngHeader {
+  width: number;
+  height: number;
+  depth: number;
+  colorType: number;
+  interlaced: boolean;
+}
+
+function fail(message: string, cause?: unknown): never {
+  throw new ImageError('undecodable_image', message, cause === undefined ? undefined : { cause });
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+}
+
+function chunkType(b: Uint8Array, at: number): string {
+  return String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
+}
+
+/** Reads and validates IHDR; `bytes` starts with the PNG signature. */
+export function readPngHeader(bytes: Uint8Array): PngHeader {
+  for (let i = 4; i < 8; i++) {
+    if (bytes[i] !== PNG_SIGNATURE[i]) fail('PNG signature is damaged (was the file sent as text?)');
+  }
+  if (bytes.length < 8 + 8 + 13 + 4) fail(`PNG is truncated: ${bytes.length} bytes end before the IHDR header does`);
+  if (u32(bytes, 8) !== 13 || chunkType(bytes, 12) !== 'IHDR') fail('PNG does not start with a 13-byte IHDR chunk');
+  const width = u32(bytes, 16);
+  const height = u32(bytes, 20);
+  const depth = bytes[24];
+  const colorType = bytes[25];
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) fail(`PNG header gives an invalid size ${width}×${height}`);
+  if (!(colorType in DEPTHS)) fail(`PNG header gives an invalid colour type ${colorType}`);
+  if (!DEPTHS[colorType].includes(depth)) fail(`PNG header gives bit depth ${depth}, invalid for colour type ${colorType}`);
+  if (bytes[26] !== 0 || bytes[27] !== 0) fail(`PNG header gives an unknown compression (${bytes[26]}) or filter (${bytes[27]}) method`);
+  if (bytes[28] > 1) fail(`PNG header gives an unknown interlace method ${bytes[28]}`);
+  return { width, height, depth, colorType, interlaced: bytes[28] === 1 };
+}
+
+function lineBytes(width: number, bitsPerPixel: number): number {
+  return Math.ceil((width * bitsPerPixel) / 8);
+}
+
+/** Size of the filtered, uncompressed image data IHDR implies (each row has a filter-type byte). */
+export function rawDataSize(h: PngHeader): number {
+  const bits = CHANNELS[h.colorType] * h.depth;
+  if (!h.interlaced) return h.height * (1 + lineBytes(h.width, bits));
+  // Adam7: seven reduced images, each with its own rows.
+  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+  let total = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const w = Math.ceil((h.width - x0) / dx);
+    const rows = Math.ceil((h.height - y0) / dy);
+    if (w > 0 && rows > 0) total += rows * (1 + lineBytes(w, bits));
+  }
+  return total;
+}
+
+/**
+ * Peak memory of a decode: fast-png holds the inflater's growing buffer, the inflated chunks,
+ * their concatenation and the unfiltered copy (measured peak ≈ 5 × the raw data), plus our copy
+ * of the input and the luminance plane.
+ */
+export function pngDecodeMemory(h: PngHeader, fileBytes: number): number {
+  return 5 * rawDataSize(h) + 2 * fileBytes + h.width * h.height;
+}
+
+interface ChunkWalk {
+  /** [start, end) byte ranges of the chunks fast-png needs, each with its length, type and CRC. */
+  keep: [number, number][];
+  /** [start, end) byte ranges of the IDAT payloads, in order. */
+  idat: [number, number][];
+  hasPalette: boolean;
+}
+
+function walkChunks(bytes: Uint8Array): ChunkWalk {
+  const keep: [number, number][] = [];
+  const idat: [number, number][] = [];
+  let hasPalette = false;
+  let at = 8;
+  for (;;) {
+    if (at + 12 > bytes.length) fail(`PNG is truncated: it ends at byte ${bytes.length} before the IEND chunk`);
+    const length = u32(bytes, at);
+    const type = chunkType(bytes, at + 4);
+    const end = at + 12 + length;
+    if (length > 0x7fffffff || end > bytes.length) {
+      fail(`PNG is truncated or corrupt: chunk ${JSON.stringify(type)} at byte ${at} claims ${length} bytes, ${bytes.length - at - 12} remain`);
+    }
+    if (PIXEL_CHUNKS.has(type)) keep.push([at, end]);
+    if (type === 'IDAT') idat.push([at + 8, at + 8 + length]);
+    if (type === 'PLTE') hasPalette = true;
+    if (type === 'IEND') break;
+    at = end;
+  }
+  if (idat.length === 0) fail('PNG has no image data (IDAT chunk)');
+  return { keep, idat, hasPalette };
+}
+
+/** Inflates the IDAT stream counting bytes, without keeping them; refuses bombs and short data. */
+function checkInflatedSize(bytes: Uint8Array, idat: [number, number][], expected: number): void {
+  let produced = 0;
+  const inflater = new Unzlib((chunk) => {
+    produced += chunk.length;
+    if (produced > expected + INFLATE_SLACK) {
+      fail(`PNG image data inflates to more than the ${expected} bytes IHDR implies`);
+    }
+  });
+  try {
+    for (const [start, end] of idat) {
+      for (let at = start; at < end; at += INFLATE_STEP) {
+        inflater.push(bytes.subarray(at, Math.min(end, at + INFLATE_STEP)), false);
+      }
+    }
+    inflater.push(new Uint8Array(0), true);
+  } catch (err) {
+    if (err instanceof ImageError) throw err;
+    fail(`PNG image data is corrupt: ${(err as Error).message}`, err);
+  }
+  if (produced < expected) fail(`PNG image data is truncated: it inflates to ${produced} bytes, IHDR implies ${expected}`);
+}
+
+/**
+ * Decodes a PNG to luminance (see color.ts for the luma weights and the composite over black).
+ * 16-bit samples are reduced with round(v / 257); 1-, 2- and 4-bit grey is widened to 0..255.
+ */
+export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>): DecodedImage {
+  const header = readPngHeader(bytes);
+  const { width, height, depth, colorType } = header;
+  checkDimensions(width, height, limits, 'PNG');
+  if (header.interlaced && depth < 8) {
+    // fast-png reads sub-byte interlaced passes as if each pixel were a whole byte.
+    throw new ImageError('unsupported_format', `interlaced PNGs with ${depth}-bit samples are not supported; save it non-interlaced or with 8-bit samples`);
+  }
+  const raw = rawDataSize(header);
+  checkDecodeMemory(pngDecodeMemory(header, bytes.length), `${width}×${height} PNG`, limits);
+
+  const walk = walkChunks(bytes);
+  if (colorType === ColorType.Palette && !walk.hasPalette) fail('PNG has palette colour type but no PLTE chunk');
+  checkInflatedSize(bytes, walk.idat, raw);
+
+  const slim = new Uint8Array(8 + walk.keep.reduce((n, [s, e]) => n + e - s, 0));
+  slim.set(PNG_SIGNATURE);
+  let at = 8;
+  for (const [s, e] of walk.keep) {
+    slim.set(bytes.subarray(s, e), at);
+    at += e - s;
+  }
+  let png: DecodedPng;
+  try {
+    png = decodePngLib(slim, { checkCrc: true });
+  } catch (err) {
+    fail(`PNG could not be decoded: ${(err as Error).message}`, err);
+  }
+  return { width, height, ...pngToGray(png, header), format: 'png' };
+}
+
+function pngToGray(png: DecodedPng, header: PngHeader): { gray: Uint8Array; hadAlpha: boolean } {
+  const { width: w, height: h, depth, colorType } = header;
+  const n = w * h;
+  const data = png.data;
+  const packed = depth < 8;
+  const expected = packed ? lineBytes(w, depth) * h : n * CHANNELS[colorType];
+  if (png.width !== w || png.height !== h || data.length !== expected) {
+    fail(`PNG decoded to ${data.length} samples for ${png.width}×${png.height}, expected ${expected} for ${w}×${h}`);
+  }
+  const gray = new Uint8Array(n);
+  let hadAlpha = false;
+  const wide = depth === 16;
+
+  if (packed || colorType === ColorType.Palette) {
+    // One sample per pixel, possibly several pixels per byte, MSB first; rows start on a byte.
+    const stride = lineBytes(w, depth);
+    const mask = (1 << depth) - 1;
+    let lut: Uint8Array;
+    let opaque: Uint8Array;
+    if (colorType === ColorType.Palette) {
+      const palette = png.palette ?? fail('PNG has palette colour type but no palette');
+      lut = new Uint8Array(256);
+      opaque = new Uint8Array(256);
+      palette.forEach(([r, g, b, a = 255], i) => {
+        lut[i] = lumaOverBlack(r, g, b, a);
+        opaque[i] = a === 255 ? 1 : 0;
+      });
+      for (let y = 0, i = 0; y < h; y++) {
+        for (let x = 0, bit = 0; x < w; x++, bit += depth, i++) {
+          const idx = (data[y * stride + (bit >> 3)] >> (8 - depth - (bit & 7))) & mask;
+          if (idx >= palette.length) fail(`PNG pixel (${x}, ${y}) uses palette entry ${idx}; the palette has ${palette.length}`);
+          gray[i] = lut[idx];
+          if (!opaque[idx]) hadAlpha = true;
+        }
+      }
+    } else {
+      // Grey at 1, 2 or 4 bits; tRNS names one grey level as fully transparent.
+      const key = png.transparency?.[0] ?? -1;
+      const scale = 255 / mask;
+      for (let y = 0, i = 0; y < h; y++) {
+        for (let x = 0, bit = 0; x < w; x++, bit += depth, i++) {
+          const v = (data[y * stride + (bit >> 3)] >> (8 - depth - (bit & 7))) & mask;
+          if (v === key) hadAlpha = true;
+          else gray[i] = v * scale;
+        }
+      }
+    }
+    return { gray, hadAlpha };
+  }
+
+  const s = (v: number) => (wide ? to8bit(v) : v);
+  const t = png.transparency;
+  switch (colorType) {
+    case ColorType.Gray: {
+      const key = t?.[0] ?? -1;
+      for (let i = 0; i < n; i++) {
+        const v = data[i];
+        if (v === key) hadAlpha = true;
+        else gray[i] = s(v);
+      }
+      break;
+    }
+    case ColorType.GrayAlpha:
+      for (let i = 0; i < n; i++) {
+        const a = s(data[2 * i + 1]);
+        if (a !== 255) hadAlpha = true;
+        gray[i] = grayOverBlack(s(data[2 * i]), a);
+      }
+      break;
+    case ColorType.Rgb: {
+      const keyed = t !== undefined && t.length >= 3;
+      for (let i = 0; i < n; i++) {
+        const r = data[3 * i], g = data[3 * i + 1], b = data[3 * i + 2];
+        if (keyed && r === t[0] && g === t[1] && b === t[2]) hadAlpha = true;
+        else gray[i] = lumaOverBlack(s(r), s(g), s(b), 255);
+      }
+      break;
+    }
+    case ColorType.Rgba:
+      for (let i = 0; i < n; i++) {
+        const a = s(data[4 * i + 3]);
+        if (a !== 255) hadAlpha = true;
+        gray[i] = lumaOverBlack(s(data[4 * i]), s(data[4 * i + 1]), s(data[4 * i + 2]), a);
+      }
+      break;
+  }
+  return { gray, hadAlpha };
+}

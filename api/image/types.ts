@@ -1,0 +1,76 @@
+import { ImageError } from './errors.ts';
+
+/** An image reduced to what preprocessing needs: one 8-bit luminance plane. */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  /** [height × width] row-major luminance 0..255 (0 = black), alpha already composited over black. */
+  gray: Uint8Array;
+  /** Some pixel was not fully opaque, so compositing it over black changed it. */
+  hadAlpha: boolean;
+  format: 'png' | 'jpeg' | 'pixels';
+  /** EXIF orientation already applied to `gray` (JPEG; 1 or absent = none was needed). */
+  orientation?: number;
+}
+
+/**
+ * Limits checked from the header, before any pixel is decoded. The defaults suit a Node server;
+ * a Worker (128 MB isolate) should lower `maxDecodeMemory`.
+ */
+export interface ImageLimits {
+  /** Largest body, in bytes. Default 8 MiB. */
+  maxBytes?: number;
+  /** Largest width, in pixels. Default 4096. */
+  maxWidth?: number;
+  /** Largest height, in pixels. Default 4096. */
+  maxHeight?: number;
+  /** Largest width × height. Default 4096² = 16 777 216. */
+  maxPixels?: number;
+  /**
+   * Largest peak memory a decode may take, estimated from the header (PNG ≈ 5 × its raw data;
+   * jpeg-js ≈ 27 bytes per pixel for 4:2:0 colour, 46 for 4:4:4). Default 1 GiB, which every
+   * image within the default size limits passes; in a Worker, 48 MiB admits about 1.9 megapixels
+   * of 4:2:0 JPEG (1.1 of 4:4:4) or 2 of 8-bit RGBA PNG.
+   */
+  maxDecodeMemory?: number;
+}
+
+export const DEFAULT_LIMITS: Required<ImageLimits> = {
+  maxBytes: 8 * 1024 * 1024,
+  maxWidth: 4096,
+  maxHeight: 4096,
+  maxPixels: 4096 * 4096,
+  maxDecodeMemory: 1024 * 1024 * 1024,
+};
+
+export function resolveLimits(limits: ImageLimits = {}): Required<ImageLimits> {
+  const out = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof ImageLimits)[]) {
+    const v = limits[key];
+    if (v === undefined) continue;
+    if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`image limit ${key} must be a positive integer, got ${v}`);
+    out[key] = v;
+  }
+  return out;
+}
+
+/** Throws `image_too_large` when width, height or their product is over a limit. */
+export function checkDimensions(width: number, height: number, limits: Required<ImageLimits>, what = 'image'): void {
+  if (width > limits.maxWidth || height > limits.maxHeight) {
+    throw new ImageError('image_too_large', `${what} is ${width}×${height} pixels; the limit is ${limits.maxWidth}×${limits.maxHeight}`);
+  }
+  if (width * height > limits.maxPixels) {
+    throw new ImageError('image_too_large', `${what} is ${width}×${height} = ${width * height} pixels; the limit is ${limits.maxPixels} pixels`);
+  }
+}
+
+/** Throws `image_too_large` when the decoder would need more than `maxDecodeMemory` bytes. */
+export function checkDecodeMemory(bytes: number, what: string, limits: Required<ImageLimits>): void {
+  if (bytes > limits.maxDecodeMemory) {
+    throw new ImageError('image_too_large', `decoding this ${what} needs about ${mib(bytes)} of memory; the limit is ${mib(limits.maxDecodeMemory)}`);
+  }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,158 @@
+import type { ImageAnswer } from '../answer.ts';
+import type { LoadedRun } from '../runs.ts';
+import { ImageError } from '../image/errors.ts';
+import type { ImageLimits } from '../image/types.ts';
+import { answerForImage, decodeUpload } from '../upload.ts';
+import { choiceForClass, type LabelConfig } from './config.ts';
+import { TaskImageError, labelStudioAuthorizer, loadTaskImage, looksLikeImageRef } from './task-image.ts';
+
+/** One region of a prediction, in Label Studio's result format. */
+export interface ChoicesResult {
+  from_name: string;
+  to_name: string;
+  type: 'choices';
+  value: { choices: string[] };
+  /** Fraction of the dense models voting for the choice. */
+  score: number;
+}
+
+/** The PIE facts behind a prediction (Label Studio keeps only result, score and model_version). */
+export interface PieDetails {
+  /** Level whose PIE status and taxicab distance make the score. */
+  scoringLevel: string;
+  isPie: boolean;
+  taxicab: number;
+  denseModal: string;
+  levelModal: string;
+  /** Every level at which the image is a PIE. */
+  pieLevels: string[];
+  levels: { level: string; modal: string; isPie: boolean; taxicab: number }[];
+}
+
+/** One prediction per task, in the shape /predict answers (label_studio/ml/models.py reads result, score, model_version). */
+export interface TaskPrediction {
+  result: ChoicesResult[];
+  score: number;
+  model_version: string;
+  pie: PieDetails | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface LabelStudioTask { id?: string | number; data?: Record<string, unknown> }
+
+export interface PredictTasksOptions {
+  labelStudioUrl?: string;
+  apiKey?: string;
+  fetch: typeof fetch;
+  /** Decoder and download limits (maxBytes caps each download). */
+  limits: ImageLimits & { maxBytes: number };
+  timeoutMs: number;
+  /** Tasks fetched and predicted at once. */
+  concurrency?: number;
+}
+
+/**
+ * The level that scores tasks: the configured one, else the pruned level with the highest
+ * sparsity (where the paper finds the most PIEs), else the last compressed level.
+ */
+export function scoringLevelIndex(run: LoadedRun, configured?: string): number {
+  if (configured) return run.levelIndex(configured);
+  const levels = run.manifest.levels;
+  let best = -1;
+  levels.forEach((l, t) => { if (l.kind === 'pruned' && (best < 0 || l.sparsity > levels[best].sparsity)) best = t; });
+  return best >= 0 ? best : Math.max(0, levels.length - 1);
+}
+
+/**
+ * Label Studio sorts and filters tasks by prediction score, and newer versions reject a
+ * prediction whose score is outside 0…1 (label-studio-sdk label_interface/interface.py
+ * `_validate_object_logic`, used by label_studio/tasks/serializers.py PredictionSerializer) —
+ * so a score of 1 + taxicab would fail the whole batch. Instead the score splits 0…1 in two:
+ * a PIE at the scoring level scores 0.5 + taxicab / 4 (above 0.5, up to 1), any other image
+ * taxicab / 4 (0 up to, not reaching, 0.5: its modal label did not change, so its vote
+ * distributions share that class and are less than 2 apart). Sorting by score descending lists
+ * the PIEs first, most changed first, then the images closest to becoming PIEs. A task whose
+ * image could not be had scores 0.
+ */
+export function pieScore(isPie: boolean, taxicab: number): number {
+  const t = Math.min(Math.max(taxicab, 0), 2) / 4;
+  return isPie ? 0.5 + t : Math.min(t, 0.4999);
+}
+
+export function toTaskPrediction(answer: ImageAnswer, t: number, config: LabelConfig, choiceOf: (string | null)[]): TaskPrediction {
+  const level = answer.levels[t];
+  const dense = answer.levels[0];
+  const choice = choiceOf[answer.denseModal.index];
+  return {
+    result: choice === null ? [] : [{
+      from_name: config.fromName, to_name: config.toName, type: 'choices',
+      value: { choices: [choice] }, score: dense.votes[answer.denseModal.index],
+    }],
+    score: pieScore(level.isPie, level.taxicab),
+    model_version: answer.runId,
+    pie: {
+      scoringLevel: level.level, isPie: level.isPie, taxicab: level.taxicab,
+      denseModal: answer.denseModal.name, levelModal: level.modal.name,
+      pieLevels: answer.pieLevels,
+      levels: answer.levels.map((l) => ({ level: l.level, modal: l.modal.name, isPie: l.isPie, taxicab: l.taxicab })),
+    },
+    error: null,
+  };
+}
+
+/** The task's image reference: data[<config key>], else the first value that looks like an image URL. */
+export function imageRef(task: LabelStudioTask, config: LabelConfig): string {
+  if ('url' in config.image) return config.image.url;
+  const data = task.data ?? {};
+  const v = data[config.image.dataKey];
+  if (typeof v === 'string' && v.trim()) return v;
+  const found = Object.values(data).find(looksLikeImageRef);
+  if (found) return found;
+  throw new TaskImageError('no_image', `task${task.id === undefined ? '' : ` ${task.id}`} has no image: data.${config.image.dataKey} is ${v === undefined ? 'missing' : 'not a URL'} and no other data value looks like one`);
+}
+
+/**
+ * Predicts every task, in order, one prediction each: Label Studio pairs results with tasks by
+ * position and drops the whole batch if the counts differ (label_studio/ml/models.py
+ * `_get_predictions_from_ml_backend`). A task whose image cannot be fetched or decoded gets an
+ * empty result, score 0 and the reason in `error`; other failures (a broken run) fail the request.
+ */
+export async function predictTasks(
+  run: LoadedRun,
+  tasks: LabelStudioTask[],
+  config: LabelConfig,
+  scoringLevel: number,
+  opts: PredictTasksOptions,
+): Promise<TaskPrediction[]> {
+  const choiceOf = choiceForClass(run.manifest.dataset.classNames, config.choices);
+  // One token exchange for the whole batch, if the token needs one.
+  const authorize = labelStudioAuthorizer(opts);
+  const one = async (task: LabelStudioTask): Promise<TaskPrediction> => {
+    try {
+      const { bytes, contentType } = await loadTaskImage(imageRef(task, config), {
+        labelStudioUrl: opts.labelStudioUrl, apiKey: opts.apiKey, authorize, taskId: task.id,
+        fetch: opts.fetch, maxBytes: opts.limits.maxBytes, timeoutMs: opts.timeoutMs,
+      });
+      // The decoder goes by the bytes; the content type only names what it refuses.
+      const answer = await answerForImage(run, decodeUpload(bytes, contentType, opts.limits));
+      return toTaskPrediction(answer, scoringLevel, config, choiceOf);
+    } catch (err) {
+      if (!(err instanceof TaskImageError || err instanceof ImageError)) throw err;
+      return { result: [], score: 0, model_version: run.runId, pie: null, error: { code: err.code, message: err.message } };
+    }
+  };
+  return mapLimit(tasks, opts.concurrency ?? 4, one);
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

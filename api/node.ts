@@ -1,0 +1,49 @@
+/**
+ * Node entry point: the API over the local run directory (the embedded default) with
+ * @hono/node-server. Settings come from the same variables as the Worker's (api/context.ts).
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { FsStore } from '../trainer/store-fs.ts';
+import { createApp, type App } from './app.ts';
+import { optionsFromEnv, type AppOptions } from './context.ts';
+import { RunRepository } from './runs.ts';
+
+export interface NodeServerOptions {
+  runsDir: string;
+  port?: number;
+  hostname?: string;
+  env?: Record<string, string | undefined>;
+  /** Overrides on top of what the environment says. */
+  options?: Partial<AppOptions>;
+}
+
+export interface NodeServer {
+  url: string;
+  app: App;
+  repo: RunRepository;
+  options: AppOptions;
+  server: ServerType;
+  close(): Promise<void>;
+}
+
+export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServer> {
+  const fromEnv = optionsFromEnv(opts.env ?? process.env);
+  // Locally, with no keys configured, reads are public: the default must work offline, at once.
+  if (!fromEnv.apiKeys.length && (opts.env ?? process.env).PIE_PUBLIC_READS === undefined) fromEnv.publicReads = true;
+  const options: AppOptions = { ...fromEnv, ...opts.options };
+  const repo = new RunRepository(new FsStore(opts.runsDir));
+  const app = createApp(repo, options);
+  const hostname = opts.hostname ?? '127.0.0.1';
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: opts.port ?? 8787, hostname }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return {
+    url: `http://${host}:${port}`,
+    app, repo, options, server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,89 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { AppEnv } from '../context.ts';
+import { BadInput } from '../errors.ts';
+import { baseUrl, runCaching } from '../http.ts';
+import { ReviewPageSchema, RunParam, errorResponses } from '../schemas.ts';
+import { classRef } from '../answer.ts';
+
+const classParam = (what: string) => z.coerce.number().int().min(0).max(255).optional().openapi({ description: what });
+
+const ReviewQuery = z.object({
+  level: z.string().max(100).openapi({ example: 'p90', description: 'compressed level whose PIEs to list' }),
+  trueClass: classParam('only images of this true class'),
+  denseModal: classParam("only images whose dense modal label is this class"),
+  levelModal: classParam("only images whose modal label at the level is this class"),
+  sort: z.enum(['taxicab', 'dense-disagreement', 'index']).default('taxicab').openapi({
+    description: 'taxicab: most changed vote distribution first; dense-disagreement: most split dense population first',
+  }),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
+});
+
+/** Opaque cursor: the offset into the sorted, filtered list, tied to the query it came from. */
+function encodeCursor(offset: number, fingerprint: string): string {
+  return btoa(JSON.stringify({ o: offset, f: fingerprint })).replace(/=+$/, '');
+}
+function decodeCursor(cursor: string, fingerprint: string): number {
+  try {
+    const { o, f } = JSON.parse(atob(cursor)) as { o: unknown; f: unknown };
+    if (typeof o === 'number' && Number.isInteger(o) && o >= 0 && f === fingerprint) return o;
+  } catch { /* fall through */ }
+  throw new BadInput('cursor is not valid for this query (pass back nextCursor unchanged, with the same filters)', 'bad_cursor');
+}
+
+export const review = new OpenAPIHono<AppEnv>();
+
+review.openapi(createRoute({
+  method: 'get', path: '/v1/runs/{run}/review', tags: ['review'],
+  summary: "A level's PIEs, most useful first: the queue a labeling tool pulls",
+  request: { params: RunParam, query: ReviewQuery },
+  responses: {
+    200: { description: 'One page of PIEs', content: { 'application/json': { schema: ReviewPageSchema } } },
+    ...errorResponses,
+  },
+}), async (c) => {
+  const { run: requested } = c.req.valid('param');
+  const q = c.req.valid('query');
+  const run = await c.var.repo.get(requested);
+  const t = run.levelIndex(q.level);
+  const cached = runCaching(c, requested, run);
+  if (cached) return cached;
+  const { N, K, numClasses } = run;
+  const fingerprint = `${run.runId}|${q.level}|${q.trueClass}|${q.denseModal}|${q.levelModal}|${q.sort}`;
+  const offset = q.cursor ? decodeCursor(q.cursor, fingerprint) : 0;
+
+  const denseDisagreement = (i: number) => {
+    let max = 0;
+    for (let c2 = 0; c2 < numClasses; c2++) max = Math.max(max, run.counts[i * numClasses + c2]);
+    return 1 - max / K;
+  };
+  const ids: number[] = [];
+  for (let i = 0; i < N; i++) {
+    if (!run.isPie[t * N + i]) continue;
+    if (q.trueClass !== undefined && run.labels[i] !== q.trueClass) continue;
+    if (q.denseModal !== undefined && run.modal[i] !== q.denseModal) continue;
+    if (q.levelModal !== undefined && run.modal[t * N + i] !== q.levelModal) continue;
+    ids.push(i);
+  }
+  // Highest score first; the image index breaks ties so pages are stable.
+  if (q.sort !== 'index') {
+    const score = q.sort === 'taxicab' ? (i: number) => run.taxicab[t * N + i] : denseDisagreement;
+    ids.sort((a, b) => score(b) - score(a) || a - b);
+  }
+  const page = ids.slice(offset, offset + q.limit);
+  const base = `${baseUrl(c)}/v1/runs/${encodeURIComponent(run.runId)}/images`;
+  return c.json({
+    runId: run.runId, level: q.level, sort: q.sort, total: ids.length,
+    items: page.map((i) => ({
+      index: i,
+      trueLabel: classRef(run, run.labels[i]),
+      denseModal: classRef(run, run.modal[i]),
+      levelModal: classRef(run, run.modal[t * N + i]),
+      taxicab: run.taxicab[t * N + i],
+      denseDisagreement: denseDisagreement(i),
+      image: `${base}/${i}/image.png`,
+      detail: `${base}/${i}`,
+    })),
+    nextCursor: offset + q.limit < ids.length ? encodeCursor(offset + q.limit, fingerprint) : null,
+  }, 200);
+});

@@ -1,0 +1,116 @@
+import { z } from '@hono/zod-openapi';
+
+/** Schemas shared by the routes: request validation and the OpenAPI document come from these. */
+
+export const ErrorSchema = z.object({
+  error: z.object({ code: z.string().openapi({ example: 'not_found' }), message: z.string() }),
+}).openapi('Error');
+
+export const RunParam = z.object({
+  run: z.string().min(1).max(100).openapi({ param: { name: 'run', in: 'path' }, example: 'latest', description: "a run id, or 'latest'" }),
+});
+
+export const ClassRefSchema = z.object({ index: z.number().int(), name: z.string() }).openapi('ClassRef');
+
+const num = z.number().nullable();
+
+export const ClassContextSchema = ClassRefSchema.extend({
+  roles: z.array(z.enum(['true', 'dense-modal', 'level-modal'])),
+  normalizedChange: num, t: num, df: num, p: num, pAdjusted: num,
+  significant: z.boolean(), significantAdjusted: z.boolean(),
+  direction: z.enum(['down', 'up', 'none']),
+}).openapi('ClassContext');
+
+export const LevelAnswerSchema = z.object({
+  level: z.string(),
+  kind: z.enum(['dense', 'pruned', 'quantized']),
+  sparsity: z.number(),
+  votes: z.array(z.number()),
+  memberPredictions: z.array(z.number().int()),
+  modal: ClassRefSchema,
+  isPie: z.boolean(),
+  taxicab: z.number(),
+  classContext: z.array(ClassContextSchema),
+}).openapi('LevelAnswer');
+
+export const ImageAnswerSchema = z.object({
+  runId: z.string(),
+  image: z.union([
+    z.object({ source: z.literal('dataset'), index: z.number().int(), png: z.string() }),
+    z.object({ source: z.literal('upload'), preprocessing: z.unknown() }),
+  ]),
+  trueLabel: ClassRefSchema.nullable(),
+  denseModal: ClassRefSchema,
+  pieLevels: z.array(z.string()),
+  levels: z.array(LevelAnswerSchema),
+}).openapi('ImageAnswer');
+
+const Accuracy = z.object({ mean: z.number(), sd: z.number().nullable(), min: z.number(), max: z.number(), perMember: z.array(z.number()) });
+
+export const OverviewSchema = z.object({
+  runId: z.string(),
+  createdAt: z.string(),
+  dataset: z.object({ name: z.string(), testSize: z.number(), trainSize: z.number(), numClasses: z.number(), classNames: z.array(z.string()) }),
+  architecture: z.object({ name: z.string(), dims: z.array(z.number()) }),
+  engine: z.object({ backend: z.string(), provider: z.string(), tfjsVersion: z.string(), workers: z.number() }),
+  K: z.number().int(),
+  tieRule: z.string(),
+  alpha: z.number(),
+  levels: z.array(z.object({
+    name: z.string(), kind: z.enum(['dense', 'pruned', 'quantized']), sparsity: z.number(), quantization: z.string().optional(),
+    format: z.string(), accuracy: Accuracy, pieCount: z.number().int(),
+    impacted: z.object({ down: z.number(), up: z.number(), downAdjusted: z.number(), upAdjusted: z.number() }),
+    pieAccuracy: z.object({ densePie: num, denseNonPie: num, levelPie: num, levelNonPie: num }),
+  })),
+}).openapi('RunOverview');
+
+export const ClassRowSchema = ClassRefSchema.extend({
+  normalizedChange: num, t: num, df: num, p: num, pAdjusted: num,
+  significant: z.boolean(), significantAdjusted: z.boolean(), direction: z.enum(['down', 'up', 'none']),
+  meanRecallDense: num, meanRecallLevel: num,
+}).openapi('ClassRow');
+
+export const ClassesSchema = z.object({
+  runId: z.string(),
+  alpha: z.number(),
+  levels: z.array(z.object({
+    level: z.string(),
+    impacted: z.object({ down: z.number(), up: z.number(), downAdjusted: z.number(), upAdjusted: z.number() }),
+    classes: z.array(ClassRowSchema),
+  })),
+}).openapi('Classes');
+
+export const ReviewItemSchema = z.object({
+  index: z.number().int(),
+  trueLabel: ClassRefSchema,
+  denseModal: ClassRefSchema,
+  levelModal: ClassRefSchema,
+  taxicab: z.number(),
+  denseDisagreement: z.number().openapi({ description: '1 − the largest dense vote fraction: how split the dense population is' }),
+  image: z.string(),
+  detail: z.string(),
+}).openapi('ReviewItem');
+
+export const ReviewPageSchema = z.object({
+  runId: z.string(),
+  level: z.string(),
+  sort: z.enum(['taxicab', 'dense-disagreement', 'index']),
+  total: z.number().int(),
+  items: z.array(ReviewItemSchema),
+  nextCursor: z.string().nullable(),
+}).openapi('ReviewPage');
+
+const errorResponse = (description: string) => ({ content: { 'application/json': { schema: ErrorSchema } }, description });
+/** The error responses every run route can give. */
+export const errorResponses = {
+  304: { description: 'Not modified: If-None-Match matched the ETag' },
+  400: errorResponse('Bad input: the message names the parameter'),
+  401: errorResponse('Missing or invalid API key'),
+  404: errorResponse('No such run, level or image'),
+} as const;
+export const uploadErrorResponses = {
+  ...errorResponses,
+  413: errorResponse('Body or image too large'),
+  415: errorResponse('Unsupported content type or image format'),
+  422: errorResponse('The image could not be decoded'),
+} as const;

@@ -1,0 +1,32 @@
+import { buildAnswer, liveMemberPredictions, type ImageAnswer } from './answer.ts';
+import { decodeImage, fromPixelArray, toModelInput, type DecodedImage, type ImageLimits } from './image/index.ts';
+import type { LoadedRun } from './runs.ts';
+
+export type Polarity = 'auto' | 'keep' | 'invert';
+
+/**
+ * A new image → the same answer shape as a dataset image: preprocess it the way the training
+ * data was (api/image: grayscale, 28×28, polarity, /255), then run every member of every level
+ * live with the lib/ kernels.
+ */
+export async function answerForImage(
+  run: LoadedRun,
+  image: DecodedImage,
+  opts: { polarity?: Polarity; trueLabel?: number | null } = {},
+): Promise<ImageAnswer> {
+  const [h, w] = run.manifest.dataset.imageShape;
+  const prepared = toModelInput(image, { polarity: opts.polarity ?? 'auto', width: w, height: h });
+  const preds = await liveMemberPredictions(run, prepared.input);
+  return buildAnswer(run, preds, opts.trueLabel ?? null, {
+    source: 'upload',
+    preprocessing: { format: image.format, ...prepared.steps },
+  });
+}
+
+export function decodeUpload(bytes: Uint8Array, contentType: string | undefined, limits?: ImageLimits): DecodedImage {
+  return decodeImage(bytes, contentType, limits);
+}
+
+export function decodePixels(json: unknown, limits?: ImageLimits): DecodedImage {
+  return fromPixelArray(json, limits);
+}

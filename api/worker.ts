@@ -1,0 +1,30 @@
+/**
+ * Cloudflare Workers entry point: the run comes from the R2 bucket bound as RUNS
+ * (wrangler.toml); settings from its vars and secrets. The app and its loaded runs live as long
+ * as the isolate, so model weights load once per isolate.
+ */
+import { createApp, type App } from './app.ts';
+import { optionsFromEnv } from './context.ts';
+import { R2Store } from './r2-store.ts';
+import { RunRepository } from './runs.ts';
+
+/** Secrets are set with `wrangler secret put`, so `wrangler types` cannot see them. */
+interface Secrets {
+  PIE_API_KEYS?: string;
+  LABEL_STUDIO_API_KEY?: string;
+  LABEL_STUDIO_BASIC_AUTH_PASS?: string;
+}
+
+let app: App | null = null;
+
+export default {
+  fetch(request, env, ctx) {
+    if (!app) {
+      const options = optionsFromEnv({ ...env } as unknown as Record<string, string | undefined>);
+      // An isolate has 128 MB, much of it the run's models: refuse images whose decoding would need over 48 MiB.
+      options.imageLimits = { maxDecodeMemory: 48 * 1024 * 1024 };
+      app = createApp(new RunRepository(new R2Store(env.RUNS)), options);
+    }
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env & Secrets>;

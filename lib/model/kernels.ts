@@ -55,7 +55,15 @@ export function sparseLayer(
     const xi = x[xOff + i];
     if (xi === 0) continue;
     const end = rowPtr[i + 1];
-    for (let k = rowPtr[i]; k < end; k++) acc[colIdx[k]] += xi * values[k];
+    let k = rowPtr[i];
+    // Unrolled by 4 like the dense kernel; each acc[o] still sums in input order.
+    for (; k + 4 <= end; k += 4) {
+      acc[colIdx[k]] += xi * values[k];
+      acc[colIdx[k + 1]] += xi * values[k + 1];
+      acc[colIdx[k + 2]] += xi * values[k + 2];
+      acc[colIdx[k + 3]] += xi * values[k + 3];
+    }
+    for (; k < end; k++) acc[colIdx[k]] += xi * values[k];
   }
 }
 

@@ -1,0 +1,34 @@
+/** The Label Studio ML backend inside workerd: a /predict body as Label Studio sends it, with a data: URL task image. */
+import { env, SELF } from 'cloudflare:test';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+
+const auth = { authorization: 'Bearer worker-test-key' };
+const choices = Array.from({ length: 10 }, (_, c) => `class ${c}`);
+const labelConfig = `<View><Image name="image" value="$image"/><Choices name="label" toName="image">${choices.map((c) => `<Choice value="${c}"/>`).join('')}</Choices></View>`;
+
+beforeAll(async () => {
+  for (const [key, b64] of Object.entries(inject('tinyRunFiles'))) {
+    await env.RUNS.put(key, Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
+  }
+});
+
+describe('Label Studio ML backend on Workers', () => {
+  it('health, and a prediction whose choice is the dense modal label and whose score ranks a PIE first', async () => {
+    expect(await (await SELF.fetch('https://pie.test/ml/health', { headers: auth })).json()).toMatchObject({ status: 'UP' });
+    const queue = await (await SELF.fetch('https://pie.test/v1/runs/latest/review?level=p90&limit=1', { headers: auth })).json() as { items: { index: number }[] };
+    const pieIndex = queue.items[0].index;
+    const answer = await (await SELF.fetch(`https://pie.test/v1/runs/latest/images/${pieIndex}`, { headers: auth })).json() as { denseModal: { name: string } };
+    const png = new Uint8Array(await (await SELF.fetch(`https://pie.test/v1/runs/latest/images/${pieIndex}/image.png`, { headers: auth })).arrayBuffer());
+    const dataUrl = `data:image/png;base64,${btoa(String.fromCharCode(...png))}`;
+    const body = {
+      tasks: [{ id: 1, data: { image: dataUrl }, annotations: [], predictions: [] }],
+      project: '1.1763629000', label_config: labelConfig, params: { login: null, password: null, context: null },
+    };
+    const r = await SELF.fetch('https://pie.test/ml/predict', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(r.status).toBe(200);
+    const out = await r.json() as { results: { result: { value: { choices: string[] } }[]; score: number }[] };
+    expect(out.results).toHaveLength(1);
+    expect(out.results[0].result[0].value.choices).toEqual([answer.denseModal.name]);
+    expect(out.results[0].score).toBeGreaterThan(0.5);
+  });
+});

@@ -4,9 +4,18 @@ const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}
 
 /** The per-level table `pie report` prints: accuracy, # PIEs, classes impacted, PIE vs non-PIE accuracy. */
 export function formatReport(m: Manifest): string {
-  const head = ['level', 'acc % mean±sd', 'min–max', 'PIEs', 'classes ↓/↑', '(BH ↓/↑)', 'dense on PIE', 'level on PIE', 'dense non-PIE', 'level non-PIE'];
-  const rows = m.metrics.levels.map((l) => [
+  const dims = m.architecture.dims;
+  const sizes = dims.slice(1).map((d, l) => d * dims[l]);
+  // Measured fraction of zero weights over all of a level's members (METHOD.md: equals the target).
+  const measured = (t: number) => {
+    const members = m.levels[t].members;
+    const zeros = members.reduce((a, mem) => a + mem.layerSparsity.reduce((b, s, l) => b + s * sizes[l], 0), 0);
+    return zeros / (members.length * sizes.reduce((a, b) => a + b, 0));
+  };
+  const head = ['level', 'sparsity %', 'acc % mean±sd', 'min–max', 'PIEs', 'classes ↓/↑', '(BH ↓/↑)', 'dense on PIE', 'level on PIE', 'dense non-PIE', 'level non-PIE'];
+  const rows = m.metrics.levels.map((l, t) => [
     l.name,
+    m.levels[t].kind === 'quantized' ? '—' : (measured(t) * 100).toFixed(2),
     `${pct(l.accuracy.mean)} ± ${pct(l.accuracy.sd)}`,
     `${pct(l.accuracy.min)}–${pct(l.accuracy.max)}`,
     String(l.pieCount),

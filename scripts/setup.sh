@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what PIE Lens needs on a fresh Debian/Ubuntu machine: the Fashion-MNIST package and
-# the npm dependencies. Safe to run again: it skips what is already there.
+# Installs what PIE Lens needs on a fresh Debian/Ubuntu machine: the Fashion-MNIST package,
+# Chromium (the web page's tests drive it) and the npm dependencies. Safe to run again: it skips
+# what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
 need_apt=()
 [[ -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]] || need_apt+=(dataset-fashion-mnist)
+[[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
   if command -v apt-get >/dev/null; then
     echo "setup: installing ${need_apt[*]} (Debian packages)"

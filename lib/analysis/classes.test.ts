@@ -93,9 +93,9 @@ describe('classImpact against a reference computation', () => {
 });
 
 describe('classImpact edge cases', () => {
-  it('reports t = null, p = 0 with the sign in direction when both samples are constant', () => {
+  it('does not call a class significant when both samples are constant (no spread to test against)', () => {
     // Every member of both levels gets class 0 fully right, but level 1 is worse overall:
-    // class 0 moved up relative to accuracy with no variance at all.
+    // class 0 "moves up" only by the shift of overall accuracy, with no variance at all.
     const acc: MemberAccuracy = {
       levels: 2,
       K: 3,
@@ -105,9 +105,10 @@ describe('classImpact edge cases', () => {
       support: new Uint32Array([5, 5]),
     };
     const { classes, impacted } = classImpact(acc, 1);
-    expect(classes[0]).toMatchObject({ t: null, df: null, p: 0, significant: true, direction: 'up' });
-    expect(classes[1]).toMatchObject({ t: null, p: 0, direction: 'down' });
-    expect(impacted).toEqual({ down: 1, up: 1, downAdjusted: 1, upAdjusted: 1 });
+    expect(classes[0]).toMatchObject({ t: null, df: null, p: null, significant: false, direction: 'none' });
+    expect(classes[0].normalizedChange!).toBeCloseTo(0.2, 12);
+    expect(classes[1]).toMatchObject({ t: null, p: null, significant: false, direction: 'none' });
+    expect(impacted).toEqual({ down: 0, up: 0, downAdjusted: 0, upAdjusted: 0 });
   });
 
   it('cannot test with a single member per level: nulls, nothing significant', () => {

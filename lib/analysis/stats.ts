@@ -66,10 +66,11 @@ export interface TTestResult {
  * Degenerate cases, where scipy returns NaN:
  * - n < 2 in either sample: variance is undefined → t, df, p are NaN.
  * - both samples constant (both variances 0): the standard error is 0. If the means are
- *   equal there is no difference at all → t = 0, p = 1; otherwise the difference is
- *   observed without any noise → t = ±Infinity, p = 0. df is undefined (NaN) either way.
- *   This happens in practice when, e.g., every member of both populations gets a class
- *   exactly right while the populations' overall accuracies differ.
+ *   equal there is no difference at all → t = 0, p = 1; otherwise t = ±Infinity but p is
+ *   undefined (NaN, as scipy): a test needs spread to weigh a difference against. df is NaN
+ *   either way. This happens when, e.g., every member of both populations gets a class
+ *   exactly right while the overall accuracies differ — the "change" is then only the shift
+ *   of overall accuracy, which must not count as the class being significantly impacted.
  */
 export function welchTTest(x: ArrayLike<number>, y: ArrayLike<number>): TTestResult {
   const nx = x.length;
@@ -86,7 +87,7 @@ export function welchTTest(x: ArrayLike<number>, y: ArrayLike<number>): TTestRes
     const d = x[0] - y[0];
     return d === 0
       ? { t: 0, df: NaN, p: 1 }
-      : { t: d > 0 ? Infinity : -Infinity, df: NaN, p: 0 };
+      : { t: d > 0 ? Infinity : -Infinity, df: NaN, p: NaN };
   }
   const t = diff / Math.sqrt(se2);
   const df = (se2 * se2) / ((ax * ax) / (nx - 1) + (ay * ay) / (ny - 1));

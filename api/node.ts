@@ -1,16 +1,21 @@
 /**
- * Node entry point: the API over the local run directory (the embedded default) with
- * @hono/node-server. Settings come from the same variables as the Worker's (api/context.ts).
+ * Node entry point: the API over the local run directory (the embedded default) or any other
+ * store (an S3 bucket: `pie serve --store s3://bucket/prefix`) with @hono/node-server.
+ * Settings come from the same variables as the Worker's (api/context.ts).
  */
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import type { Store } from '../lib/store.ts';
 import { FsStore } from '../trainer/store-fs.ts';
 import { createApp, type App } from './app.ts';
 import { optionsFromEnv, type AppOptions } from './context.ts';
 import { RunRepository } from './runs.ts';
 
 export interface NodeServerOptions {
-  runsDir: string;
+  /** A local runs folder… */
+  runsDir?: string;
+  /** …or any store (wins over runsDir). */
+  store?: Store;
   port?: number;
   hostname?: string;
   env?: Record<string, string | undefined>;
@@ -32,7 +37,8 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   // Locally, with no keys configured, reads are public: the default must work offline, at once.
   if (!fromEnv.apiKeys.length && (opts.env ?? process.env).PIE_PUBLIC_READS === undefined) fromEnv.publicReads = true;
   const options: AppOptions = { ...fromEnv, ...opts.options };
-  const repo = new RunRepository(new FsStore(opts.runsDir));
+  if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
+  const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!));
   const app = createApp(repo, options);
   const hostname = opts.hostname ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve, reject) => {

@@ -1,11 +1,14 @@
 /**
  * Where runs live. Keys are '/'-separated paths ("<runId>/manifest.json", "latest").
- * Implementations: a local directory (trainer/store-fs.ts, the embedded default); S3 and R2
- * come with the publishing issue. A missing key is `null`, never an exception.
+ * Implementations: a local directory (trainer/store-fs.ts, the embedded default), any
+ * S3-compatible bucket (trainer/store-s3.ts) and a Workers R2 binding (api/r2-store.ts).
+ * A missing key is `null`, never an exception.
  */
 export interface ObjectInfo {
   key: string;
   size: number;
+  /** SHA-256 (hex) of the content when the store keeps it beside the object (S3 metadata). */
+  sha256?: string;
 }
 
 export interface Store {
@@ -15,6 +18,16 @@ export interface Store {
   head(key: string): Promise<ObjectInfo | null>;
   /** Every key under `prefix` (recursively), sorted. */
   list(prefix: string): Promise<ObjectInfo[]>;
+}
+
+/** A store that can also remove objects: what retention needs, and the API never does. */
+export interface DeletableStore extends Store {
+  /** Removes the keys; a key that is already gone is not an error. */
+  delete(keys: string[]): Promise<void>;
+}
+
+export function isDeletable(store: Store): store is DeletableStore {
+  return typeof (store as Partial<DeletableStore>).delete === 'function';
 }
 
 /** Rejects keys that could escape the store's root or are not plain relative paths. */

@@ -1,20 +1,38 @@
 import { Command, Option } from 'commander';
 import { basename, resolve } from 'node:path';
-import { latestRunId, getText } from '../lib/store.ts';
+import { isDeletable, latestRunId, getText, type Store } from '../lib/store.ts';
 import { parseManifest, RUN_FILES } from '../lib/manifest.ts';
 import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput } from './config.ts';
 import { DatasetError } from './data.ts';
-import { evaluatePopulations, finishRun, prepareRun, quantizePopulations, trainPopulations, type TrainSummary } from './pipeline.ts';
-import { createProgress } from './progress.ts';
+import {
+  evaluatePopulations, finishRun, missingMembers, prepareRun, quantizePopulations, trainPopulations, type TrainSummary,
+} from './pipeline.ts';
+import { createProgress, type Progress } from './progress.ts';
+import { formatBytes, PublishError, publishRun } from './publish.ts';
 import { formatReport } from './report.ts';
-import { FsStore } from './store-fs.ts';
+import { listRuns, pruneRuns } from './retention.ts';
+import { parseShard, shardFilter, trainedMembers } from './shard.ts';
+import { describeStore, openBucket, openStore, s3Settings } from './stores.ts';
 
-interface RunFlags {
+/** Where runs are read and written, and how to reach S3 (credentials come from the AWS SDK's own chain). */
+interface StoreFlags {
+  store?: string; runsDir?: string; endpoint?: string; region?: string; pathStyle?: boolean;
+}
+/** Where a finished run is published. */
+interface PublishFlags extends StoreFlags {
+  bucket?: string; prefix?: string; concurrency?: number; latest?: boolean;
+}
+
+interface RunFlags extends PublishFlags {
   preset: string; config?: string; quiet?: boolean; dataset?: string; dataDir?: string;
   trainLimit?: number; testLimit?: number; k?: number; epochs?: number; sparsities?: number[];
-  workers?: number; engine?: RunConfig['engine']; seed?: number; runsDir?: string; runId?: string;
+  workers?: number; engine?: RunConfig['engine']; seed?: number; runId?: string;
   batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string;
+  shard?: string; publish?: boolean; ifComplete?: boolean;
 }
+
+/** Errors whose message says it all: printed without a stack trace. */
+class IncompleteRun extends Error {}
 
 const int = (v: string) => {
   const n = Number(v);
@@ -45,7 +63,39 @@ function withRunOptions(cmd: Command): Command {
     .option('--seed <n>', 'base seed', int)
     .option('--runs-dir <dir>', 'local store for runs', 'runs')
     .option('--run-id <id>', 'run id (default: derived from the settings, so a re-run resumes)')
-    .option('-q, --quiet', 'plain progress lines instead of bars (CI logs)');
+    .option('-q, --quiet', 'plain progress lines instead of bars (CI logs)')
+    .addOption(storeOption());
+}
+
+function storeOption(): Option {
+  return new Option('--store <where>', 'where runs are read and written: a folder or s3://bucket/prefix (default: --runs-dir)').env('PIE_STORE');
+}
+
+/** How to reach an S3-compatible service (AWS S3, Cloudflare R2, MinIO…). */
+function withS3Options(cmd: Command): Command {
+  return cmd
+    .option('--endpoint <url>', 'S3-compatible endpoint, e.g. https://<account>.r2.cloudflarestorage.com (env PIE_S3_ENDPOINT or AWS_ENDPOINT_URL_S3; default AWS S3)')
+    .option('--region <name>', "bucket region (default: the AWS SDK's, from AWS_REGION or the profile; 'auto' with a custom endpoint)")
+    .option('--path-style', 'path-style bucket URLs (default: on with a custom endpoint; env PIE_S3_FORCE_PATH_STYLE)');
+}
+
+function withPublishOptions(cmd: Command): Command {
+  return withS3Options(cmd)
+    .option('--bucket <name>', 'bucket to publish to (env PIE_S3_BUCKET)')
+    .option('--prefix <path>', 'key prefix inside the bucket (env PIE_S3_PREFIX; default: the bucket root)')
+    .option('--concurrency <n>', 'objects uploaded at once', int, 8);
+}
+
+/** --store (or PIE_STORE) when given, else the local runs folder. */
+async function storeFrom(flags: StoreFlags, runsDir = flags.runsDir ?? 'runs'): Promise<Store> {
+  return openStore(flags.store ?? runsDir, s3Settings(flags));
+}
+
+/** Publishes a finished run from `source` to the bucket the flags name (see trainer/publish.ts). */
+async function publishTo(flags: PublishFlags, source: Store, runId: string, progress: Progress) {
+  const bucket = await openBucket(flags, s3Settings(flags));
+  progress.log(`publish: ${describeStore(source)} → ${describeStore(bucket)}`);
+  return publishRun(source, bucket, runId, { concurrency: flags.concurrency, setLatest: flags.latest ?? true, log: progress.log });
 }
 
 function configFrom(flags: RunFlags): RunConfig {
@@ -69,27 +119,96 @@ function configFrom(flags: RunFlags): RunConfig {
 async function train(flags: RunFlags, evaluate: boolean) {
   const cfg = configFrom(flags);
   const progress = createProgress({ quiet: !!flags.quiet });
-  const store = new FsStore(resolve(cfg.runsDir));
+  const store = await storeFrom(flags, cfg.runsDir);
   const ctx = prepareRun(cfg, store, progress);
+  const shard = flags.shard === undefined ? null : parseShard(flags.shard);
+  const only = shard ? shardFilter(cfg, shard) : undefined;
   progress.log(`run ${ctx.runId}: ${ctx.data.name} (${ctx.data.train.n} train / ${ctx.data.test.n} test), ` +
     `levels ${ctx.levels.map((l) => l.name).join(', ')}, K = ${cfg.K}, ${cfg.epochs} epochs, ${cfg.workers} workers`);
+  if (shard) {
+    const all = trainedMembers(cfg);
+    progress.log(`shard ${shard.index}/${shard.count}: ${all.filter((p) => only!(p.level, p.member)).length} of ${all.length} trained members, into ${describeStore(store)}`);
+  }
   const started = performance.now();
-  const training: TrainSummary = await trainPopulations(ctx);
+  const training: TrainSummary = await trainPopulations(ctx, only);
   if (training.engine) progress.log(`engine: ${training.engine.backend} (${training.engine.provider} ${training.engine.tfjsVersion})`);
+  // Quantized members derive from dense ones that other shards may own: 'pie aggregate' makes them.
+  if (shard) return;
   await quantizePopulations(ctx);
   if (!evaluate) return;
   const ev = await evaluatePopulations(ctx);
   const manifest = await finishRun(ctx, ev, training);
-  progress.log(`run written to ${resolve(cfg.runsDir, ctx.runId)} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  progress.log(`run written to ${describeStore(store)}/${ctx.runId} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   console.log(formatReport(manifest));
-  if (flags.serve) await serveRuns({ runsDir: cfg.runsDir, port: flags.port ?? 8787, host: flags.host ?? '127.0.0.1' });
+  if (flags.publish) await publishTo(flags, store, ctx.runId, progress);
+  if (flags.serve) await serveRuns({ ...flags, port: flags.port ?? 8787, host: flags.host ?? '127.0.0.1' }, store);
 }
 
-async function serveRuns(flags: { runsDir: string; port: number; host: string }) {
+/**
+ * The step after sharded training: checks that every member of the run is present and whole,
+ * then quantizes, evaluates, analyses and writes the manifest and `latest` (and publishes with
+ * --publish). With --if-complete, a run still missing members is not an error — each shard can
+ * end with it, and the one that finishes the set aggregates.
+ */
+async function aggregate(flags: RunFlags) {
+  const cfg = configFrom(flags);
+  const progress = createProgress({ quiet: !!flags.quiet });
+  const store = await storeFrom(flags, cfg.runsDir);
+  const ctx = prepareRun(cfg, store, progress);
+  const missing = await missingMembers(ctx);
+  if (missing.length) {
+    const what = `${missing.length} of ${trainedMembers(cfg).length} members of run ${ctx.runId} are not finished or not valid: ` +
+      `${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', …' : ''}`;
+    if (flags.ifComplete) { progress.log(`aggregate: ${what}; not aggregating yet`); return; }
+    throw new IncompleteRun(`${what} (train them with 'pie train --shard i/n')`);
+  }
+  if (flags.ifComplete && (await latestRunId(store)) === ctx.runId && (await store.head(`${ctx.runId}/${RUN_FILES.manifest}`))) {
+    progress.log(`aggregate: run ${ctx.runId} is already aggregated and latest`);
+    return;
+  }
+  progress.log(`aggregate: all ${trainedMembers(cfg).length} trained members of run ${ctx.runId} present and valid`);
+  await quantizePopulations(ctx);
+  const ev = await evaluatePopulations(ctx);
+  const none: TrainSummary = { trained: 0, skipped: 0, examples: 0, seconds: 0, engine: null, perWorker: 0 };
+  const manifest = await finishRun(ctx, ev, none);
+  progress.log(`run written to ${describeStore(store)}/${ctx.runId}`);
+  console.log(formatReport(manifest));
+  if (flags.publish) await publishTo(flags, store, ctx.runId, progress);
+}
+
+async function publish(flags: PublishFlags & { run?: string; quiet?: boolean }) {
+  const progress = createProgress({ quiet: !!flags.quiet });
+  const source = await storeFrom(flags);
+  const runId = flags.run ?? (await latestRunId(source));
+  if (!runId) throw new ConfigError(`no finished run in ${describeStore(source)}: run 'pie run' first, or name one with --run`);
+  const r = await publishTo(flags, source, runId, progress);
+  console.log(`published ${r.runId}: ${r.uploaded} uploaded (${formatBytes(r.uploadedBytes)}), ${r.skipped} already present, ` +
+    `${r.retries} retries, ${r.seconds.toFixed(1)} s${r.latest ? '; latest points to it' : ''}`);
+}
+
+async function runsList(flags: StoreFlags & { json?: boolean }) {
+  const runs = await listRuns(await storeFrom(flags));
+  if (flags.json) { console.log(JSON.stringify(runs, null, 2)); return; }
+  for (const r of runs) {
+    console.log(`${r.latest ? '*' : ' '} ${r.runId.padEnd(40)} ${(r.createdAt ?? 'partial').padEnd(24)} ${String(r.objects).padStart(5)} objects ${formatBytes(r.bytes).padStart(9)}`);
+  }
+  if (!runs.length) console.log('no runs');
+}
+
+async function runsPrune(flags: StoreFlags & { keep: number; dryRun?: boolean }) {
+  const store = await storeFrom(flags);
+  if (!isDeletable(store)) throw new ConfigError(`${describeStore(store)} cannot delete objects`);
+  const plan = await pruneRuns(store, flags.keep, { dryRun: flags.dryRun, log: (l) => console.log(l) });
+  console.log(`${flags.dryRun ? 'would delete' : 'deleted'} ${plan.remove.length} run(s), kept ${plan.keep.length}` +
+    ` (the ${flags.keep} newest finished, latest, and partial runs)`);
+}
+
+async function serveRuns(flags: StoreFlags & { port: number; host: string }, store?: Store) {
   const { startNodeServer } = await import('../api/node.ts');
-  const server = await startNodeServer({ runsDir: resolve(flags.runsDir), port: flags.port, hostname: flags.host });
+  const source = store ?? (await storeFrom(flags));
+  const server = await startNodeServer({ store: source, port: flags.port, hostname: flags.host });
   const access = server.options.publicReads ? 'reads are public (set PIE_API_KEYS to require keys)' : 'send Authorization: Bearer <key>';
-  console.log(`\nPIE Lens API serving ${resolve(flags.runsDir)} at ${server.url}  (${access})`);
+  console.log(`\nPIE Lens API serving ${describeStore(source)} at ${server.url}  (${access})`);
   console.log(`  ${server.url}/v1/runs/latest   ${server.url}/docs   Ctrl-C to stop`);
   const stop = () => { void server.close().then(() => process.exit(0)); };
   process.once('SIGINT', stop);
@@ -99,19 +218,19 @@ async function serveRuns(flags: { runsDir: string; port: number; host: string })
 async function evaluateOnly(flags: RunFlags) {
   const cfg = configFrom(flags);
   const progress = createProgress({ quiet: !!flags.quiet });
-  const ctx = prepareRun(cfg, new FsStore(resolve(cfg.runsDir)), progress);
+  const ctx = prepareRun(cfg, await storeFrom(flags, cfg.runsDir), progress);
   await quantizePopulations(ctx);
   const ev = await evaluatePopulations(ctx);
   const none: TrainSummary = { trained: 0, skipped: 0, examples: 0, seconds: 0, engine: null, perWorker: 0 };
   console.log(formatReport(await finishRun(ctx, ev, none)));
 }
 
-async function report(flags: { runsDir: string; run?: string; json?: boolean }) {
-  const store = new FsStore(resolve(flags.runsDir));
+async function report(flags: StoreFlags & { run?: string; json?: boolean }) {
+  const store = await storeFrom(flags);
   const runId = flags.run ?? (await latestRunId(store));
-  if (!runId) throw new ConfigError(`no finished run in ${resolve(flags.runsDir)}: run 'pie run' first`);
+  if (!runId) throw new ConfigError(`no finished run in ${describeStore(store)}: run 'pie run' first`);
   const text = await getText(store, `${runId}/${RUN_FILES.manifest}`);
-  if (!text) throw new ConfigError(`run '${runId}' not found in ${resolve(flags.runsDir)}`);
+  if (!text) throw new ConfigError(`run '${runId}' not found in ${describeStore(store)}`);
   const manifest = parseManifest(text);
   console.log(flags.json ? JSON.stringify(manifest.metrics, null, 2) : formatReport(manifest));
 }
@@ -120,22 +239,50 @@ export function buildCli(): Command {
   const program = new Command('pie')
     .description('PIE Lens: train dense, pruned and quantized populations and find the images compression forgets (PIEs).')
     .showHelpAfterError();
-  withRunOptions(program.command('run').description('train, compress, evaluate, analyse and report (the main job)'))
-    .option('--serve', 'then serve the API over the runs directory')
+  withPublishOptions(withRunOptions(program.command('run').description('train, compress, evaluate, analyse and report (the main job)')))
+    .option('--publish', 'then publish the run to the bucket (--bucket / PIE_S3_BUCKET)')
+    .option('--serve', 'then serve the API over the store')
     .option('--port <n>', 'API port (with --serve)', int, 8787)
     .option('--host <addr>', 'API address (with --serve)', '127.0.0.1')
     .action((flags: RunFlags) => train(flags, true));
-  withRunOptions(program.command('train').description('train the dense and pruned populations and quantize the dense members (resumable)'))
+  withS3Options(withRunOptions(program.command('train').description('train the dense and pruned populations and quantize the dense members (resumable)')))
+    .option('--shard <i/n>', "train only shard i of n (0-based) of the members, for 'pie aggregate' to finish")
     .action((flags: RunFlags) => train(flags, false));
-  withRunOptions(program.command('evaluate').description("evaluate every member of a trained run, analyse, and write the manifest"))
+  withS3Options(withRunOptions(program.command('evaluate').description('evaluate every member of a trained run, analyse, and write the manifest')))
     .action((flags: RunFlags) => evaluateOnly(flags));
-  program.command('serve').description('serve the PIE Lens API over a runs directory (Node)')
+  withPublishOptions(withRunOptions(program.command('aggregate')
+    .description('after sharded training: check every member, quantize, evaluate, analyse, write the manifest and latest')))
+    .option('--if-complete', 'exit quietly (status 0) while members are missing, and when the run is already aggregated')
+    .option('--publish', 'then publish the run to the bucket (--bucket / PIE_S3_BUCKET)')
+    .action((flags: RunFlags) => aggregate(flags));
+  withPublishOptions(program.command('publish').description('upload a finished run to S3-compatible storage (resumable; latest last)'))
     .option('--runs-dir <dir>', 'local store for runs', 'runs')
+    .addOption(storeOption())
+    .option('--run <id>', 'run id (default: the latest)')
+    .option('--no-latest', 'upload the run without pointing latest at it')
+    .option('-q, --quiet', 'plain progress lines')
+    .action(publish);
+  const runs = program.command('runs').description('list the runs of a store, and delete old ones');
+  withS3Options(runs.command('list').description('every run: finished newest first (* = latest), then partial ones'))
+    .option('--runs-dir <dir>', 'local store for runs', 'runs')
+    .addOption(storeOption())
+    .option('--json', 'as JSON')
+    .action(runsList);
+  withS3Options(runs.command('prune').description('delete finished runs but the N newest; never the latest, never a partial run'))
+    .requiredOption('--keep <n>', 'finished runs to keep besides latest', int)
+    .option('--dry-run', 'print what would be deleted')
+    .option('--runs-dir <dir>', 'local store for runs', 'runs')
+    .addOption(storeOption())
+    .action(runsPrune);
+  withS3Options(program.command('serve').description('serve the PIE Lens API (Node) over a runs directory or a bucket'))
+    .option('--runs-dir <dir>', 'local store for runs', 'runs')
+    .addOption(storeOption())
     .option('--port <n>', 'port', int, 8787)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .action(serveRuns);
-  program.command('report').description('print the per-level table of a finished run')
+    .action((flags: StoreFlags & { port: number; host: string }) => serveRuns(flags));
+  withS3Options(program.command('report').description('print the per-level table of a finished run'))
     .option('--runs-dir <dir>', 'local store for runs', 'runs')
+    .addOption(storeOption())
     .option('--run <id>', 'run id (default: the latest)')
     .option('--json', 'print the metrics as JSON')
     .action(report);
@@ -149,6 +296,9 @@ export async function main(argv = process.argv): Promise<void> {
     if (err instanceof ConfigError || err instanceof DatasetError) {
       console.error(`pie: ${err.message}`);
       process.exitCode = 2;
+    } else if (err instanceof PublishError || err instanceof IncompleteRun) {
+      console.error(`pie: ${err.message}`);
+      process.exitCode = 1;
     } else {
       console.error(err);
       process.exitCode = 1;

@@ -174,6 +174,26 @@ export async function trainPopulations(ctx: RunContext, only?: (level: string, m
   return summary;
 }
 
+/**
+ * What stops a run from being aggregated: trained (dense or pruned) members that are missing,
+ * damaged (model file not matching its record) or made with another config's seeds — e.g. shards
+ * started with different settings under one run id. Empty when every member is there.
+ */
+export async function missingMembers(ctx: RunContext): Promise<string[]> {
+  const problems: string[] = [];
+  for (const level of ctx.levels.filter((l) => l.kind !== 'quantized')) {
+    for (let m = 0; m < ctx.cfg.K; m++) {
+      const record = await finishedRecord(ctx, level.name, m);
+      const seed = memberSeed(ctx.cfg, level.name, m);
+      if (!record) problems.push(`${level.name}/${m}`);
+      else if (record.seed !== seed || record.targetSparsity !== level.sparsity) {
+        problems.push(`${level.name}/${m} (made with seed ${record.seed}, sparsity ${record.targetSparsity}; this config gives ${seed}, ${level.sparsity})`);
+      }
+    }
+  }
+  return problems;
+}
+
 /** Reads a stored member's float weights back (dense-f32 or sparse-f32 files). */
 async function loadWeights(ctx: RunContext, record: MemberRecord): Promise<MlpWeights> {
   const { decodeModel, toMlpWeights } = await import('../lib/model/index.ts');

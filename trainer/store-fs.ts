@@ -1,10 +1,10 @@
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { checkKey, type ObjectInfo, type Store } from '../lib/store.ts';
+import { checkKey, type DeletableStore, type ObjectInfo } from '../lib/store.ts';
 
 /** A Store over a local directory. Writes go to a temporary file then rename: all or nothing. */
-export class FsStore implements Store {
+export class FsStore implements DeletableStore {
   constructor(readonly root: string) {}
 
   private path(key: string): string {
@@ -59,5 +59,27 @@ export class FsStore implements Store {
     };
     await walk(this.root);
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const key of keys) {
+      const target = this.path(key);
+      try {
+        await unlink(target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      for (let d = dirname(target); d.startsWith(this.root + sep); d = dirname(d)) dirs.add(d);
+    }
+    // Deepest first, so a run's folder goes once its files and subfolders are gone.
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+      try {
+        await rmdir(d);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      }
+    }
   }
 }

@@ -4,17 +4,11 @@ import type { LoadedRun } from './runs.ts';
 
 export interface ClassRef { index: number; name: string }
 
-export interface ClassContextRow extends ClassRef {
+/** The class-level test row (lib/analysis) of one class involved in an image's answer. */
+export interface ClassContextRow extends ClassRef,
+  Pick<ClassImpact, 'normalizedChange' | 't' | 'df' | 'p' | 'pAdjusted' | 'significant' | 'significantAdjusted' | 'direction'> {
   /** Why this class is listed for the image: its true class, the dense modal label, the level's modal label. */
   roles: ('true' | 'dense-modal' | 'level-modal')[];
-  normalizedChange: number | null;
-  t: number | null;
-  df: number | null;
-  p: number | null;
-  pAdjusted: number | null;
-  significant: boolean;
-  significantAdjusted: boolean;
-  direction: 'down' | 'up' | 'none';
 }
 
 export interface LevelAnswer {

@@ -20,7 +20,8 @@ import type { RunRepository } from './runs.ts';
  */
 export function createApp(repo: RunRepository, options: AppOptions) {
   const app = new OpenAPIHono<AppEnv>({
-    // Request validation failures become the same JSON error shape as everything else.
+    // Request validation failures become the same JSON error shape as everything else — in the
+    // route modules mounted below too, which inherit this hook.
     defaultHook: (result, c) => {
       if (!result.success) {
         const issue = result.error.issues[0];

@@ -1,4 +1,4 @@
-import { modalLabels, taxicabDistances, voteCounts, type RunSummary } from '../lib/analysis/index.ts';
+import { modalFromCounts, taxicabFromCounts, voteCounts, type RunSummary } from '../lib/analysis/index.ts';
 import { sha256Hex } from '../lib/hash.ts';
 import { ManifestError, parseManifest, RUN_FILES, type FileEntry, type LevelEntry, type Manifest } from '../lib/manifest.ts';
 import { createPredictor, decodeModel, type Predictor } from '../lib/model/index.ts';
@@ -44,9 +44,17 @@ export class LoadedRun {
     this.N = manifest.dataset.testSize;
     this.numClasses = manifest.dataset.numClasses;
     this.etag = `"${manifestHash.slice(0, 32)}"`;
-    this.modal = modalLabels(predictions, this.levels, this.K, this.N, this.numClasses, summary.tieRule);
-    this.taxicab = taxicabDistances(predictions, this.levels, this.K, this.N, this.numClasses);
+    // Vote counts once; modal labels and taxicab scores per level from them.
     this.counts = voteCounts(predictions, this.levels, this.K, this.N, this.numClasses);
+    this.modal = new Uint8Array(this.levels * this.N);
+    this.taxicab = new Float32Array(this.levels * this.N);
+    const size = this.N * this.numClasses;
+    const dense = this.counts.subarray(0, size);
+    for (let t = 0; t < this.levels; t++) {
+      const level = this.counts.subarray(t * size, (t + 1) * size);
+      modalFromCounts(level, this.N, this.numClasses, summary.tieRule, this.modal.subarray(t * this.N, (t + 1) * this.N));
+      taxicabFromCounts(level, dense, this.K, this.N, this.numClasses, this.taxicab.subarray(t * this.N, (t + 1) * this.N));
+    }
     this.isPie = new Uint8Array(this.levels * this.N);
     for (let t = 0; t < this.levels; t++) {
       for (let i = 0; i < this.N; i++) this.isPie[t * this.N + i] = this.modal[t * this.N + i] !== this.modal[i] ? 1 : 0;

@@ -5,7 +5,7 @@ import { parseManifest, RUN_FILES } from '../lib/manifest.ts';
 import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput } from './config.ts';
 import { DatasetError } from './data.ts';
 import {
-  evaluatePopulations, finishRun, missingMembers, prepareRun, quantizePopulations, trainPopulations, type TrainSummary,
+  evaluatePopulations, finishRun, missingMembers, prepareRun, quantizePopulations, trainPopulations, type RunContext, type TrainSummary,
 } from './pipeline.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { formatBytes, PublishError, publishRun } from './publish.ts';
@@ -30,6 +30,9 @@ interface RunFlags extends PublishFlags {
   batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string;
   shard?: string; publish?: boolean; ifComplete?: boolean;
 }
+
+/** For the steps that train nothing themselves (the manifest then reports the members' own figures). */
+const NO_TRAINING: TrainSummary = { trained: 0, skipped: 0, examples: 0, seconds: 0, engine: null, perWorker: 0 };
 
 /** Errors whose message says it all: printed without a stack trace. */
 class IncompleteRun extends Error {}
@@ -69,6 +72,11 @@ function withRunOptions(cmd: Command): Command {
 
 function storeOption(): Option {
   return new Option('--store <where>', 'where runs are read and written: a folder or s3://bucket/prefix (default: --runs-dir)').env('PIE_STORE');
+}
+
+/** The store options of the commands that only read or manage runs. */
+function withStoreOptions(cmd: Command): Command {
+  return withS3Options(cmd).option('--runs-dir <dir>', 'local store for runs', 'runs').addOption(storeOption());
 }
 
 /** How to reach an S3-compatible service (AWS S3, Cloudflare R2, MinIO…). */
@@ -134,14 +142,22 @@ async function train(flags: RunFlags, evaluate: boolean) {
   if (training.engine) progress.log(`engine: ${training.engine.backend} (${training.engine.provider} ${training.engine.tfjsVersion})`);
   // Quantized members derive from dense ones that other shards may own: 'pie aggregate' makes them.
   if (shard) return;
+  if (!evaluate) {
+    await quantizePopulations(ctx);
+    return;
+  }
+  await completeRun(ctx, training, flags, started);
+  if (flags.serve) await serveRuns({ ...flags, port: flags.port ?? 8787, host: flags.host ?? '127.0.0.1' }, store);
+}
+
+/** Quantize, evaluate, analyse, write the run (manifest and `latest` last), print the report, publish if asked. */
+async function completeRun(ctx: RunContext, training: TrainSummary, flags: RunFlags, started = performance.now()) {
   await quantizePopulations(ctx);
-  if (!evaluate) return;
   const ev = await evaluatePopulations(ctx);
   const manifest = await finishRun(ctx, ev, training);
-  progress.log(`run written to ${describeStore(store)}/${ctx.runId} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  ctx.progress.log(`run written to ${describeStore(ctx.store)}/${ctx.runId} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   console.log(formatReport(manifest));
-  if (flags.publish) await publishTo(flags, store, ctx.runId, progress);
-  if (flags.serve) await serveRuns({ ...flags, port: flags.port ?? 8787, host: flags.host ?? '127.0.0.1' }, store);
+  if (flags.publish) await publishTo(flags, ctx.store, ctx.runId, ctx.progress);
 }
 
 /**
@@ -167,13 +183,7 @@ async function aggregate(flags: RunFlags) {
     return;
   }
   progress.log(`aggregate: all ${trainedMembers(cfg).length} trained members of run ${ctx.runId} present and valid`);
-  await quantizePopulations(ctx);
-  const ev = await evaluatePopulations(ctx);
-  const none: TrainSummary = { trained: 0, skipped: 0, examples: 0, seconds: 0, engine: null, perWorker: 0 };
-  const manifest = await finishRun(ctx, ev, none);
-  progress.log(`run written to ${describeStore(store)}/${ctx.runId}`);
-  console.log(formatReport(manifest));
-  if (flags.publish) await publishTo(flags, store, ctx.runId, progress);
+  await completeRun(ctx, NO_TRAINING, flags);
 }
 
 async function publish(flags: PublishFlags & { run?: string; quiet?: boolean }) {
@@ -217,12 +227,8 @@ async function serveRuns(flags: StoreFlags & { port: number; host: string }, sto
 
 async function evaluateOnly(flags: RunFlags) {
   const cfg = configFrom(flags);
-  const progress = createProgress({ quiet: !!flags.quiet });
-  const ctx = prepareRun(cfg, await storeFrom(flags, cfg.runsDir), progress);
-  await quantizePopulations(ctx);
-  const ev = await evaluatePopulations(ctx);
-  const none: TrainSummary = { trained: 0, skipped: 0, examples: 0, seconds: 0, engine: null, perWorker: 0 };
-  console.log(formatReport(await finishRun(ctx, ev, none)));
+  const ctx = prepareRun(cfg, await storeFrom(flags, cfg.runsDir), createProgress({ quiet: !!flags.quiet }));
+  await completeRun(ctx, NO_TRAINING, flags);
 }
 
 async function report(flags: StoreFlags & { run?: string; json?: boolean }) {
@@ -263,26 +269,18 @@ export function buildCli(): Command {
     .option('-q, --quiet', 'plain progress lines')
     .action(publish);
   const runs = program.command('runs').description('list the runs of a store, and delete old ones');
-  withS3Options(runs.command('list').description('every run: finished newest first (* = latest), then partial ones'))
-    .option('--runs-dir <dir>', 'local store for runs', 'runs')
-    .addOption(storeOption())
+  withStoreOptions(runs.command('list').description('every run: finished newest first (* = latest), then partial ones'))
     .option('--json', 'as JSON')
     .action(runsList);
-  withS3Options(runs.command('prune').description('delete finished runs but the N newest; never the latest, never a partial run'))
+  withStoreOptions(runs.command('prune').description('delete finished runs but the N newest; never the latest, never a partial run'))
     .requiredOption('--keep <n>', 'finished runs to keep besides latest', int)
     .option('--dry-run', 'print what would be deleted')
-    .option('--runs-dir <dir>', 'local store for runs', 'runs')
-    .addOption(storeOption())
     .action(runsPrune);
-  withS3Options(program.command('serve').description('serve the PIE Lens API (Node) over a runs directory or a bucket'))
-    .option('--runs-dir <dir>', 'local store for runs', 'runs')
-    .addOption(storeOption())
+  withStoreOptions(program.command('serve').description('serve the PIE Lens API (Node) over a runs directory or a bucket'))
     .option('--port <n>', 'port', int, 8787)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .action((flags: StoreFlags & { port: number; host: string }) => serveRuns(flags));
-  withS3Options(program.command('report').description('print the per-level table of a finished run'))
-    .option('--runs-dir <dir>', 'local store for runs', 'runs')
-    .addOption(storeOption())
+  withStoreOptions(program.command('report').description('print the per-level table of a finished run'))
     .option('--run <id>', 'run id (default: the latest)')
     .option('--json', 'print the metrics as JSON')
     .action(report);

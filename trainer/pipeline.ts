@@ -4,11 +4,10 @@ import { analyzeRun, type RunAnalysis } from '../lib/analysis/index.ts';
 import { sha256Hex } from '../lib/hash.ts';
 import { MANIFEST_VERSION, RUN_FILES, type FileEntry, type LevelEntry, type Manifest, parseManifest } from '../lib/manifest.ts';
 import {
-  encodeModel, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, toDenseModel, toSparseModel,
+  decodeModel, encodeModel, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, toDenseModel, toMlpWeights, toSparseModel,
   type CompactModel,
 } from '../lib/model/index.ts';
-import type { MlpWeights } from '../lib/model/types.ts';
-import { PIXEL_SCALE } from '../lib/model/types.ts';
+import { PIXEL_SCALE, type MlpWeights } from '../lib/model/types.ts';
 import { seedFor } from '../lib/random.ts';
 import { LATEST_KEY, getText, type Store } from '../lib/store.ts';
 import { levelsOf, type LevelSpec, type RunConfig } from './config.ts';
@@ -71,14 +70,17 @@ function fromBase64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
-/** A member counts as done when its record exists and its model file matches the record's hash. */
-async function finishedRecord(ctx: RunContext, level: string, member: number): Promise<MemberRecord | null> {
+/**
+ * A member counts as done when its record exists and its model file matches the record's hash.
+ * Returns both, so callers use the bytes they just verified instead of reading them again.
+ */
+async function finishedMember(ctx: RunContext, level: string, member: number): Promise<{ record: MemberRecord; model: Uint8Array } | null> {
   const text = await getText(ctx.store, key(ctx, RUN_FILES.memberRecord(level, member)));
   if (!text) return null;
   const record = JSON.parse(text) as MemberRecord;
   const model = await ctx.store.get(key(ctx, record.model.path));
   if (!model || model.length !== record.model.bytes || (await sha256Hex(model)) !== record.model.sha256) return null;
-  return record;
+  return { record, model };
 }
 
 async function saveMember(ctx: RunContext, record: Omit<MemberRecord, 'model' | 'format'>, model: CompactModel): Promise<MemberRecord> {
@@ -130,7 +132,7 @@ export async function trainPopulations(ctx: RunContext, only?: (level: string, m
   for (const level of trainedLevels) {
     for (let m = 0; m < cfg.K; m++) {
       if (only && !only(level.name, m)) continue;
-      if (await finishedRecord(ctx, level.name, m)) { skipped++; continue; }
+      if (await finishedMember(ctx, level.name, m)) { skipped++; continue; }
       todo.push({
         level: level.name, member: m, seed: memberSeed(cfg, level.name, m), dims: ctx.dims,
         sparsity: level.sparsity, epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate,
@@ -183,7 +185,7 @@ export async function missingMembers(ctx: RunContext): Promise<string[]> {
   const problems: string[] = [];
   for (const level of ctx.levels.filter((l) => l.kind !== 'quantized')) {
     for (let m = 0; m < ctx.cfg.K; m++) {
-      const record = await finishedRecord(ctx, level.name, m);
+      const record = (await finishedMember(ctx, level.name, m))?.record;
       const seed = memberSeed(ctx.cfg, level.name, m);
       if (!record) problems.push(`${level.name}/${m}`);
       else if (record.seed !== seed || record.targetSparsity !== level.sparsity) {
@@ -192,14 +194,6 @@ export async function missingMembers(ctx: RunContext): Promise<string[]> {
     }
   }
   return problems;
-}
-
-/** Reads a stored member's float weights back (dense-f32 or sparse-f32 files). */
-async function loadWeights(ctx: RunContext, record: MemberRecord): Promise<MlpWeights> {
-  const { decodeModel, toMlpWeights } = await import('../lib/model/index.ts');
-  const bytes = await ctx.store.get(key(ctx, record.model.path));
-  if (!bytes) throw new Error(`missing model ${record.model.path}`);
-  return toMlpWeights(decodeModel(bytes));
 }
 
 /** Post-training quantization of every dense member (METHOD.md: float16, int8 dynamic, full int8). */
@@ -213,16 +207,16 @@ export async function quantizePopulations(ctx: RunContext): Promise<number> {
   const phase = ctx.progress.phase('quantize', quantized.length * ctx.cfg.K, 'models');
   let made = 0;
   for (let m = 0; m < ctx.cfg.K; m++) {
-    const dense = await finishedRecord(ctx, 'dense', m);
+    const dense = await finishedMember(ctx, 'dense', m);
     if (!dense) throw new Error(`dense member ${m} is not trained yet: run 'pie train' first`);
     let weights: MlpWeights | null = null;
     for (const level of quantized) {
-      if (!(await finishedRecord(ctx, level.name, m))) {
-        weights ??= await loadWeights(ctx, dense);
+      if (!(await finishedMember(ctx, level.name, m))) {
+        weights ??= toMlpWeights(decodeModel(dense.model));
         const model = level.quantization === 'float16' ? quantizeFloat16(weights)
           : level.quantization === 'int8-dynamic' ? quantizeInt8Dynamic(weights)
           : quantizeInt8Full(weights, calibration, nCal);
-        await saveMember(ctx, { level: level.name, member: m, seed: dense.seed, layerSparsity: dense.layerSparsity, targetSparsity: 0 }, model);
+        await saveMember(ctx, { level: level.name, member: m, seed: dense.record.seed, layerSparsity: dense.record.layerSparsity, targetSparsity: 0 }, model);
         made++;
       }
       phase.tick(1);
@@ -244,16 +238,17 @@ export interface EvaluateSummary {
 export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSummary> {
   const { K } = ctx.cfg;
   const N = ctx.data.test.n;
-  const records: MemberRecord[][] = [];
+  const members: { record: MemberRecord; model: Uint8Array }[][] = [];
   for (const level of ctx.levels) {
-    const row: MemberRecord[] = [];
+    const row = [];
     for (let m = 0; m < K; m++) {
-      const r = await finishedRecord(ctx, level.name, m);
-      if (!r) throw new Error(`member ${level.name}/${m} of run ${ctx.runId} is missing or damaged: run 'pie train' first`);
-      row.push(r);
+      const member = await finishedMember(ctx, level.name, m);
+      if (!member) throw new Error(`member ${level.name}/${m} of run ${ctx.runId} is missing or damaged: run 'pie train' first`);
+      row.push(member);
     }
-    records.push(row);
+    members.push(row);
   }
+  const records = members.map((row) => row.map((m) => m.record));
   const predictions = new Uint8Array(ctx.levels.length * K * N);
   const shared = sharedData(ctx);
   const pool = new WorkerPool(Math.min(ctx.cfg.workers, ctx.levels.length * K), { engine: ctx.cfg.engine, ...shared });
@@ -261,9 +256,8 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
   const started = performance.now();
   let agree = 0, compared = 0;
   try {
-    await Promise.all(records.flatMap((row, t) => row.map(async (record, m) => {
-      const bytes = await ctx.store.get(key(ctx, record.model.path));
-      const msg = await pool.run({ type: 'evaluate', model: bytes! }) as Extract<WorkerMessage, { type: 'evaluated' }>;
+    await Promise.all(members.flatMap((row, t) => row.map(async ({ record, model }, m) => {
+      const msg = await pool.run({ type: 'evaluate', model }) as Extract<WorkerMessage, { type: 'evaluated' }>;
       predictions.set(msg.predictions, (t * K + m) * N);
       if (record.tfjsPredictions) {
         const ref = fromBase64(record.tfjsPredictions);

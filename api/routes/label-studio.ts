@@ -12,7 +12,6 @@
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
-import { errorBody } from '../errors.ts';
 import { requireLabelStudioAuth } from '../label-studio/auth.ts';
 import { parseLabelConfig } from '../label-studio/config.ts';
 import { predictTasks, scoringLevelIndex } from '../label-studio/predict.ts';
@@ -31,16 +30,7 @@ const errors = {
 const security: Record<string, string[]>[] = [{ labelStudioBasic: [] }, { bearer: [] }];
 const tags = ['label-studio'];
 
-export const labelStudio = new OpenAPIHono<AppEnv>({
-  // The same JSON error as the rest of the API when a body does not fit its schema.
-  defaultHook: (result, c) => {
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const where = issue?.path.join('.') || result.target;
-      return c.json(errorBody('bad_input', `${result.target} ${where}: ${issue?.message ?? 'invalid'}`), 400);
-    }
-  },
-});
+export const labelStudio = new OpenAPIHono<AppEnv>();
 labelStudio.openAPIRegistry.registerComponent('securitySchemes', 'labelStudioBasic', { type: 'http', scheme: 'basic' });
 
 // Label Studio posts every project event to <backend>/webhook, without the backend's credentials

@@ -65,10 +65,11 @@ review.openapi(createRoute({
     if (q.levelModal !== undefined && run.modal[t * N + i] !== q.levelModal) continue;
     ids.push(i);
   }
-  // Highest score first; the image index breaks ties so pages are stable.
+  // Highest score first; the image index breaks ties so pages are stable. Scores are computed
+  // once per image, not per comparison.
   if (q.sort !== 'index') {
-    const score = q.sort === 'taxicab' ? (i: number) => run.taxicab[t * N + i] : denseDisagreement;
-    ids.sort((a, b) => score(b) - score(a) || a - b);
+    const score = new Map(ids.map((i) => [i, q.sort === 'taxicab' ? run.taxicab[t * N + i] : denseDisagreement(i)]));
+    ids.sort((a, b) => score.get(b)! - score.get(a)! || a - b);
   }
   const page = ids.slice(offset, offset + q.limit);
   const base = `${baseUrl(c)}/v1/runs/${encodeURIComponent(run.runId)}/images`;

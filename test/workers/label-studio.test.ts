@@ -1,16 +1,13 @@
 /** The Label Studio ML backend inside workerd: a /predict body as Label Studio sends it, with a data: URL task image. */
-import { env, SELF } from 'cloudflare:test';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { SELF } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seedRun } from './seed.ts';
 
 const auth = { authorization: 'Bearer worker-test-key' };
 const choices = Array.from({ length: 10 }, (_, c) => `class ${c}`);
 const labelConfig = `<View><Image name="image" value="$image"/><Choices name="label" toName="image">${choices.map((c) => `<Choice value="${c}"/>`).join('')}</Choices></View>`;
 
-beforeAll(async () => {
-  for (const [key, b64] of Object.entries(inject('tinyRunFiles'))) {
-    await env.RUNS.put(key, Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
-  }
-});
+beforeAll(seedRun);
 
 describe('Label Studio ML backend on Workers', () => {
   it('health, and a prediction whose choice is the dense modal label and whose score ranks a PIE first', async () => {

@@ -99,8 +99,11 @@ async function readVerified(store: Store, runId: string, manifest: Manifest, pat
   return bytes;
 }
 
-/** Loaded runs kept at once by default: a run of Fashion-MNIST's shape holds ~10 MB before its models load. */
-export const DEFAULT_MAX_LOADED_RUNS = 4;
+/**
+ * Loaded runs kept at once by default. A `quick` run with every level's models loaded holds about
+ * 51 MB (README, `npm run bench:api`): two fit a Workers isolate's 128 MB, three would not.
+ */
+export const DEFAULT_MAX_LOADED_RUNS = 2;
 
 /**
  * Resolves run ids ('latest' or a named run) to loaded runs. The last `maxRuns` runs asked for

@@ -343,7 +343,7 @@ export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: 
     settings: publishedSettings(cfg),
     metrics: {
       levels: analysis.summary.levels.map((l) => ({
-        name: l.name, accuracy: l.accuracy, pieCount: l.pieCount, impacted: l.impacted, pieAccuracy: l.pieAccuracy,
+        name: l.name, accuracy: l.accuracy, pieCount: l.pieCount, impacted: l.impacted, constantDiffering: l.constantDiffering, pieAccuracy: l.pieAccuracy,
       })),
       kernelAgreement: ev.kernelAgreement,
       training: {

@@ -1,5 +1,5 @@
 /** The benchmark scripts' command lines (node:util parseArgs), with a --help that lists every option and its default. */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Options = Record<string, { type: 'string' | 'boolean'; default?: string | boolean; short?: string }>;
 
@@ -12,16 +12,16 @@ export function benchArgs<O extends Options>(usage: string, options: O) {
   const text = () => [usage, '', 'Options:',
     ...Object.entries(options).map(([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}${o.default !== undefined && o.default !== false ? `  (default: ${o.default})` : ''}`),
     '  -h, --help'].join('\n');
-  let parsed;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
-    parsed = parseArgs({ options: all, args: process.argv.slice(2) });
+    values = parseArgs({ options: all as NonNullable<ParseArgsConfig['options']>, args: process.argv.slice(2) }).values;
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${text()}`);
     process.exit(2);
   }
-  if (parsed.values.help) {
+  if (values.help) {
     console.log(text());
     process.exit(0);
   }
-  return parsed.values as { [K in keyof O]: O[K]['type'] extends 'boolean' ? boolean : string };
+  return values as unknown as { [K in keyof O]: O[K]['type'] extends 'boolean' ? boolean : string };
 }

@@ -98,6 +98,11 @@ export const PRESETS: Record<string, RunConfigInput> = {
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
+/**
+ * Deep merge where the override wins and arrays replace (never concatenate: `sparsities` from a
+ * config file must not add to the preset's). Hand-written because defu, the usual library,
+ * concatenates arrays and lets the left side win, and this is the whole of what is needed.
+ */
 function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
   if (!over) return base;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };

@@ -62,6 +62,9 @@ export interface TTestResult {
 /**
  * Two-sided Welch's t-test (unequal variances), as scipy.stats.ttest_ind(x, y, equal_var=False)
  * — the test METHOD.md prescribes for class-level impact — except in one degenerate case.
+ * Only the t distribution's CDF is imported (@stdlib/stats-base-dists-t-cdf); @stdlib/stats-ttest2
+ * would do the rest but brings ~300 @stdlib packages and its own degenerate-case rules, and these
+ * lines are the ones METHOD.md specifies.
  *
  * Degenerate cases:
  * - n < 2 in either sample: variance is undefined → t, df, p are NaN (as scipy).
@@ -105,8 +108,10 @@ export function welchTTest(x: ArrayLike<number>, y: ArrayLike<number>): TTestRes
  * of m · p(j) / rank(j), capped at 1. NaN p-values stay NaN and are not counted in m,
  * as R does with NA.
  *
- * Written here rather than imported: it is a dozen lines, and there is no maintained,
- * dependency-free package for it that is safe to bundle into a Worker.
+ * Written here rather than imported from @stdlib/stats-padjust (which has "bh"): that package
+ * throws on a NaN p-value, and classes with no spread to test have p = NaN here (welchTTest),
+ * which must stay out of m as R's NA does. It would also bring ~300 @stdlib packages (33 MB
+ * installed) for a dozen lines.
  */
 export function benjaminiHochberg(p: ArrayLike<number>): Float64Array {
   const out = new Float64Array(p.length).fill(NaN);

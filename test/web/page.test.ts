@@ -131,7 +131,7 @@ describe('web page in Chromium', () => {
     const runs = await apiJson('/v1/runs');
     expect(runs.runs).toContain(overview.runId);
     await expect.poll(() => page.locator('#run option').count()).toBe(1 + runs.runs.length);
-    expect(await page.locator('#run option').evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent]))).toEqual([
+    expect(await page.locator('#run option').evaluateAll((os) => os.map((o) => [o.getAttribute('value'), o.textContent]))).toEqual([
       ['latest', 'latest'], ...[...runs.runs].sort().reverse().map((id: string) => [id, id]),
     ]);
     expect(await page.locator('#run').textContent()).not.toContain('[object');

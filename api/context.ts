@@ -1,3 +1,4 @@
+import { parseAllowedOrigins, type FetchPolicy } from './fetch-policy.ts';
 import type { ImageLimits } from './image/types.ts';
 import type { RunRepository } from './runs.ts';
 
@@ -22,6 +23,17 @@ export interface AppOptions {
     run: string;
     /** Level whose PIE status scores a task (default: the most compressed pruned level). */
     level?: string;
+    /** Most tasks one /ml/predict request may carry (PIE_ML_MAX_TASKS, default 100); more → 413. */
+    maxTasks: number;
+  };
+  /** Fetching task images on a caller's behalf (the Label Studio backend). */
+  taskImages: FetchPolicy & {
+    /** Time for one image, redirects included (PIE_FETCH_TIMEOUT_MS, default 10 000). */
+    timeoutMs: number;
+    /** Largest image downloaded, bytes (PIE_FETCH_MAX_BYTES, default 8 MiB). */
+    maxBytes: number;
+    /** Downloads in flight at once across all requests of this instance (PIE_FETCH_CONCURRENCY, default 4). */
+    maxConcurrent: number;
   };
   /** Limits on uploaded images (api/image); a Worker lowers the decoder memory limit. */
   imageLimits?: ImageLimits;
@@ -35,13 +47,30 @@ export interface AppEnv {
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/** A positive integer setting, or its default when unset; anything else is a start-up error. */
+function intSetting(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const v = env[name]?.trim();
+  if (!v) return fallback;
+  if (!/^[1-9][0-9]*$/.test(v)) throw new RangeError(`${name} must be a positive integer, got '${v.slice(0, 40)}'`);
+  return Number(v);
+}
+
+function flag(v?: string): boolean {
+  return v === 'true' || v === '1';
+}
+
+function originOf(url?: string): string[] {
+  if (!url) return [];
+  try { return [new URL(url).origin]; } catch { throw new RangeError(`LABEL_STUDIO_URL '${url.slice(0, 100)}' is not a URL`); }
+}
+
 /** Reads the shared settings from string variables (process.env on Node, Worker vars/secrets). */
 export function optionsFromEnv(env: Record<string, string | undefined>): AppOptions {
   const list = (v?: string) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const user = env.LABEL_STUDIO_BASIC_AUTH_USER, pass = env.LABEL_STUDIO_BASIC_AUTH_PASS;
   return {
     apiKeys: list(env.PIE_API_KEYS),
-    publicReads: env.PIE_PUBLIC_READS === 'true' || env.PIE_PUBLIC_READS === '1',
+    publicReads: flag(env.PIE_PUBLIC_READS),
     corsOrigins: list(env.PIE_CORS_ORIGINS),
     maxBodyBytes: Number(env.PIE_MAX_BODY_BYTES) > 0 ? Number(env.PIE_MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES,
     labelStudio: {
@@ -50,6 +79,14 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AppOpti
       basicAuth: user && pass ? { username: user, password: pass } : undefined,
       run: env.PIE_LABEL_STUDIO_RUN || 'latest',
       level: env.PIE_LABEL_STUDIO_LEVEL || undefined,
+      maxTasks: intSetting(env, 'PIE_ML_MAX_TASKS', 100),
+    },
+    taskImages: {
+      allowedOrigins: [...originOf(env.LABEL_STUDIO_URL), ...parseAllowedOrigins(list(env.PIE_FETCH_ORIGINS))],
+      allowPrivate: flag(env.PIE_FETCH_ALLOW_PRIVATE),
+      timeoutMs: intSetting(env, 'PIE_FETCH_TIMEOUT_MS', 10_000),
+      maxBytes: intSetting(env, 'PIE_FETCH_MAX_BYTES', DEFAULT_MAX_BODY_BYTES),
+      maxConcurrent: intSetting(env, 'PIE_FETCH_CONCURRENCY', 4),
     },
   };
 }

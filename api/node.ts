@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Store } from '../lib/store.ts';
 import { FsStore } from '../trainer/store-fs.ts';
 import { createApp, type App } from './app.ts';
+import { guardedFetch } from './node-fetch.ts';
 import { optionsFromEnv, type AppOptions } from './context.ts';
 import { RunRepository } from './runs.ts';
 
@@ -37,6 +38,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   // Locally, with no keys configured, reads are public: the default must work offline, at once.
   if (!fromEnv.apiKeys.length && (opts.env ?? process.env).PIE_PUBLIC_READS === undefined) fromEnv.publicReads = true;
   const options: AppOptions = { ...fromEnv, ...opts.options };
+  options.fetch ??= guardedFetch({ allowPrivate: options.taskImages.allowPrivate });
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
   const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!));
   const app = createApp(repo, options);

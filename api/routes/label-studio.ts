@@ -11,15 +11,17 @@
  * carries the labeling config, so it is parsed per request.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv, AppOptions } from '../context.ts';
+import { PayloadTooLarge } from '../errors.ts';
+import { Semaphore } from '../limit.ts';
 import { requireLabelStudioAuth } from '../label-studio/auth.ts';
 import { parseLabelConfig } from '../label-studio/config.ts';
 import { predictTasks, scoringLevelIndex } from '../label-studio/predict.ts';
 import { PredictRequestSchema, PredictResponseSchema, SetupRequestSchema, WebhookSchema } from '../label-studio/schemas.ts';
 import { ErrorSchema } from '../schemas.ts';
 
-/** Time allowed to download one task image. */
-const IMAGE_TIMEOUT_MS = 10_000;
+/** Downloads in flight, per app instance (its options), across all requests. */
+const fetchSlots = new WeakMap<AppOptions, Semaphore>();
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = {
@@ -82,12 +84,21 @@ labelStudio.openapi(createRoute({
   const run = await repo.get(options.labelStudio.run);
   const scoringLevel = scoringLevelIndex(run, options.labelStudio.level);
   const tasks = Array.isArray(body.tasks) ? body.tasks : [body.tasks];
+  if (tasks.length > options.labelStudio.maxTasks) {
+    throw new PayloadTooLarge(`${tasks.length} tasks in one request; the limit is ${options.labelStudio.maxTasks} (PIE_ML_MAX_TASKS)`);
+  }
+  const ti = options.taskImages;
+  let slots = fetchSlots.get(options);
+  if (!slots) fetchSlots.set(options, slots = new Semaphore(ti.maxConcurrent));
   const results = await predictTasks(run, tasks, config, scoringLevel, {
     labelStudioUrl: options.labelStudio.url,
     apiKey: options.labelStudio.apiKey,
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-    limits: { maxBytes: options.maxBodyBytes, ...options.imageLimits },
-    timeoutMs: IMAGE_TIMEOUT_MS,
+    policy: ti,
+    limits: { ...options.imageLimits, maxBytes: ti.maxBytes },
+    timeoutMs: ti.timeoutMs,
+    concurrency: ti.maxConcurrent,
+    fetchSlots: slots,
   });
   const failed = results.flatMap((r, i) => (r.error ? [`task ${tasks[i].id ?? `#${i}`}: ${r.error.code}`] : []));
   if (failed.length) console.warn(`label-studio predict: ${failed.length} of ${tasks.length} tasks without a prediction (${failed.slice(0, 5).join('; ')}${failed.length > 5 ? '; …' : ''})`);

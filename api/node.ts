@@ -34,9 +34,8 @@ export interface NodeServer {
 }
 
 export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServer> {
+  // No keys and no PIE_PUBLIC_READS=true: protected routes refuse (see accessProblem).
   const fromEnv = optionsFromEnv(opts.env ?? process.env);
-  // Locally, with no keys configured, reads are public: the default must work offline, at once.
-  if (!fromEnv.apiKeys.length && (opts.env ?? process.env).PIE_PUBLIC_READS === undefined) fromEnv.publicReads = true;
   const options: AppOptions = { ...fromEnv, ...opts.options };
   options.fetch ??= guardedFetch({ allowPrivate: options.taskImages.allowPrivate });
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');

@@ -11,6 +11,7 @@
  * carries the labeling config, so it is parsed per request.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv, AppOptions } from '../context.ts';
 import { PayloadTooLarge } from '../errors.ts';
 import { Semaphore } from '../limit.ts';
@@ -38,9 +39,15 @@ labelStudio.openAPIRegistry.registerComponent('securitySchemes', 'labelStudioBas
 // Label Studio posts every project event to <backend>/webhook, without the backend's credentials
 // (label_studio/ml/models.py `create_ml_webhook` makes a plain webhook). The route reads and
 // keeps nothing, so it stays open rather than answering each event with a 401.
+// Being open, it takes small bodies only (Label Studio's events carry a task and an annotation).
+export const WEBHOOK_MAX_BYTES = 64 * 1024;
+const webhookLimit = bodyLimit({
+  maxSize: WEBHOOK_MAX_BYTES,
+  onError: () => { throw new PayloadTooLarge(`webhook bodies are limited to ${WEBHOOK_MAX_BYTES} bytes`); },
+});
 labelStudio.use('/ml/*', async (c, next) => {
   c.header('Cache-Control', 'no-store');
-  return new URL(c.req.url).pathname === '/ml/webhook' ? next() : requireLabelStudioAuth(c, next);
+  return new URL(c.req.url).pathname === '/ml/webhook' ? webhookLimit(c, next) : requireLabelStudioAuth(c, next);
 });
 
 const HealthSchema = z.object({ status: z.literal('UP'), model_class: z.string() }).openapi('LabelStudioHealth');

@@ -31,9 +31,13 @@ export function createApp(repo: RunRepository, options: AppOptions) {
     },
   });
 
+  // A damaged run is refused on every request until its cached refusal expires: log it once.
+  const logged = new Set<string>();
   app.onError((err, c) => {
     const e = toApiError(err);
-    if (e.status >= 500) console.error(err);
+    if (e.code === 'corrupt_run') {
+      if (!logged.has(e.message) && logged.size < 1000) { logged.add(e.message); console.error(`refused: ${e.message}`); }
+    } else if (e.status >= 500) console.error(err);
     return c.json(errorBody(e.code, e.message), e.status);
   });
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
@@ -47,7 +51,7 @@ export function createApp(repo: RunRepository, options: AppOptions) {
     app.use('*', cors({
       origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins,
       allowHeaders: ['Authorization', 'Content-Type'],
-      exposeHeaders: ['ETag', 'X-Run-Id'],
+      exposeHeaders: ['ETag', 'X-Run-Id', 'X-Stale'],
       maxAge: 600,
     }));
   }

@@ -18,11 +18,23 @@ export function runCaching(c: Context<AppEnv>, requested: string, run: LoadedRun
   c.header('Cache-Control', requested === 'latest' ? `${scope}, max-age=30` : `${scope}, max-age=31536000, immutable`);
   c.header('ETag', tag);
   c.header('X-Run-Id', run.runId);
+  markStale(c, requested);
   const match = c.req.header('if-none-match');
   if (match && match.split(',').some((t) => t.trim().replace(/^W\//, '') === tag || t.trim() === '*')) {
     return c.body(null, 304);
   }
   return null;
+}
+
+/**
+ * Says so when `latest` (or the run list) was answered from memory because the store is
+ * unreachable: `X-Stale: <reason>`, and no caching downstream.
+ */
+export function markStale(c: Context<AppEnv>, requested = 'latest'): void {
+  const stale = requested === 'latest' ? c.var.repo.stale : null;
+  if (!stale) return;
+  c.header('X-Stale', stale);
+  c.header('Cache-Control', 'no-store');
 }
 
 /** 32-bit FNV-1a of a string. */

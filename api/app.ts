@@ -1,10 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requireApiKey } from './auth.ts';
 import type { AppEnv, AppOptions } from './context.ts';
 import { ApiError, errorBody, PayloadTooLarge, toApiError } from './errors.ts';
+import { docs } from './routes/docs.ts';
 import { health } from './routes/health.ts';
 import { images } from './routes/images.ts';
 import { predict } from './routes/predict.ts';
@@ -78,7 +78,7 @@ export function createApp(repo: RunRepository, options: AppOptions) {
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.route('/', docs);
   return app;
 }
 

@@ -1,5 +1,6 @@
 import { parseAllowedOrigins, type FetchPolicy } from './fetch-policy.ts';
 import type { ImageLimits } from './image/types.ts';
+import type { DocsAssets } from './routes/docs.ts';
 import type { RunRepository } from './runs.ts';
 
 /** Settings of one API instance; the Node and Workers entry points fill them from their environment. */
@@ -12,6 +13,8 @@ export interface AppOptions {
   corsOrigins: string[];
   /** Largest accepted request body, bytes. */
   maxBodyBytes: number;
+  /** Base of absolute links in answers (PIE_PUBLIC_URL, e.g. https://pie.example.com); unset: root-relative links. */
+  publicUrl?: string;
   labelStudio: {
     /** Base URL of the Label Studio instance, to resolve its relative /data/... task URLs. */
     url?: string;
@@ -37,6 +40,8 @@ export interface AppOptions {
   };
   /** Limits on uploaded images (api/image); a Worker lowers the decoder memory limit. */
   imageLimits?: ImageLimits;
+  /** swagger-ui's assets for /docs (the entry points supply them). */
+  docsAssets?: DocsAssets;
   /** fetch used for task images (tests inject one). */
   fetch?: typeof fetch;
 }
@@ -59,6 +64,14 @@ function flag(v?: string): boolean {
   return v === 'true' || v === '1';
 }
 
+function publicUrl(v?: string): string | undefined {
+  if (!v?.trim()) return undefined;
+  let u: URL;
+  try { u = new URL(v.trim()); } catch { throw new RangeError(`PIE_PUBLIC_URL '${v.slice(0, 100)}' is not a URL`); }
+  if (!/^https?:$/.test(u.protocol) || u.search || u.hash) throw new RangeError(`PIE_PUBLIC_URL '${v.slice(0, 100)}' must be an http(s) URL without query or fragment`);
+  return u.href.replace(/\/+$/, '');
+}
+
 function originOf(url?: string): string[] {
   if (!url) return [];
   try { return [new URL(url).origin]; } catch { throw new RangeError(`LABEL_STUDIO_URL '${url.slice(0, 100)}' is not a URL`); }
@@ -72,6 +85,7 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AppOpti
     apiKeys: list(env.PIE_API_KEYS),
     publicReads: flag(env.PIE_PUBLIC_READS),
     corsOrigins: list(env.PIE_CORS_ORIGINS),
+    publicUrl: publicUrl(env.PIE_PUBLIC_URL),
     maxBodyBytes: Number(env.PIE_MAX_BODY_BYTES) > 0 ? Number(env.PIE_MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES,
     labelStudio: {
       url: env.LABEL_STUDIO_URL || undefined,

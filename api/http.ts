@@ -47,8 +47,11 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** Base URL of this API as the client reached it (for links in answers). */
-export function baseUrl(c: Context): string {
-  const u = new URL(c.req.url);
-  return `${u.protocol}//${u.host}`;
+/**
+ * The base of links in answers (`png`, `detail`): the configured public URL (PIE_PUBLIC_URL), or
+ * none — links are then root-relative. Never the request's Host header: such answers are cached
+ * for a year, and a forged Host would be cached with them.
+ */
+export function baseUrl(c: Context<AppEnv>): string {
+  return c.var.options.publicUrl ?? '';
 }

@@ -4,6 +4,8 @@
  * Settings come from the same variables as the Worker's (api/context.ts).
  */
 import { serve, type ServerType } from '@hono/node-server';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../lib/store.ts';
 import { FsStore } from '../trainer/store-fs.ts';
@@ -33,11 +35,19 @@ export interface NodeServer {
   close(): Promise<void>;
 }
 
+/** swagger-ui-dist's files, read once per server from the installed package. */
+function docsAssets(): { js: string; css: string } {
+  const resolve = createRequire(import.meta.url).resolve;
+  const read = (file: string) => readFileSync(resolve(`swagger-ui-dist/${file}`), 'utf8');
+  return { js: read('swagger-ui-bundle.js'), css: read('swagger-ui.css') };
+}
+
 export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServer> {
   // No keys and no PIE_PUBLIC_READS=true: protected routes refuse (see accessProblem).
   const fromEnv = optionsFromEnv(opts.env ?? process.env);
   const options: AppOptions = { ...fromEnv, ...opts.options };
   options.fetch ??= guardedFetch({ allowPrivate: options.taskImages.allowPrivate });
+  options.docsAssets ??= docsAssets();
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
   const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!));
   const app = createApp(repo, options);

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { hasValidKey, safeEqual } from '../auth.ts';
+import { checkBearerShape, hasValidKey, safeEqual } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
 import { errorBody } from '../errors.ts';
 
@@ -31,6 +31,7 @@ function basicCredentials(header: string | undefined): { username: string; passw
 export const requireLabelStudioAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { labelStudio, apiKeys, publicReads } = c.var.options;
   const header = c.req.header('authorization');
+  checkBearerShape(header);
   const basic = basicCredentials(header);
   let ok: boolean;
   let wanted = '';

@@ -1,14 +1,14 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { BadInput, UnsupportedMediaType } from '../errors.ts';
-import { ImageAnswerSchema, RunParam, uploadErrorResponses } from '../schemas.ts';
+import { ImageAnswerSchema, RunParam, decimalInt, uploadErrorResponses } from '../schemas.ts';
 import { answerForImage, decodePixels, decodeUpload } from '../upload.ts';
 
 const PredictQuery = z.object({
   polarity: z.enum(['auto', 'keep', 'invert']).default('auto').openapi({
     description: 'auto: invert images with a light background (the training images are light objects on black)',
   }),
-  label: z.coerce.number().int().min(0).max(255).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
+  label: decimalInt(0, 255).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
 });
 
 const binary = { schema: z.string().openapi({ format: 'binary' }) };
@@ -52,11 +52,13 @@ predict.openapi(createRoute({
   } else if (type === 'multipart/form-data') {
     let form: Record<string, unknown>;
     try {
-      form = await c.req.parseBody();
+      form = await c.req.parseBody({ all: true });
     } catch (err) {
       throw new BadInput(`multipart body could not be parsed: ${(err as Error).message}`, 'malformed_multipart');
     }
-    const file = form.image ?? form.file;
+    const given = [form.image, form.file].flat().filter((v) => v !== undefined);
+    if (given.length > 1) throw new BadInput(`multipart body has ${given.length} image fields ('image'/'file'); send exactly one`, 'several_images');
+    const file = given[0];
     if (!(file instanceof File)) throw new BadInput("multipart body needs a file field named 'image'", 'missing_image');
     image = decodeUpload(new Uint8Array(await file.arrayBuffer()), file.type, limits);
   } else if (type === 'image/png' || type === 'image/jpeg' || type === 'application/octet-stream' || type === '') {

@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { WEBHOOK_MAX_BYTES } from '../../api/routes/label-studio.ts';
 import { startNodeServer, type NodeServer } from '../../api/node.ts';
+import { createApp } from '../../api/app.ts';
+import { optionsFromEnv } from '../../api/context.ts';
+import { RunRepository } from '../../api/runs.ts';
+import { FsStore } from '../../trainer/store-fs.ts';
 
 const servers: NodeServer[] = [];
 const start = async (env: Record<string, string>) => {
@@ -71,5 +75,24 @@ describe('auth on Node', () => {
     }
     expect(out).toMatch(/WARNING: no API keys are configured \(PIE_API_KEYS\) and reads are not public/);
     expect(out).toMatch(/protected routes refuse/);
+  });
+});
+
+describe('headers and links, in process (HTTP servers trim trailing spaces before the app sees them)', () => {
+  const app = (env: Record<string, string>) => createApp(new RunRepository(new FsStore(inject('tinyRunDir'))), optionsFromEnv(env));
+  it('a bearer header with trailing spaces is a 400, also on /ml', async () => {
+    const a = app({ PIE_API_KEYS: 'k1' });
+    for (const path of ['/v1/runs/latest', '/ml/health']) {
+      const r = await a.request(path, { headers: { authorization: 'Bearer k1  ' } });
+      expect(r.status, path).toBe(400);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('malformed_authorization');
+    }
+    expect((await a.request('/v1/runs/latest', { headers: { authorization: 'Bearer k1' } })).status).toBe(200);
+  });
+  it('absolute links come from PIE_PUBLIC_URL, whatever the Host header says', async () => {
+    const a = app({ PIE_PUBLIC_READS: 'true', PIE_PUBLIC_URL: 'https://pie.example.com/api/' });
+    const r = await a.request('http://evil.example/v1/runs/latest/images/3', { headers: { host: 'evil.example' } });
+    const body = await r.json() as { runId: string; image: { png: string } };
+    expect(body.image.png).toBe(`https://pie.example.com/api/v1/runs/${body.runId}/images/3/image.png`);
   });
 });

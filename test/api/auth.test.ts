@@ -78,17 +78,8 @@ describe('auth on Node', () => {
   });
 });
 
-describe('headers and links, in process (HTTP servers trim trailing spaces before the app sees them)', () => {
+describe('links, in process', () => {
   const app = (env: Record<string, string>) => createApp(new RunRepository(new FsStore(inject('tinyRunDir'))), optionsFromEnv(env));
-  it('a bearer header with trailing spaces is a 400, also on /ml', async () => {
-    const a = app({ PIE_API_KEYS: 'k1' });
-    for (const path of ['/v1/runs/latest', '/ml/health']) {
-      const r = await a.request(path, { headers: { authorization: 'Bearer k1  ' } });
-      expect(r.status, path).toBe(400);
-      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('malformed_authorization');
-    }
-    expect((await a.request('/v1/runs/latest', { headers: { authorization: 'Bearer k1' } })).status).toBe(200);
-  });
   it('absolute links come from PIE_PUBLIC_URL, whatever the Host header says', async () => {
     const a = app({ PIE_PUBLIC_READS: 'true', PIE_PUBLIC_URL: 'https://pie.example.com/api/' });
     const r = await a.request('http://evil.example/v1/runs/latest/images/3', { headers: { host: 'evil.example' } });

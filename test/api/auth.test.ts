@@ -11,7 +11,7 @@ import { startNodeServer, type NodeServer } from '../../api/node.ts';
 import { createApp } from '../../api/app.ts';
 import { optionsFromEnv } from '../../api/context.ts';
 import { RunRepository } from '../../api/runs.ts';
-import { FsStore } from '../../trainer/store-fs.ts';
+import { FsStore } from '../../node/store-fs.ts';
 
 const servers: NodeServer[] = [];
 const start = async (env: Record<string, string>) => {
@@ -58,7 +58,7 @@ describe('auth on Node', () => {
 
   it('pie serve says at start why every protected route refuses', async () => {
     const root = join(import.meta.dirname, '../..');
-    const child = spawn(process.execPath, [join(root, 'trainer/bin/pie.js'), 'serve', '--runs-dir', inject('tinyRunDir'), '--port', '0'], {
+    const child = spawn(process.execPath, [join(root, 'bin/pie.js'), 'serve', '--runs-dir', inject('tinyRunDir'), '--port', '0'], {
       cwd: root, env: { ...process.env, PIE_API_KEYS: ' , ', PIE_PUBLIC_READS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -12,8 +12,8 @@ import { optionsFromEnv } from '../../api/context.ts';
 import { RunRepository } from '../../api/runs.ts';
 import type { Store } from '../../lib/store.ts';
 import { startLocalS3, type LocalS3 } from '../../trainer/dev/local-s3.ts';
-import { FsStore } from '../../trainer/store-fs.ts';
-import { S3Store } from '../../trainer/store-s3.ts';
+import { FsStore } from '../../node/store-fs.ts';
+import { S3Store } from '../../node/store-s3.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requireApiKey } from './auth.ts';
 import type { AppEnv, AppOptions } from './context.ts';
-import { ApiError, errorBody, PayloadTooLarge, toApiError } from './errors.ts';
+import { ApiError, errorBody, Overloaded, PayloadTooLarge, toApiError } from './errors.ts';
 import { docs } from './routes/docs.ts';
 import { health } from './routes/health.ts';
 import { images } from './routes/images.ts';
@@ -37,6 +37,8 @@ export function createApp(repo: RunRepository, options: AppOptions) {
     const e = toApiError(err);
     if (e.code === 'corrupt_run') {
       if (!logged.has(e.message) && logged.size < 1000) { logged.add(e.message); console.error(`refused: ${e.message}`); }
+    } else if (e instanceof Overloaded) {
+      c.header('Retry-After', String(e.retryAfterSeconds));
     } else if (e.status >= 500) console.error(err);
     return c.json(errorBody(e.code, e.message), e.status);
   });

@@ -1,6 +1,7 @@
 import { parseAllowedOrigins, type FetchPolicy } from './fetch-policy.ts';
 import type { ImageLimits } from './image/types.ts';
 import type { DocsAssets } from './routes/docs.ts';
+import type { Prepared, PrepareRequest } from './upload.ts';
 import type { RunRepository } from './runs.ts';
 
 /** Settings of one API instance; the Node and Workers entry points fill them from their environment. */
@@ -40,6 +41,8 @@ export interface AppOptions {
   };
   /** Limits on uploaded images (api/image); a Worker lowers the decoder memory limit. */
   imageLimits?: ImageLimits;
+  /** Decodes and preprocesses uploads (Node: a worker pool); default inline. */
+  prepareUpload?: (req: PrepareRequest) => Promise<Prepared>;
   /** swagger-ui's assets for /docs (the entry points supply them). */
   docsAssets?: DocsAssets;
   /** fetch used for task images (tests inject one). */
@@ -95,6 +98,7 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AppOpti
       level: env.PIE_LABEL_STUDIO_LEVEL || undefined,
       maxTasks: intSetting(env, 'PIE_ML_MAX_TASKS', 100),
     },
+    imageLimits: env.PIE_DECODE_BUDGET_BYTES ? { maxDecodeBytes: intSetting(env, 'PIE_DECODE_BUDGET_BYTES', 0) } : undefined,
     taskImages: {
       allowedOrigins: [...originOf(env.LABEL_STUDIO_URL), ...parseAllowedOrigins(list(env.PIE_FETCH_ORIGINS))],
       allowPrivate: flag(env.PIE_FETCH_ALLOW_PRIVATE),

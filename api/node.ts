@@ -11,6 +11,7 @@ import { listen } from '../node/server.ts';
 import { FsStore } from '../node/store-fs.ts';
 import { createApp, type App } from './app.ts';
 import { guardedFetch } from './node-fetch.ts';
+import { createUploadPool } from './upload-pool.ts';
 import { optionsFromEnv, type AppOptions } from './context.ts';
 import { RunRepository } from './runs.ts';
 
@@ -48,9 +49,13 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const options: AppOptions = { ...fromEnv, ...opts.options };
   options.fetch ??= guardedFetch({ allowPrivate: options.taskImages.allowPrivate });
   options.docsAssets ??= docsAssets();
+  const env = opts.env ?? process.env;
+  const count = (name: string) => (env[name] && /^[1-9][0-9]*$/.test(env[name]!.trim()) ? Number(env[name]) : undefined);
+  const pool = options.prepareUpload ? null : createUploadPool({ threads: count('PIE_UPLOAD_THREADS'), queue: count('PIE_UPLOAD_QUEUE') });
+  if (pool) options.prepareUpload = (req) => pool.prepare(req);
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
   const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!));
   const app = createApp(repo, options);
   const { url, server, close } = await listen(app.fetch, { port: opts.port, hostname: opts.hostname });
-  return { url, app, repo, options, server, close };
+  return { url, app, repo, options, server, close: async () => { await close(); await pool?.close(); } };
 }

@@ -23,7 +23,7 @@ export interface Secrets {
 export function createWorkerApp(env: Env & Secrets): App {
   const options = optionsFromEnv({ ...env } as unknown as Record<string, string | undefined>);
   // An isolate has 128 MB, much of it the run's models: refuse images whose decoding would need over 48 MiB.
-  options.imageLimits = { maxDecodeMemory: 48 * 1024 * 1024 };
+  options.imageLimits = { ...options.imageLimits, maxDecodeMemory: 48 * 1024 * 1024 };
   options.docsAssets = { js: swaggerUiJs as unknown as string, css: swaggerUiCss };
   const problem = accessProblem(options);
   if (problem) console.warn(`PIE Lens: ${problem}`);

@@ -4,7 +4,7 @@ import type { Semaphore } from '../limit.ts';
 import type { LoadedRun } from '../runs.ts';
 import { ImageError } from '../image/errors.ts';
 import type { ImageLimits } from '../image/types.ts';
-import { answerForImage, decodeUpload } from '../upload.ts';
+import { answerForPrepared, prepareUpload, type Prepared, type PrepareRequest } from '../upload.ts';
 import { choiceForClass, type LabelConfig } from './config.ts';
 import { TaskImageError, labelStudioAuthorizer, loadTaskImage, looksLikeImageRef } from './task-image.ts';
 
@@ -55,6 +55,8 @@ export interface PredictTasksOptions {
   concurrency?: number;
   /** Shared by every request of the instance: downloads in flight at once. */
   fetchSlots?: Semaphore;
+  /** Decodes and preprocesses an image (Node: the upload worker pool); default inline. */
+  prepare?: (req: PrepareRequest) => Promise<Prepared>;
   /** Where the detail of each failed download goes (default console.warn). */
   log?: (line: string) => void;
 }
@@ -152,7 +154,9 @@ export async function predictTasks(
       });
       const { bytes, contentType } = await (opts.fetchSlots ? opts.fetchSlots.run(load) : load());
       // The decoder goes by the bytes; the content type only names what it refuses.
-      const answer = await answerForImage(run, decodeUpload(bytes, contentType, opts.limits));
+      const [height, width] = run.manifest.dataset.imageShape;
+      const req: PrepareRequest = { kind: 'bytes', bytes, contentType, limits: opts.limits, width, height, polarity: 'auto' };
+      const answer = await answerForPrepared(run, opts.prepare ? await opts.prepare(req) : prepareUpload(req), null);
       return toTaskPrediction(answer, scoringLevel, config, choiceOf);
     } catch (err) {
       if (!(err instanceof TaskImageError || err instanceof ImageError)) throw err;

@@ -106,6 +106,7 @@ labelStudio.openapi(createRoute({
     timeoutMs: ti.timeoutMs,
     concurrency: ti.maxConcurrent,
     fetchSlots: slots,
+    prepare: options.prepareUpload,
   });
   const failed = results.flatMap((r, i) => (r.error ? [`task ${tasks[i].id ?? `#${i}`}: ${r.error.code}`] : []));
   if (failed.length) console.warn(`label-studio predict: ${failed.length} of ${tasks.length} tasks without a prediction (${failed.slice(0, 5).join('; ')}${failed.length > 5 ? '; …' : ''})`);

@@ -30,7 +30,7 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
   const pool = new Piscina({
     filename, minThreads: 0, maxThreads: threads, maxQueue: queue, idleTimeout: 30_000,
     // The worker is TypeScript: load it through tsx, as the server itself is.
-    execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), '--import', 'tsx'],
+    execArgv: [...process.execArgv.filter((a) => !/^--(inspect|expose[-_]gc)/.test(a)), '--import', 'tsx'],
   });
   return {
     async prepare(req) {

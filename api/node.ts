@@ -7,6 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../lib/store.ts';
 import { FsStore } from '../trainer/store-fs.ts';
+import { installNodeKernels } from '../trainer/wasm-kernels.ts';
 import { createApp, type App } from './app.ts';
 import { optionsFromEnv, type AppOptions } from './context.ts';
 import { RunRepository } from './runs.ts';
@@ -38,6 +39,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   if (!fromEnv.apiKeys.length && (opts.env ?? process.env).PIE_PUBLIC_READS === undefined) fromEnv.publicReads = true;
   const options: AppOptions = { ...fromEnv, ...opts.options };
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
+  await installNodeKernels();
   const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!));
   const app = createApp(repo, options);
   const hostname = opts.hostname ?? '127.0.0.1';

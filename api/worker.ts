@@ -3,6 +3,8 @@
  * (wrangler.toml); settings from its vars and secrets. The app and its loaded runs live as long
  * as the isolate, so model weights load once per isolate.
  */
+import kernelsModule from '../lib/model/wasm/kernels.wasm';
+import { installKernels } from '../lib/model/wasm/runtime.ts';
 import { createApp, type App } from './app.ts';
 import { optionsFromEnv } from './context.ts';
 import { R2Store } from './r2-store.ts';
@@ -20,6 +22,8 @@ let app: App | null = null;
 export default {
   fetch(request, env, ctx) {
     if (!app) {
+      // Workers cannot compile wasm from bytes at run time: the module is bundled (wrangler's wasm rule).
+      installKernels(kernelsModule);
       const options = optionsFromEnv({ ...env } as unknown as Record<string, string | undefined>);
       // An isolate has 128 MB, much of it the run's models: refuse images whose decoding would need over 48 MiB.
       options.imageLimits = { maxDecodeMemory: 48 * 1024 * 1024 };

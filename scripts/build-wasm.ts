@@ -13,7 +13,7 @@ export async function buildKernelsWasm(): Promise<Uint8Array> {
   const mod = wabt.parseWat('kernels.wat', kernelsWat(), { simd: true, bulk_memory: true, sat_float_to_int: true });
   try {
     mod.validate();
-    return mod.toBinary({}).buffer;
+    return mod.toBinary({ write_debug_names: true }).buffer;
   } finally {
     mod.destroy();
   }

@@ -139,17 +139,18 @@ function floatLayer(kind: 'f32' | 'f16'): void {
   emit(')');
 }
 
-/** Round half away from zero, as roundHalfAway in int8.ts (Math.round mirrored for negatives). */
-function roundHalfAway(): void {
-  emit('(func $rha (param $v f64) (result f64) (local $a f64) (local $f f64)');
-  emit('  (local.set $a (f64.abs (local.get $v)))');
-  emit('  (local.set $f (f64.floor (local.get $a)))');
-  emit('  (if (f64.ge (f64.sub (local.get $a) (local.get $f)) (f64.const 0.5)) (then (local.set $f (f64.add (local.get $f) (f64.const 1)))))');
-  emit('  (f64.copysign (local.get $f) (local.get $v)))');
-  // clamp(v, lo, hi) then to i32; NaN → 0 as an Int8Array store would make it.
-  emit('(func $clampi (param $v f64) (param $lo f64) (param $hi f64) (result i32)');
-  emit('  (i32.trunc_sat_f64_s (select (local.get $lo) (select (local.get $hi) (local.get $v) (f64.gt (local.get $v) (local.get $hi))) (f64.lt (local.get $v) (local.get $lo)))))');
+/**
+ * Inline statements: $target (i32) = clamp(roundHalfAway(v), lo, hi), v an f64 expression.
+ * roundHalfAway as in int8.ts (Math.round mirrored for negatives): |v|'s floor, plus 1 when the
+ * exact fraction |v| − floor|v| is ≥ 0.5, with v's sign. Truncation saturates (NaN → 0, as an
+ * Int8Array store makes it), then the clamp is done on integers. Needs f64 locals $rv $ra $rf.
+ */
+function rhaClamp(target: string, v: string, lo: string, hi: string): string {
+  return `(local.set $rv ${v}) (local.set $ra (f64.abs (local.get $rv))) (local.set $rf (f64.floor (local.get $ra)))` +
+    ` (local.set ${target} (i32.trunc_sat_f64_s (f64.copysign (f64.add (local.get $rf) (f64.convert_i32_u (f64.ge (f64.sub (local.get $ra) (local.get $rf)) (f64.const 0.5)))) (local.get $rv))))` +
+    ` (local.set ${target} (select ${lo} (select ${hi} (local.get ${target}) (i32.gt_s (local.get ${target}) ${hi})) (i32.lt_s (local.get ${target}) ${lo})))`;
 }
+const RHA_LOCALS = '(local $rv f64) (local $ra f64) (local $rf f64)';
 
 /**
  * int8 layer over n images. mode 0 = dynamic (x f32; per image and layer scale m/127; y f32 =
@@ -161,7 +162,7 @@ function int8Layer(): void {
   emit('  (param $scales i32) (param $b i32) (param $y i32) (param $relu i32) (param $zpIn i32) (param $zpOut i32) (param $lo i32)');
   emit('  (param $nz i32) (param $cnt i32) (param $acc i32)');
   emit('  (local $j i32) (local $ob i32) (local $rem i32) (local $V i32) (local $pairs i32) (local $rowBytes i32) (local $nzj i32) (local $o i32)');
-  emit('  (local $sx f64) (local $v f64) (local $accj i32)');
+  emit(`  (local $sx f64) (local $v f64) (local $accj i32) (local $t i32) ${RHA_LOCALS}`);
   emit('  (local.set $pairs (i32.shr_u (i32.add (local.get $inDim) (i32.const 1)) (i32.const 1)))');
   emit('  (local.set $rowBytes (i32.shl (local.get $outDim) (i32.const 1)))');
   // 1. nonzero input pairs of every image (and, dynamic, each image's scale into $acc scratch? no: recomputed below)
@@ -207,14 +208,13 @@ function int8Layer(): void {
   emit('      ) (else');
   emit('        (block $d4 (loop $l4');
   emit('          (br_if $d4 (i32.ge_u (local.get $o) (local.get $rem)))');
+  emit(`          ${rhaClamp('$t', `(f64.mul
+                (f64.add (f64.convert_i32_s (i32.load (i32.add (local.get $accj) (i32.shl (local.get $o) (i32.const 2)))))
+                         (f64.convert_i32_s (i32.load (i32.add (local.get $b) (i32.shl (i32.add (local.get $ob) (local.get $o)) (i32.const 2))))))
+                (f64.load (i32.add (local.get $scales) (i32.shl (i32.add (local.get $ob) (local.get $o)) (i32.const 3)))))`, '(i32.const -1000)', '(i32.const 1000)')}`);
+  emit('          (local.set $t (i32.add (local.get $t) (local.get $zpOut)))');
   emit('          (i32.store8 (i32.add (local.get $y) (i32.add (i32.mul (local.get $j) (local.get $outDim)) (i32.add (local.get $ob) (local.get $o))))');
-  emit('            (call $clampi');
-  emit('              (f64.add (call $rha (f64.mul');
-  emit('                (f64.add (f64.convert_i32_s (i32.load (i32.add (local.get $accj) (i32.shl (local.get $o) (i32.const 2)))))');
-  emit('                         (f64.convert_i32_s (i32.load (i32.add (local.get $b) (i32.shl (i32.add (local.get $ob) (local.get $o)) (i32.const 2))))))');
-  emit('                (f64.load (i32.add (local.get $scales) (i32.shl (i32.add (local.get $ob) (local.get $o)) (i32.const 3))))))');
-  emit('                (f64.convert_i32_s (local.get $zpOut)))');
-  emit('              (f64.convert_i32_s (local.get $lo)) (f64.const 127)))');
+  emit('            (select (local.get $lo) (select (i32.const 127) (local.get $t) (i32.gt_s (local.get $t) (i32.const 127))) (i32.lt_s (local.get $t) (local.get $lo))))');
   emit('          (local.set $o (i32.add (local.get $o) (i32.const 1))) (br $l4)))');
   emit('      ))');
   emit('      (local.set $j (i32.add (local.get $j) (i32.const 1))) (br $l2)))');
@@ -230,17 +230,17 @@ function helpers(): void {
   emit('  (block $d (loop $l');
   emit('    (br_if $d (i32.ge_u (local.get $i) (local.get $inDim)))');
   emit('    (local.set $v (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))');
-  emit('    (if (f32.ne (local.get $v) (f32.const 0)) (then');
-  emit('      (i32.store (local.get $p) (i32.mul (local.get $i) (local.get $rowBytes)))');
-  emit('      (f32.store offset=4 (local.get $p) (local.get $v))');
-  emit('      (local.set $p (i32.add (local.get $p) (i32.const 8)))))');
+  // Branch-free compaction: always write the entry, advance only past a nonzero.
+  emit('    (i32.store (local.get $p) (i32.mul (local.get $i) (local.get $rowBytes)))');
+  emit('    (f32.store offset=4 (local.get $p) (local.get $v))');
+  emit('    (local.set $p (i32.add (local.get $p) (i32.shl (f32.ne (local.get $v) (f32.const 0)) (i32.const 3))))');
   emit('    (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))');
   emit('  (i32.shr_u (i32.sub (local.get $p) (local.get $out)) (i32.const 3)))');
 
   // Dynamic quantization of one image: m = max|x|; q = clamp(rha(x · (127/m)), ±127);
   // nonzero pairs as (q0 | q1 << 16, pair row byte offset). Stores the count, returns m / 127.
   emit('(func $pairs_dynamic (param $x i32) (param $inDim i32) (param $rowBytes i32) (param $out i32) (param $cntPtr i32) (result f64)');
-  emit('  (local $i i32) (local $m f64) (local $a f64) (local $inv f64) (local $q0 i32) (local $q1 i32) (local $p i32)');
+  emit(`  (local $i i32) (local $m f64) (local $a f64) (local $inv f64) (local $q0 i32) (local $q1 i32) (local $p i32) (local $v f32) ${RHA_LOCALS}`);
   emit('  (block $d (loop $l');
   emit('    (br_if $d (i32.ge_u (local.get $i) (local.get $inDim)))');
   emit('    (local.set $a (f64.abs (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))))');
@@ -252,14 +252,16 @@ function helpers(): void {
   emit('    (local.set $i (i32.const 0))');
   emit('    (block $d2 (loop $l2');
   emit('      (br_if $d2 (i32.ge_u (local.get $i) (local.get $inDim)))');
-  emit('      (local.set $q0 (call $clampi (call $rha (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))) (local.get $inv))) (f64.const -127) (f64.const 127)))');
-  emit('      (local.set $q1 (i32.const 0))');
+  // A zero input quantizes to 0 without the rounding.
+  emit('      (local.set $q0 (i32.const 0)) (local.set $q1 (i32.const 0))');
+  emit('      (local.set $v (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))');
+  emit(`      (if (f32.ne (local.get $v) (f32.const 0)) (then ${rhaClamp('$q0', '(f64.mul (f64.promote_f32 (local.get $v)) (local.get $inv))', '(i32.const -127)', '(i32.const 127)')}))`);
   emit('      (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $inDim)) (then');
-  emit('        (local.set $q1 (call $clampi (call $rha (f64.mul (f64.promote_f32 (f32.load offset=4 (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))) (local.get $inv))) (f64.const -127) (f64.const 127)))))');
-  emit('      (if (i32.or (local.get $q0) (local.get $q1)) (then');
-  emit('        (i32.store (local.get $p) (i32.or (i32.and (local.get $q0) (i32.const 0xffff)) (i32.shl (local.get $q1) (i32.const 16))))');
-  emit('        (i32.store offset=4 (local.get $p) (i32.mul (i32.shr_u (local.get $i) (i32.const 1)) (local.get $rowBytes)))');
-  emit('        (local.set $p (i32.add (local.get $p) (i32.const 8)))))');
+  emit('        (local.set $v (f32.load offset=4 (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))');
+  emit(`        (if (f32.ne (local.get $v) (f32.const 0)) (then ${rhaClamp('$q1', '(f64.mul (f64.promote_f32 (local.get $v)) (local.get $inv))', '(i32.const -127)', '(i32.const 127)')}))))`);
+  emit('      (i32.store (local.get $p) (i32.or (i32.and (local.get $q0) (i32.const 0xffff)) (i32.shl (local.get $q1) (i32.const 16))))');
+  emit('      (i32.store offset=4 (local.get $p) (i32.mul (i32.shr_u (local.get $i) (i32.const 1)) (local.get $rowBytes)))');
+  emit('      (local.set $p (i32.add (local.get $p) (i32.shl (i32.ne (i32.or (local.get $q0) (local.get $q1)) (i32.const 0)) (i32.const 3))))'); // branch-free
   emit('      (local.set $i (i32.add (local.get $i) (i32.const 2))) (br $l2)))))');
   emit('  (i32.store (local.get $cntPtr) (i32.shr_u (i32.sub (local.get $p) (local.get $out)) (i32.const 3)))');
   emit('  (f64.div (local.get $m) (f64.const 127)))');
@@ -274,19 +276,23 @@ function helpers(): void {
   emit('    (local.set $d1 (i32.const 0))');
   emit('    (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $inDim)) (then');
   emit('      (local.set $d1 (i32.sub (i32.load8_s offset=1 (i32.add (local.get $x) (local.get $i))) (local.get $zp)))))');
-  emit('    (if (i32.or (local.get $d0) (local.get $d1)) (then');
-  emit('      (i32.store (local.get $p) (i32.or (i32.and (local.get $d0) (i32.const 0xffff)) (i32.shl (local.get $d1) (i32.const 16))))');
-  emit('      (i32.store offset=4 (local.get $p) (i32.mul (i32.shr_u (local.get $i) (i32.const 1)) (local.get $rowBytes)))');
-  emit('      (local.set $p (i32.add (local.get $p) (i32.const 8)))))');
+  emit('    (i32.store (local.get $p) (i32.or (i32.and (local.get $d0) (i32.const 0xffff)) (i32.shl (local.get $d1) (i32.const 16))))');
+  emit('    (i32.store offset=4 (local.get $p) (i32.mul (i32.shr_u (local.get $i) (i32.const 1)) (local.get $rowBytes)))');
+  emit('    (local.set $p (i32.add (local.get $p) (i32.shl (i32.ne (i32.or (local.get $d0) (local.get $d1)) (i32.const 0)) (i32.const 3))))'); // branch-free
   emit('    (local.set $i (i32.add (local.get $i) (i32.const 2))) (br $l)))');
   emit('  (i32.shr_u (i32.sub (local.get $p) (local.get $out)) (i32.const 3)))');
 
   // Input quantization of int8-full: q = clamp(rha(x / scale) + zp, −128, 127), len values.
   emit('(func (export "quantize_input") (param $x i32) (param $len i32) (param $scale f64) (param $zp i32) (param $q i32)');
-  emit('  (local $i i32)');
+  emit(`  (local $i i32) (local $t i32) (local $v f32) ${RHA_LOCALS}`);
   emit('  (block $d (loop $l');
   emit('    (br_if $d (i32.ge_u (local.get $i) (local.get $len)))');
-  emit('    (i32.store8 (i32.add (local.get $q) (local.get $i)) (call $clampi (f64.add (call $rha (f64.div (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))) (local.get $scale))) (f64.convert_i32_s (local.get $zp))) (f64.const -128) (f64.const 127)))');
+  // rha(x / s) is an integer, so rha(x / s) + zp clamped = clamp(trunc(rha(x / s)) + zp) unless it saturates int32 (then the clamp gives the same bound).
+  emit('    (local.set $v (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))');
+  emit('    (local.set $rv (f64.const 0)) (local.set $t (i32.const 0))'); // a zero input (most pixels) needs no division
+  emit(`    (if (f32.ne (local.get $v) (f32.const 0)) (then ${rhaClamp('$t', '(f64.div (f64.promote_f32 (local.get $v)) (local.get $scale))', '(i32.const -1000)', '(i32.const 1000)')}))`);
+  emit('    (local.set $t (select (i32.const 0) (i32.add (local.get $t) (local.get $zp)) (f64.ne (local.get $rv) (local.get $rv))))'); // NaN → 0, as in JS
+  emit('    (i32.store8 (i32.add (local.get $q) (local.get $i)) (select (i32.const -128) (select (i32.const 127) (local.get $t) (i32.gt_s (local.get $t) (i32.const 127))) (i32.lt_s (local.get $t) (i32.const -128))))');
   emit('    (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))');
   emit(')');
 
@@ -363,7 +369,6 @@ export function kernelsWat(): string {
   dispatcher('blk_f32', (V) => `$blk_f32_${V}`, F32_VECTORS, fp, fa);
   dispatcher('blk_f16', (V) => `$blk_f16_${V}`, F32_VECTORS, fp, fa);
   dispatcher('blk_i8', (V) => `$blk_i8_${V}`, I8_LOADS, '(param $nz i32) (param $cnt i32) (param $w i32) (param $acc i32)', '(local.get $nz) (local.get $cnt) (local.get $w) (local.get $acc)');
-  roundHalfAway();
   helpers();
   floatLayer('f32');
   floatLayer('f16');

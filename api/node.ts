@@ -9,8 +9,9 @@ import type { Store } from '../lib/store.ts';
 import { FsStore } from '../trainer/store-fs.ts';
 import { installNodeKernels } from '../trainer/wasm-kernels.ts';
 import { createApp, type App } from './app.ts';
-import { optionsFromEnv, type AppOptions } from './context.ts';
-import { RunRepository } from './runs.ts';
+import { optionsFromEnv, predictorBudgetFromEnv, type AppOptions } from './context.ts';
+import { PredictorCache } from './predictor-cache.ts';
+import { DEFAULT_PREDICTOR_BUDGET_MB, RunRepository } from './runs.ts';
 
 export interface NodeServerOptions {
   /** A local runs folder… */
@@ -40,7 +41,8 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const options: AppOptions = { ...fromEnv, ...opts.options };
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
   await installNodeKernels();
-  const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!));
+  const budget = predictorBudgetFromEnv(opts.env ?? process.env, DEFAULT_PREDICTOR_BUDGET_MB);
+  const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!), undefined, new PredictorCache(budget));
   const app = createApp(repo, options);
   const hostname = opts.hostname ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve, reject) => {

@@ -12,15 +12,15 @@ export type Polarity = 'auto' | 'keep' | 'invert';
 export async function answerForImage(
   run: LoadedRun,
   image: DecodedImage,
-  opts: { polarity?: Polarity; trueLabel?: number | null } = {},
+  opts: { polarity?: Polarity; trueLabel?: number | null; levels?: readonly number[] } = {},
 ): Promise<ImageAnswer> {
   const [h, w] = run.manifest.dataset.imageShape;
   const prepared = toModelInput(image, { polarity: opts.polarity ?? 'auto', width: w, height: h });
-  const preds = await liveMemberPredictions(run, prepared.input);
+  const preds = await liveMemberPredictions(run, prepared.input, opts.levels);
   return buildAnswer(run, preds, opts.trueLabel ?? null, {
     source: 'upload',
     preprocessing: { format: image.format, ...prepared.steps },
-  });
+  }, opts.levels);
 }
 
 export function decodeUpload(bytes: Uint8Array, contentType: string | undefined, limits?: ImageLimits): DecodedImage {

@@ -6,7 +6,8 @@
 import kernelsModule from '../lib/model/wasm/kernels.wasm';
 import { installKernels } from '../lib/model/wasm/runtime.ts';
 import { createApp, type App } from './app.ts';
-import { optionsFromEnv } from './context.ts';
+import { optionsFromEnv, predictorBudgetFromEnv } from './context.ts';
+import { PredictorCache } from './predictor-cache.ts';
 import { R2Store } from './r2-store.ts';
 import { RunRepository } from './runs.ts';
 
@@ -18,6 +19,7 @@ interface Secrets {
 }
 
 let app: App | null = null;
+const WORKER_PREDICTOR_BUDGET_MB = 64;
 
 export default {
   fetch(request, env, ctx) {
@@ -27,7 +29,9 @@ export default {
       const options = optionsFromEnv({ ...env } as unknown as Record<string, string | undefined>);
       // An isolate has 128 MB, much of it the run's models: refuse images whose decoding would need over 48 MiB.
       options.imageLimits = { maxDecodeMemory: 48 * 1024 * 1024 };
-      app = createApp(new RunRepository(new R2Store(env.RUNS)), options);
+      // Model weights within 64 MB by default: with the run's data and the runtime, well inside the isolate.
+      const budget = predictorBudgetFromEnv({ ...env } as unknown as Record<string, string | undefined>, WORKER_PREDICTOR_BUDGET_MB);
+      app = createApp(new RunRepository(new R2Store(env.RUNS), undefined, new PredictorCache(budget)), options);
     }
     return app.fetch(request, env, ctx);
   },

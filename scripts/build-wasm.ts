@@ -1,28 +1,10 @@
 /**
- * Compiles the WebAssembly kernels (lib/model/wasm/source.ts → lib/model/wasm/kernels.wasm)
- * with wabt, the reference WebAssembly toolkit built to JS: no native toolchain needed.
+ * Builds lib/model/wasm/kernels.wasm from its source (see node/build-wasm.ts).
  *   npm run build:wasm
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import wabtFactory from 'wabt';
-import { kernelsWat } from '../lib/model/wasm/source.ts';
+import { buildKernelsWasm, KERNELS_WASM_PATH } from '../node/build-wasm.ts';
 
-export async function buildKernelsWasm(): Promise<Uint8Array> {
-  const wabt = await wabtFactory();
-  const mod = wabt.parseWat('kernels.wat', kernelsWat(), { simd: true, bulk_memory: true, sat_float_to_int: true });
-  try {
-    mod.validate();
-    return mod.toBinary({ write_debug_names: true }).buffer;
-  } finally {
-    mod.destroy();
-  }
-}
-
-export const KERNELS_WASM_PATH = join(import.meta.dirname, '..', 'lib', 'model', 'wasm', 'kernels.wasm');
-
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  const bytes = await buildKernelsWasm();
-  writeFileSync(KERNELS_WASM_PATH, bytes);
-  console.log(`build:wasm: ${bytes.length} bytes → lib/model/wasm/kernels.wasm`);
-}
+const bytes = await buildKernelsWasm();
+writeFileSync(KERNELS_WASM_PATH, bytes);
+console.log(`build:wasm: ${bytes.length} bytes → lib/model/wasm/kernels.wasm`);

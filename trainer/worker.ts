@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initEngine, type Engine } from './engine.ts';
 import { tfjsPredict, trainMember, type MemberSpec } from './train.ts';
 import { createPredictor, decodeModel } from '../lib/model/index.ts';
-import { installNodeKernels } from './wasm-kernels.ts';
+import { installNodeKernels } from '../node/wasm-kernels.ts';
 
 export interface WorkerShared {
   engine: 'auto' | 'tensorflow' | 'wasm' | 'cpu';

@@ -19,13 +19,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { FsStore } from '../../trainer/store-fs.ts';
+import { FsStore } from '../../node/store-fs.ts';
 import { RunRepository } from '../runs.ts';
 import { encodePng } from '../image/index.ts';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { createPredictor, decodeModel, type Predictor } from '../../lib/model/index.ts';
-import { installNodeKernels } from '../../trainer/wasm-kernels.ts';
+import { installNodeKernels } from '../../node/wasm-kernels.ts';
 import { liveMemberPredictions } from '../answer.ts';
 
 const runPath = (id: string) => `/v1/runs/${id}`;
@@ -176,7 +176,7 @@ const children: ChildProcess[] = [];
 try {
   for (const target of values.targets!.split(',')) {
     if (target === 'node') {
-      const child = spawn(process.execPath, [join(root, 'trainer/bin/pie.js'), 'serve', '--runs-dir', runsDir, '--port', '0'], { cwd: root, env: { ...process.env, PIE_PUBLIC_READS: 'true' } });
+      const child = spawn(process.execPath, [join(root, 'bin/pie.js'), 'serve', '--runs-dir', runsDir, '--port', '0'], { cwd: root, env: { ...process.env, PIE_PUBLIC_READS: 'true' } });
       children.push(child);
       const url = await waitForUrl(child, /serving .* at (http:\/\/[^\s]+)/, 'pie serve');
       await fetch(`${url}${runPath(run.runId)}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } }); // load models

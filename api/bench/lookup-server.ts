@@ -8,7 +8,7 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
-import { FsStore } from '../../trainer/store-fs.ts';
+import { FsStore } from '../../node/store-fs.ts';
 import { createApp } from '../app.ts';
 import { optionsFromEnv } from '../context.ts';
 import { RunRepository } from '../runs.ts';

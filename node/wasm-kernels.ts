@@ -14,7 +14,7 @@ export async function installNodeKernels(): Promise<WasmKernels> {
   if (!existsSync(WASM_PATH)) {
     let build: () => Promise<Uint8Array>;
     try {
-      ({ buildKernelsWasm: build } = await import('../scripts/build-wasm.ts'));
+      ({ buildKernelsWasm: build } = await import('./build-wasm.ts'));
     } catch (err) {
       throw new Error(`${WASM_PATH} is missing and cannot be built here (run 'npm run build:wasm'): ${(err as Error).message}`);
     }

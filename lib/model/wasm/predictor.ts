@@ -45,7 +45,11 @@ export function loadWasmModel(rt: WasmKernels, model: CompactModel): WasmModel {
         const layer = model.layers[l];
         const w = put(layer.weights), b = put(layer.bias);
         const fn = model.kind === 'f16' ? k.dense_f16 : k.dense_f32;
-        layers.push({ inDim, outDim, run: (x, n, y, relu, s) => fn(x, n, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.cnt, s.tmp) });
+        const row = model.kind === 'f16' ? k.row_f16 : k.row_f32;
+        layers.push({
+          inDim, outDim,
+          run: (x, n, y, relu, s) => n === 1 ? row(x, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.tmp) : fn(x, n, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.cnt, s.tmp),
+        });
         break;
       }
       case 'sparse-f32': {
@@ -55,7 +59,10 @@ export function loadWasmModel(rt: WasmKernels, model: CompactModel): WasmModel {
           const dense = new Float32Array(inDim * outDim);
           for (let i = 0; i < inDim; i++) for (let q = rowPtr[i]; q < rowPtr[i + 1]; q++) dense[i * outDim + colIdx[q]] = values[q];
           const w = put(dense);
-          layers.push({ inDim, outDim, run: (x, n, y, relu, s) => k.dense_f32(x, n, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.cnt, s.tmp) });
+          layers.push({
+            inDim, outDim,
+            run: (x, n, y, relu, s) => n === 1 ? k.row_f32(x, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.tmp) : k.dense_f32(x, n, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.cnt, s.tmp),
+          });
         } else {
           const rp = put(rowPtr), col = put(colIdx), val = put(values);
           layers.push({ inDim, outDim, run: (x, n, y, relu) => k.sparse_f32(x, n, inDim, outDim, rp, col, val, b, y, relu ? 1 : 0) });
@@ -97,7 +104,7 @@ export function loadWasmModel(rt: WasmKernels, model: CompactModel): WasmModel {
       const T = Math.min(TILE, n);
       // Scratch: input tile, two activation buffers, nonzero lists, counts, block tmp, labels.
       const xBytes = T * inDim * 4, hBytes = T * maxDim * 4;
-      const nzBytes = T * maxDim * 8, cntBytes = T * 4, tmpBytes = T * 8 + BLOCK * 4 + 64, labBytes = T * 2;
+      const nzBytes = T * maxDim * 8, cntBytes = T * 4, tmpBytes = Math.max(T * 8 + BLOCK * 4, maxDim * 4 + 16) + 64, labBytes = T * 2;
       const base = rt.scratch(xBytes + 2 * hBytes + nzBytes + cntBytes + tmpBytes + labBytes + 6 * 16);
       const at = [base];
       for (const size of [xBytes, hBytes, hBytes, nzBytes, cntBytes, tmpBytes]) at.push(align(at[at.length - 1] + size));

@@ -24,6 +24,8 @@ interface Exports {
   memory: WasmMemory;
   dense_f32(x: number, n: number, inDim: number, outDim: number, w: number, b: number, y: number, relu: number, nz: number, cnt: number, tmp: number): void;
   dense_f16(x: number, n: number, inDim: number, outDim: number, w: number, b: number, y: number, relu: number, nz: number, cnt: number, tmp: number): void;
+  row_f32(x: number, inDim: number, outDim: number, w: number, b: number, y: number, relu: number, nz: number, acc: number): void;
+  row_f16(x: number, inDim: number, outDim: number, w: number, b: number, y: number, relu: number, nz: number, acc: number): void;
   sparse_f32(x: number, n: number, inDim: number, outDim: number, rowPtr: number, col: number, val: number, b: number, y: number, relu: number): void;
   int8_layer(mode: number, x: number, n: number, inDim: number, outDim: number, w: number, scales: number, b: number, y: number, relu: number,
     zpIn: number, zpOut: number, lo: number, nz: number, cnt: number, acc: number): void;

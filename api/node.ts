@@ -42,7 +42,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
   await installNodeKernels();
   const budget = predictorBudgetFromEnv(opts.env ?? process.env, DEFAULT_PREDICTOR_BUDGET_MB);
-  const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!), undefined, new PredictorCache(budget));
+  const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!), undefined, undefined, new PredictorCache(budget));
   const app = createApp(repo, options);
   const { url, server, close } = await listen(app.fetch, { port: opts.port, hostname: opts.hostname });
   return { url, app, repo, options, server, close };

@@ -31,7 +31,7 @@ export default {
       options.imageLimits = { maxDecodeMemory: 48 * 1024 * 1024 };
       // Model weights within 64 MB by default: with the run's data and the runtime, well inside the isolate.
       const budget = predictorBudgetFromEnv({ ...env } as unknown as Record<string, string | undefined>, WORKER_PREDICTOR_BUDGET_MB);
-      app = createApp(new RunRepository(new R2Store(env.RUNS), undefined, new PredictorCache(budget)), options);
+      app = createApp(new RunRepository(new R2Store(env.RUNS), undefined, undefined, new PredictorCache(budget)), options);
     }
     return app.fetch(request, env, ctx);
   },

@@ -108,3 +108,14 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AppOpti
     },
   };
 }
+
+/**
+ * The predictor memory budget in bytes from PIE_PREDICTOR_BUDGET_MB (model weights held by
+ * loaded levels; whole levels are evicted least recently used beyond it), else `defaultMb`.
+ */
+export function predictorBudgetFromEnv(env: Record<string, string | undefined>, defaultMb: number): number {
+  const raw = env.PIE_PREDICTOR_BUDGET_MB;
+  const mb = raw === undefined || raw === '' ? defaultMb : Number(raw);
+  if (!(mb > 0)) throw new Error(`PIE_PREDICTOR_BUDGET_MB must be a positive number of megabytes, got '${raw}'`);
+  return mb * 1024 * 1024;
+}

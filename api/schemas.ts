@@ -122,5 +122,5 @@ export const uploadErrorResponses = {
   ...errorResponses,
   413: errorResponse('Body or image too large'),
   415: errorResponse('Unsupported content type or image format'),
-  422: errorResponse('The image could not be decoded'),
+  422: errorResponse('The image could not be decoded, or a level asked for is larger than the predictor memory budget (over_memory_budget)'),
 } as const;

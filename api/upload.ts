@@ -4,25 +4,6 @@ import type { LoadedRun } from './runs.ts';
 
 export type Polarity = 'auto' | 'keep' | 'invert';
 
-/**
- * A new image → the same answer shape as a dataset image: preprocess it the way the training
- * data was (api/image: grayscale, 28×28, polarity, /255), then run every member of every level
- * live with the lib/ kernels.
- */
-export async function answerForImage(
-  run: LoadedRun,
-  image: DecodedImage,
-  opts: { polarity?: Polarity; trueLabel?: number | null } = {},
-): Promise<ImageAnswer> {
-  const [h, w] = run.manifest.dataset.imageShape;
-  const prepared = toModelInput(image, { polarity: opts.polarity ?? 'auto', width: w, height: h });
-  const preds = await liveMemberPredictions(run, prepared.input);
-  return buildAnswer(run, preds, opts.trueLabel ?? null, {
-    source: 'upload',
-    preprocessing: { format: image.format, ...prepared.steps },
-  });
-}
-
 export function decodeUpload(bytes: Uint8Array, contentType: string | undefined, limits?: ImageLimits): DecodedImage {
   return decodeImage(bytes, contentType, limits);
 }
@@ -54,7 +35,7 @@ export function prepareUpload(req: PrepareRequest): Prepared {
 }
 
 /** Every member of every level on a prepared upload. */
-export async function answerForPrepared(run: LoadedRun, prepared: Prepared, trueLabel: number | null): Promise<ImageAnswer> {
-  const preds = await liveMemberPredictions(run, prepared.input);
-  return buildAnswer(run, preds, trueLabel, { source: 'upload', preprocessing: prepared.preprocessing });
+export async function answerForPrepared(run: LoadedRun, prepared: Prepared, trueLabel: number | null, levels?: readonly number[]): Promise<ImageAnswer> {
+  const preds = await liveMemberPredictions(run, prepared.input, levels);
+  return buildAnswer(run, preds, trueLabel, { source: 'upload', preprocessing: prepared.preprocessing }, levels);
 }

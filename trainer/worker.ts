@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initEngine, type Engine } from './engine.ts';
 import { tfjsPredict, trainMember, type MemberSpec } from './train.ts';
 import { createPredictor, decodeModel } from '../lib/model/index.ts';
+import { installNodeKernels } from '../node/wasm-kernels.ts';
 
 export interface WorkerShared {
   engine: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -27,6 +28,8 @@ export type WorkerMessage =
 
 const shared = workerData as WorkerShared;
 let engine: Promise<Engine> | null = null;
+// Evaluation runs on the WebAssembly kernels, the same ones the API runs live.
+const kernels = installNodeKernels();
 
 parentPort!.on('message', async (task: WorkerTask) => {
   try {
@@ -48,9 +51,11 @@ parentPort!.on('message', async (task: WorkerTask) => {
       const transfer = [tfjsPredictions.buffer];
       parentPort!.postMessage({ type: 'trained', id: task.id, result, tfjsPredictions } satisfies WorkerMessage, transfer as ArrayBuffer[]);
     } else {
+      await kernels;
       const started = performance.now();
       const predictor = createPredictor(decodeModel(task.model));
       const predictions = predictor.predictBatch(shared.test.images, shared.test.n);
+      predictor.release();
       parentPort!.postMessage({ type: 'evaluated', id: task.id, predictions, seconds: (performance.now() - started) / 1000 } satisfies WorkerMessage, [predictions.buffer as ArrayBuffer]);
     }
   } catch (err) {

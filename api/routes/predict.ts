@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { wasmKernels } from '../../lib/model/wasm/runtime.ts';
 import type { AppEnv } from '../context.ts';
 import { BadInput, UnsupportedMediaType } from '../errors.ts';
 import { ImageAnswerSchema, RunParam, decimalInt, uploadErrorResponses } from '../schemas.ts';
@@ -9,6 +10,10 @@ const PredictQuery = z.object({
     description: 'auto: invert images with a light background (the training images are light objects on black)',
   }),
   label: decimalInt(0, 255).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
+  levels: z.string().max(2000).optional().openapi({
+    description: 'comma-separated level names to predict (default: all); the dense level is always included, as every PIE decision compares against it',
+    example: 'dense,p90',
+  }),
 });
 
 const binary = { schema: z.string().openapi({ format: 'binary' }) };
@@ -17,7 +22,7 @@ export const predict = new OpenAPIHono<AppEnv>();
 
 predict.openapi(createRoute({
   method: 'post', path: '/v1/runs/{run}/predict', tags: ['images'],
-  summary: 'A new image, predicted live by every model of every level',
+  summary: 'A new image, predicted live by every model of every level (or of the levels asked for)',
   description: 'Send a PNG or JPEG of any size as the body (image/png, image/jpeg, application/octet-stream), as a multipart form field `image`, or JSON pixels `{"pixels": [...784 values], "scale": "0-255"}`. ' +
     'It is preprocessed like the training data (grayscale, padded to square and resized to 28×28, light-on-dark polarity, /255) and answered in the same shape as a dataset image.',
   request: {
@@ -40,8 +45,11 @@ predict.openapi(createRoute({
   },
 }), async (c) => {
   const { run: requested } = c.req.valid('param');
-  const { polarity, label } = c.req.valid('query');
+  const { polarity, label, levels: levelNames } = c.req.valid('query');
   const run = await c.var.repo.get(requested);
+  // Levels by name (404 for an unknown one), dense first, each once.
+  const levels = levelNames === undefined ? undefined
+    : [...new Set([0, ...levelNames.split(',').map((s) => s.trim()).filter(Boolean).map((name) => run.levelIndex(name))])].sort((a, b) => a - b);
   if (label !== undefined && label >= run.numClasses) throw new BadInput(`label ${label} is not a class of run ${run.runId} (0…${run.numClasses - 1})`);
   const limits = { maxBytes: c.var.options.maxBodyBytes, ...c.var.options.imageLimits };
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
@@ -71,5 +79,6 @@ predict.openapi(createRoute({
   c.header('Cache-Control', 'no-store');
   // Off the event loop on Node (a worker pool), inline on Workers.
   const prepared = c.var.options.prepareUpload ? await c.var.options.prepareUpload(req) : prepareUpload(req);
-  return c.json(await answerForPrepared(run, prepared, label ?? null), 200);
+  c.header('X-PIE-Kernels', wasmKernels() ? 'wasm' : 'js');
+  return c.json(await answerForPrepared(run, prepared, label ?? null, levels), 200);
 });

@@ -1,4 +1,4 @@
-import type { ImageLimits } from './image/types.ts';
+import type { ImageLimits } from '../lib/image/types.ts';
 import type { RunRepository } from './runs.ts';
 
 /** Settings of one API instance; the Node and Workers entry points fill them from their environment. */
@@ -23,7 +23,7 @@ export interface AppOptions {
     /** Level whose PIE status scores a task (default: the most compressed pruned level). */
     level?: string;
   };
-  /** Limits on uploaded images (api/image); a Worker lowers the decoder memory limit. */
+  /** Limits on uploaded images (lib/image); a Worker lowers the decoder memory limit. */
   imageLimits?: ImageLimits;
   /** fetch used for task images (tests inject one). */
   fetch?: typeof fetch;

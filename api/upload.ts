@@ -1,12 +1,12 @@
 import { buildAnswer, liveMemberPredictions, type ImageAnswer } from './answer.ts';
-import { decodeImage, fromPixelArray, toModelInput, type DecodedImage, type ImageLimits } from './image/index.ts';
+import { decodeImage, fromPixelArray, toModelInput, type DecodedImage, type ImageLimits } from '../lib/image/index.ts';
 import type { LoadedRun } from './runs.ts';
 
 export type Polarity = 'auto' | 'keep' | 'invert';
 
 /**
  * A new image → the same answer shape as a dataset image: preprocess it the way the training
- * data was (api/image: grayscale, 28×28, polarity, /255), then run every member of every level
+ * data was (lib/image: colour or grayscale as the run is, resized to its input shape, polarity, /255), then run every member of every level
  * live with the lib/ kernels.
  */
 export async function answerForImage(

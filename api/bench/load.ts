@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { FsStore } from '../../trainer/store-fs.ts';
 import { RunRepository } from '../runs.ts';
-import { encodePng } from '../image/index.ts';
+import { encodePng } from '../../lib/image/index.ts';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 

@@ -1,7 +1,7 @@
 import type { ImageAnswer } from '../answer.ts';
 import type { LoadedRun } from '../runs.ts';
-import { ImageError } from '../image/errors.ts';
-import type { ImageLimits } from '../image/types.ts';
+import { ImageError } from '../../lib/image/errors.ts';
+import type { ImageLimits } from '../../lib/image/types.ts';
 import { answerForImage, decodeUpload } from '../upload.ts';
 import { choiceForClass, type LabelConfig } from './config.ts';
 import { TaskImageError, labelStudioAuthorizer, loadTaskImage, looksLikeImageRef } from './task-image.ts';

@@ -4,7 +4,7 @@ import { NotFound } from '../errors.ts';
 import { baseUrl, runCaching } from '../http.ts';
 import { ImageAnswerSchema, RunParam, errorResponses } from '../schemas.ts';
 import { buildAnswer, datasetMemberPredictions } from '../answer.ts';
-import { encodePng } from '../image/index.ts';
+import { encodePng } from '../../lib/image/index.ts';
 import type { LoadedRun } from '../runs.ts';
 
 const ImageParams = RunParam.extend({

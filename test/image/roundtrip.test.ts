@@ -3,10 +3,10 @@ import { encode as encodeJpeg } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { FASHION_MNIST_DIR, loadDataset } from '../../trainer/data.ts';
-import { decodeImage } from './decode.ts';
-import { encodePng } from './encode.ts';
-import { toModelInput, type Polarity } from './preprocess.ts';
-import { pngOf, randomGray } from './testing.ts';
+import { decodeImage } from '../../lib/image/decode.ts';
+import { encodePng } from '../../lib/image/encode.ts';
+import { toModelInput, type Polarity } from '../../lib/image/preprocess.ts';
+import { pngOf, randomGray } from '../../lib/image/testing.ts';
 
 /** Seeded 28×28 images: random (dark border, as in the dataset), all black, all white, a gradient. */
 function cases(): { name: string; gray: Uint8Array; polarity: Polarity }[] {

@@ -52,8 +52,9 @@ console.log(`memory of the loaded run (all ${run.levels * run.K} models decoded 
   `(model files ${mb(modelBytes)} MB, run data ${mb(run.loadedBytes())} MB)${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
 
 const nImages = Math.min(Number(values.images), run.N);
-const [h, w] = run.manifest.dataset.imageShape;
-const inputs = Array.from({ length: nImages }, (_, i) => Float32Array.from(run.images.subarray(i * w * h, (i + 1) * w * h), (v) => v * PIXEL_SCALE));
+const [h, w, c] = run.manifest.dataset.inputShape;
+const px = h * w * c;
+const inputs = Array.from({ length: nImages }, (_, i) => Float32Array.from(run.images.subarray(i * px, (i + 1) * px), (v) => v * PIXEL_SCALE));
 const logits = new Float32Array(run.numClasses);
 console.log('\nlive prediction cost per level (one image through the level\'s K members, in process)');
 console.log('level       kind        sparsity   ms / image   µs / model');
@@ -70,7 +71,7 @@ run.manifest.levels.forEach((level, t) => {
 console.log(`all levels: ${totalMs.toFixed(2)} ms per image`);
 
 // ---- 3: load on each target -----------------------------------------------------------------
-const pngs = Array.from({ length: 16 }, (_, i) => encodePng(run.images.subarray(i * w * h, (i + 1) * w * h), w, h));
+const pngs = Array.from({ length: 16 }, (_, i) => encodePng(run.images.subarray(i * px, (i + 1) * px), w, h, 1, c));
 const runPath = `/v1/runs/${run.runId}`;
 
 async function load(url: string, label: string) {

@@ -2,7 +2,7 @@ import type { ImageAnswer } from '../answer.ts';
 import type { LoadedRun } from '../runs.ts';
 import { ImageError } from '../../lib/image/errors.ts';
 import type { ImageLimits } from '../../lib/image/types.ts';
-import { answerForImage, decodeUpload } from '../upload.ts';
+import { answerForImage, decodeUpload, isColorRun } from '../upload.ts';
 import { choiceForClass, type LabelConfig } from './config.ts';
 import { TaskImageError, labelStudioAuthorizer, loadTaskImage, looksLikeImageRef } from './task-image.ts';
 
@@ -134,7 +134,7 @@ export async function predictTasks(
         fetch: opts.fetch, maxBytes: opts.limits.maxBytes, timeoutMs: opts.timeoutMs,
       });
       // The decoder goes by the bytes; the content type only names what it refuses.
-      const answer = await answerForImage(run, decodeUpload(bytes, contentType, opts.limits));
+      const answer = await answerForImage(run, decodeUpload(bytes, contentType, opts.limits, isColorRun(run)));
       return toTaskPrediction(answer, scoringLevel, config, choiceOf);
     } catch (err) {
       if (!(err instanceof TaskImageError || err instanceof ImageError)) throw err;

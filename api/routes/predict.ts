@@ -2,11 +2,11 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { BadInput, UnsupportedMediaType } from '../errors.ts';
 import { ImageAnswerSchema, RunParam, uploadErrorResponses } from '../schemas.ts';
-import { answerForImage, decodePixels, decodeUpload } from '../upload.ts';
+import { answerForImage, decodePixels, decodeUpload, isColorRun } from '../upload.ts';
 
 const PredictQuery = z.object({
   polarity: z.enum(['auto', 'keep', 'invert']).default('auto').openapi({
-    description: 'auto: invert images with a light background (the training images are light objects on black)',
+    description: "auto: invert an image whose border disagrees with the run's dataset polarity (manifest dataset.polarity: light-on-dark datasets such as Fashion-MNIST invert light-bordered uploads; mixed ones, such as photos, never invert)",
   }),
   label: z.coerce.number().int().min(0).max(255).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
 });
@@ -19,7 +19,7 @@ predict.openapi(createRoute({
   method: 'post', path: '/v1/runs/{run}/predict', tags: ['images'],
   summary: 'A new image, predicted live by every model of every level',
   description: 'Send a PNG or JPEG of any size as the body (image/png, image/jpeg, application/octet-stream), as a multipart form field `image`, or JSON pixels `{"pixels": [...784 values], "scale": "0-255"}`. ' +
-    'It is preprocessed like the training data (grayscale, padded to square and resized to 28×28, light-on-dark polarity, /255) and answered in the same shape as a dataset image.',
+    'It is preprocessed like the training data (colour or grayscale as the run is, padded to the run\'s aspect and resized to its input shape, polarity as the dataset\'s, /255) and answered in the same shape as a dataset image.',
   request: {
     params: RunParam,
     query: PredictQuery,
@@ -58,9 +58,9 @@ predict.openapi(createRoute({
     }
     const file = form.image ?? form.file;
     if (!(file instanceof File)) throw new BadInput("multipart body needs a file field named 'image'", 'missing_image');
-    image = decodeUpload(new Uint8Array(await file.arrayBuffer()), file.type, limits);
+    image = decodeUpload(new Uint8Array(await file.arrayBuffer()), file.type, limits, isColorRun(run));
   } else if (type === 'image/png' || type === 'image/jpeg' || type === 'application/octet-stream' || type === '') {
-    image = decodeUpload(new Uint8Array(await c.req.arrayBuffer()), type, limits);
+    image = decodeUpload(new Uint8Array(await c.req.arrayBuffer()), type, limits, isColorRun(run));
   } else {
     throw new UnsupportedMediaType(`content type '${type.slice(0, 100)}' is not accepted: send image/png, image/jpeg, multipart/form-data or application/json`);
   }

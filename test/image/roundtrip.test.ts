@@ -64,8 +64,8 @@ describe('PNG round trip of 28×28 images: bit-identical pixels', () => {
 });
 
 describe.skipIf(!existsSync(FASHION_MNIST_DIR))('Fashion-MNIST test images', () => {
-  it('are never inverted by auto polarity, and come back bit-identical through PNG', () => {
-    const { images, n } = loadDataset({ kind: 'idx', name: 'fashion-mnist', dir: FASHION_MNIST_DIR, trainLimit: 1 }).test;
+  it('are never inverted by auto polarity, and come back bit-identical through PNG', async () => {
+    const { images, n } = (await loadDataset({ kind: 'idx', name: 'fashion-mnist', dir: FASHION_MNIST_DIR, trainLimit: 1 })).test;
     for (let k = 0; k < n; k++) {
       const gray = Uint8Array.from(images.subarray(k * 784, (k + 1) * 784));
       const img = { width: 28, height: 28, gray, hadAlpha: false, format: 'pixels' as const };

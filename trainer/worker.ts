@@ -4,8 +4,9 @@
  * single-threaded, so parallelism is by worker.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initEngine, type Engine } from './engine.ts';
-import { tfjsPredict, trainMember, type MemberSpec } from './train.ts';
+// tfjs loads on the first training task only: a pool that decodes images never pays for it.
+import type { Engine } from './engine.ts';
+import type { MemberSpec, trainMember } from './train.ts';
 import { createPredictor, decodeModel } from '../lib/model/index.ts';
 import { decodeFiles, probeImage, type DecodeJob, type DecodeResult, type ProbeResult } from './decode-images.ts';
 
@@ -41,8 +42,9 @@ parentPort!.on('message', async (task: WorkerTask) => {
     } else if (task.type === 'decode') {
       parentPort!.postMessage({ type: 'decoded', id: task.id, ...decodeFiles(task) } satisfies WorkerMessage);
     } else if (task.type === 'train') {
+      const { tfjsPredict, trainMember } = await import('./train.ts');
       if (!engine) {
-        engine = initEngine(shared.engine);
+        engine = import('./engine.ts').then((m) => m.initEngine(shared.engine));
         parentPort!.postMessage({ type: 'engine', engine: await engine } satisfies WorkerMessage);
       }
       await engine;

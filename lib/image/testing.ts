@@ -1,4 +1,4 @@
-/* Seeded images, hand-built PNG chunks and small JPEG fixtures for the api/image tests. */
+/* Seeded images, hand-built PNG chunks and small JPEG fixtures for the lib/image tests. */
 import { encode as encodePngLib, type ImageData } from 'fast-png';
 import { mulberry32 } from '../random.ts';
 

@@ -275,7 +275,8 @@ export function toModelInput(img: DecodedImage, options: PreprocessOptions = {})
   let method: PreprocessSteps['resample'];
   if (width === W && height === H) {
     method = 'none';
-    pixels = Uint8Array.from(src, value);
+    pixels = src.slice();
+    if (inverted) for (let i = 0; i < pixels.length; i++) pixels[i] = 255 - pixels[i];
   } else {
     const x = axis(frameW, W);
     const y = axis(frameH, H);

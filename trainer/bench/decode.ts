@@ -24,6 +24,7 @@ const { values } = parseArgs({
 const n = Number(values.images);
 const dir = mkdtempSync(join(tmpdir(), 'pie-bench-decode-'));
 const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
+// MiB throughout.
 try {
   let written = 0;
   for (let i = 0; i < n; i++) {
@@ -45,8 +46,8 @@ try {
   const peak = process.resourceUsage().maxRSS * 1024;
   console.log(`decoded ${ds.train.n + ds.test.n} images (${ds.rows}×${ds.cols}×${ds.channels}) with ${values.workers} worker(s) ` +
     `in ${seconds.toFixed(1)} s: ${Math.round(n / seconds)} images/s (header pass + decode, worker start-up included)`);
-  console.log(`memory: decoded arrays ${mb(arrays)} MB; main process resident ${mb(before)} MB before, peak ${mb(peak)} MB ` +
-    '(workers hold one file each; their own memory is not in this figure)');
+  console.log(`memory: decoded arrays ${mb(arrays)} MiB; process resident ${mb(before)} MiB before, peak ${mb(peak)} MiB ` +
+    '(worker threads included: each holds one file at a time)');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

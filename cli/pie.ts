@@ -23,7 +23,7 @@ interface PublishFlags extends StoreFlags {
   bucket?: string; prefix?: string; concurrency?: number; latest?: boolean;
 }
 
-interface RunFlags extends PublishFlags {
+export interface RunFlags extends PublishFlags {
   preset: string; config?: string; quiet?: boolean; dataset?: string; dataDir?: string;
   format?: 'idx' | 'cifar' | 'folder'; testFraction?: number; skipBadImages?: boolean; imageSize?: number; grayscale?: boolean;
   cifarLabels?: 'fine' | 'coarse';
@@ -54,7 +54,7 @@ function withRunOptions(cmd: Command): Command {
   return cmd
     .option('--preset <name>', 'quick (default), paper, or tiny (synthetic data, seconds)', 'quick')
     .option('--config <file>', 'JSON file overriding preset settings (see trainer/config.ts)')
-    .option('--dataset <kind>', 'fashion-mnist | idx | synthetic')
+    .addOption(new Option('--dataset <kind>', 'fashion-mnist, idx (with --data-dir) or synthetic').choices(['fashion-mnist', 'idx', 'synthetic']))
     .option('--data-dir <dir>', 'your dataset: IDX files (MNIST layout), CIFAR-10/100 binary batches, or an image folder (train/<class>/*, test/<class>/*); the format is detected')
     .addOption(new Option('--format <kind>', 'force the format of --data-dir').choices(['idx', 'cifar', 'folder']))
     .option('--test-fraction <x>', 'image folder without test/: fraction of each class held out (default 0.2)', num)
@@ -72,7 +72,8 @@ function withRunOptions(cmd: Command): Command {
     .option('--workers <n>', 'worker threads (default: one per core)', int)
     .addOption(new Option('--engine <name>', 'tfjs backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
     .option('--seed <n>', 'base seed', int)
-    .option('--runs-dir <dir>', 'local store for runs', 'runs')
+    // No commander default: the preset, then the config file's runsDir, apply below the flag.
+    .option('--runs-dir <dir>', "local store for runs (default: the config file's runsDir, else runs)")
     .option('--run-id <id>', 'run id (default: derived from the settings, so a re-run resumes)')
     .option('-q, --quiet', 'plain progress lines instead of bars (CI logs)')
     .addOption(storeOption());
@@ -114,11 +115,14 @@ async function publishTo(flags: PublishFlags, source: Store, runId: string, prog
   return publishRun(source, bucket, runId, { concurrency: flags.concurrency, setLatest: flags.latest ?? true, log: progress.log });
 }
 
-function configFrom(flags: RunFlags): RunConfig {
+export function configFrom(flags: RunFlags): RunConfig {
   const over: Record<string, unknown> = {
     K: flags.k, epochs: flags.epochs, sparsities: flags.sparsities, workers: flags.workers, engine: flags.engine,
     seed: flags.seed, runsDir: flags.runsDir, runId: flags.runId, batchSize: flags.batchSize, learningRate: flags.learningRate,
   };
+  // --dataset / --data-dir name a whole dataset (replacing the config's); the limits only narrow
+  // whichever dataset the preset, config file and those flags give.
+  const limits = { trainLimit: flags.trainLimit, testLimit: flags.testLimit };
   const format = flags.dataDir && flags.dataset !== 'synthetic' && flags.dataset !== 'fashion-mnist'
     ? flags.format ?? (flags.dataset === 'idx' ? 'idx' : detectFormat(flags.dataDir))
     : flags.format;
@@ -136,24 +140,22 @@ function configFrom(flags: RunFlags): RunConfig {
     throw new ConfigError('--image-size and --grayscale apply to image folders and CIFAR only');
   }
   if (flags.dataset === 'synthetic') {
-    over.dataset = { kind: 'synthetic' };
+    if (flags.dataDir) throw new ConfigError('--data-dir is for your own data, not --dataset synthetic');
+    over.dataset = { kind: 'synthetic', ...limits };
   } else if (format === 'cifar') {
-    over.dataset = {
-      kind: 'cifar', name: basename(resolve(flags.dataDir!)), dir: flags.dataDir, labels: flags.cifarLabels,
-      trainLimit: flags.trainLimit, testLimit: flags.testLimit, ...shape,
-    };
+    over.dataset = { kind: 'cifar', name: basename(resolve(flags.dataDir!)), dir: flags.dataDir, labels: flags.cifarLabels, ...limits, ...shape };
   } else if (format === 'folder') {
+    if (flags.trainLimit !== undefined || flags.testLimit !== undefined) throw new ConfigError('--train-limit and --test-limit apply to IDX and CIFAR data, not image folders');
     over.dataset = {
       kind: 'folder', name: basename(resolve(flags.dataDir!)), dir: flags.dataDir, testFraction: flags.testFraction,
       skipBadImages: flags.skipBadImages, ...shape,
     };
-  } else if (flags.dataset || flags.dataDir || flags.trainLimit || flags.testLimit) {
+  } else if (flags.dataset || flags.dataDir) {
     if (flags.dataset === 'idx' && !flags.dataDir) throw new ConfigError('--dataset idx needs --data-dir <folder with the IDX files>');
-    over.dataset = {
-      kind: 'idx',
-      name: flags.dataDir ? basename(resolve(flags.dataDir)) : 'fashion-mnist',
-      dir: flags.dataDir, trainLimit: flags.trainLimit, testLimit: flags.testLimit,
-    };
+    if (flags.dataset === 'fashion-mnist' && flags.dataDir) throw new ConfigError('--dataset fashion-mnist reads the installed Fashion-MNIST: use --dataset idx with --data-dir');
+    over.dataset = { kind: 'idx', name: flags.dataDir ? basename(resolve(flags.dataDir)) : 'fashion-mnist', dir: flags.dataDir, ...limits };
+  } else if (flags.trainLimit !== undefined || flags.testLimit !== undefined) {
+    over.dataset = limits;
   }
   return resolveConfig(flags.preset, flags.config, over as RunConfigInput);
 }

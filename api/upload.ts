@@ -1,11 +1,18 @@
 import { buildAnswer, liveMemberPredictions, type ImageAnswer } from './answer.ts';
-import { decodeImage, fromPixelArray, toModelInput, type DecodedImage, type ImageLimits } from './image/index.ts';
+import { decodeImage, fromPixelArray, toModelInput, type DecodedImage, type ImageLimits } from '../lib/image/index.ts';
+import { inputShapeOf, type Manifest } from '../lib/manifest.ts';
 import type { LoadedRun } from './runs.ts';
 
 export type Polarity = 'auto' | 'keep' | 'invert';
 
-export function decodeUpload(bytes: Uint8Array, contentType: string | undefined, limits?: ImageLimits): DecodedImage {
-  return decodeImage(bytes, contentType, limits);
+/** Whether a run's models take colour (RGB) input. */
+export function isColorRun(run: LoadedRun): boolean {
+  return inputShapeOf(run.manifest)[2] === 3;
+}
+
+/** Decodes an uploaded file; `color` (a colour run's, see isColorRun) keeps its RGB. */
+export function decodeUpload(bytes: Uint8Array, contentType: string | undefined, limits?: ImageLimits, color = false): DecodedImage {
+  return decodeImage(bytes, contentType, limits, { color });
 }
 
 export function decodePixels(json: unknown, limits?: ImageLimits): DecodedImage {
@@ -15,9 +22,12 @@ export function decodePixels(json: unknown, limits?: ImageLimits): DecodedImage 
 /** What to decode and preprocess for a live prediction: bytes (PNG/JPEG) or a JSON pixel array. */
 export type PrepareRequest = ({ kind: 'bytes'; bytes: Uint8Array; contentType?: string } | { kind: 'pixels'; json: unknown }) & {
   limits?: ImageLimits;
-  /** The run's image size. */
+  /** The run's input shape. */
   width: number;
   height: number;
+  channels: 1 | 3;
+  /** The dataset's polarity (manifest): what `auto` inverts towards. */
+  datasetPolarity: Manifest['dataset']['polarity'];
   polarity: Polarity;
 };
 
@@ -29,8 +39,10 @@ export interface Prepared { input: Float32Array; preprocessing: Record<string, u
  * on Node it runs in a worker thread (api/upload-pool.ts), on Workers inline.
  */
 export function prepareUpload(req: PrepareRequest): Prepared {
-  const image = req.kind === 'bytes' ? decodeImage(req.bytes, req.contentType, req.limits) : fromPixelArray(req.json, req.limits);
-  const prepared = toModelInput(image, { polarity: req.polarity, width: req.width, height: req.height });
+  const image = req.kind === 'bytes' ? decodeImage(req.bytes, req.contentType, req.limits, { color: req.channels === 3 }) : fromPixelArray(req.json, req.limits);
+  const prepared = toModelInput(image, {
+    polarity: req.polarity, datasetPolarity: req.datasetPolarity, width: req.width, height: req.height, channels: req.channels,
+  });
   return { input: prepared.input, preprocessing: { format: image.format, ...prepared.steps } };
 }
 

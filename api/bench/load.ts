@@ -21,7 +21,7 @@ import { benchArgs } from '../../node/bench-args.ts';
 import autocannon from 'autocannon';
 import { FsStore } from '../../node/store-fs.ts';
 import { RunRepository } from '../runs.ts';
-import { encodePng } from '../image/index.ts';
+import { encodePng } from '../../lib/image/index.ts';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { createPredictor, decodeModel, type Predictor } from '../../lib/model/index.ts';
@@ -66,8 +66,9 @@ console.log(`memory of the loaded run (all ${run.levels * run.K} models): weight
   `loaded / files = ${((loadedWeights + heapDelta) / (modelBytes + run.loadedBytes())).toFixed(2)}${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
 
 const nImages = Math.min(Number(values.images), run.N);
-const [h, w] = run.manifest.dataset.imageShape;
-const inputs = Array.from({ length: nImages }, (_, i) => Float32Array.from(run.images.subarray(i * w * h, (i + 1) * w * h), (v) => v * PIXEL_SCALE));
+const [h, w, c] = run.manifest.dataset.inputShape;
+const px = h * w * c;
+const inputs = Array.from({ length: nImages }, (_, i) => Float32Array.from(run.images.subarray(i * px, (i + 1) * px), (v) => v * PIXEL_SCALE));
 const logits = new Float32Array(run.numClasses);
 const jsByLevel = await Promise.all(run.manifest.levels.map((level) => Promise.all(level.members.map(async (m) =>
   createPredictor(decodeModel((await new FsStore(runsDir).get(`${run.runId}/${m.model}`))!), { kernels: 'js' })))));
@@ -128,7 +129,7 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
 }
 
 // ---- 3: load on each target -----------------------------------------------------------------
-const pngs = Array.from({ length: 16 }, (_, i) => encodePng(run.images.subarray(i * w * h, (i + 1) * w * h), w, h));
+const pngs = Array.from({ length: 16 }, (_, i) => encodePng(run.images.subarray(i * px, (i + 1) * px), w, h, 1, c));
 
 async function load(url: string, label: string) {
   let n = 0;

@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { inputShapeOf } from '../../lib/manifest.ts';
 import { wasmKernels } from '../../lib/model/wasm/runtime.ts';
 import type { AppEnv } from '../context.ts';
 import { BadInput, UnsupportedMediaType } from '../errors.ts';
@@ -7,7 +8,7 @@ import { answerForPrepared, prepareUpload, type PrepareRequest } from '../upload
 
 const PredictQuery = z.object({
   polarity: z.enum(['auto', 'keep', 'invert']).default('auto').openapi({
-    description: 'auto: invert images with a light background (the training images are light objects on black)',
+    description: "auto: invert an image whose border disagrees with the run's dataset polarity (manifest dataset.polarity: light-on-dark datasets such as Fashion-MNIST invert light-bordered uploads; mixed ones, such as photos, never invert)",
   }),
   label: decimalInt(0, 255).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
   levels: z.string().max(2000).optional().openapi({
@@ -24,7 +25,7 @@ predict.openapi(createRoute({
   method: 'post', path: '/v1/runs/{run}/predict', tags: ['images'],
   summary: 'A new image, predicted live by every model of every level (or of the levels asked for)',
   description: 'Send a PNG or JPEG of any size as the body (image/png, image/jpeg, application/octet-stream), as a multipart form field `image`, or JSON pixels `{"pixels": [...784 values], "scale": "0-255"}`. ' +
-    'It is preprocessed like the training data (grayscale, padded to square and resized to 28×28, light-on-dark polarity, /255) and answered in the same shape as a dataset image.',
+    'It is preprocessed like the training data (colour or grayscale as the run is, padded to the run\'s aspect and resized to its input shape, polarity as the dataset\'s, /255) and answered in the same shape as a dataset image.',
   request: {
     params: RunParam,
     query: PredictQuery,
@@ -53,8 +54,8 @@ predict.openapi(createRoute({
   if (label !== undefined && label >= run.numClasses) throw new BadInput(`label ${label} is not a class of run ${run.runId} (0…${run.numClasses - 1})`);
   const limits = { maxBytes: c.var.options.maxBodyBytes, ...c.var.options.imageLimits };
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-  const [height, width] = run.manifest.dataset.imageShape;
-  const common = { limits, width, height, polarity };
+  const [height, width, channels] = inputShapeOf(run.manifest);
+  const common = { limits, width, height, channels, datasetPolarity: run.manifest.dataset.polarity, polarity };
   let req: PrepareRequest;
   if (type === 'application/json') {
     // Parsed (malformed JSON → 400) and shape-checked by the route's schema; decodePixels checks the rest.

@@ -197,7 +197,7 @@ async function publish(flags: PublishFlags & { run?: string; quiet?: boolean }) 
   if (!runId) throw new ConfigError(`no finished run in ${describeStore(source)}: run 'pie run' first, or name one with --run`);
   const r = await publishTo(flags, source, runId, progress);
   console.log(`published ${r.runId}: ${r.uploaded} uploaded (${formatBytes(r.uploadedBytes)}), ${r.skipped} already present, ` +
-    `${r.retries} retries, ${r.seconds.toFixed(1)} s${r.latest ? '; latest points to it' : ''}`);
+    `${r.retries} uploaded again, ${r.seconds.toFixed(1)} s${r.latest ? '; latest points to it' : ''}`);
 }
 
 async function runsList(flags: StoreFlags & { json?: boolean }) {

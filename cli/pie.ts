@@ -27,7 +27,7 @@ export interface RunFlags extends PublishFlags {
   preset: string; config?: string; quiet?: boolean; dataset?: string; dataDir?: string;
   trainLimit?: number; testLimit?: number; k?: number; epochs?: number; sparsities?: number[];
   workers?: number; engine?: RunConfig['engine']; seed?: number; runId?: string;
-  batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string;
+  batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string; publicReads?: boolean;
   shard?: string; publish?: boolean; ifComplete?: boolean;
 }
 
@@ -217,11 +217,14 @@ async function runsPrune(flags: StoreFlags & { keep: number; dryRun?: boolean })
     ` (the ${flags.keep} newest finished, latest, and partial runs)`);
 }
 
-async function serveRuns(flags: StoreFlags & { port: number; host: string }, store?: Store) {
+async function serveRuns(flags: StoreFlags & { port: number; host: string; publicReads?: boolean }, store?: Store) {
   const { startNodeServer } = await import('../api/node.ts');
+  const { accessProblem } = await import('../api/auth.ts');
   const source = store ?? (await storeFrom(flags));
-  const server = await startNodeServer({ store: source, port: flags.port, hostname: flags.host });
-  const access = server.options.publicReads ? 'reads are public (set PIE_API_KEYS to require keys)' : 'send Authorization: Bearer <key>';
+  const server = await startNodeServer({ store: source, port: flags.port, hostname: flags.host, options: flags.publicReads ? { publicReads: true } : {} });
+  const problem = accessProblem(server.options);
+  if (problem) console.warn(`\nWARNING: ${problem}. Set PIE_API_KEYS, or PIE_PUBLIC_READS=true (--public-reads) to serve without keys.`);
+  const access = problem ? 'protected routes refuse' : server.options.publicReads ? 'reads are public (set PIE_API_KEYS and drop PIE_PUBLIC_READS to require keys)' : 'send Authorization: Bearer <key>';
   console.log(`\nPIE Lens API serving ${describeStore(source)} at ${server.url}  (${access})`);
   console.log(`  ${server.url}/v1/runs/latest   ${server.url}/docs   Ctrl-C to stop`);
   const stop = () => { void server.close().then(() => process.exit(0)); };
@@ -271,6 +274,7 @@ export function buildCli(): Command {
     .option('--serve', 'then serve the API over the store')
     .option('--port <n>', 'API port (with --serve)', int, 8787)
     .option('--host <addr>', 'API address (with --serve)', '127.0.0.1')
+    .option('--public-reads', 'serve without API keys (with --serve; as PIE_PUBLIC_READS=true)')
     .action((flags: RunFlags) => train(flags, true));
   withS3Options(withRunOptions(program.command('train').description('train the dense and pruned populations and quantize the dense members (resumable)')))
     .option('--shard <i/n>', "train only shard i of n (0-based) of the members, for 'pie aggregate' to finish")
@@ -300,7 +304,8 @@ export function buildCli(): Command {
   withStoreOptions(program.command('serve').description('serve the PIE Lens API (Node) over a runs directory or a bucket'))
     .option('--port <n>', 'port', int, 8787)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .action((flags: StoreFlags & { port: number; host: string }) => serveRuns(flags));
+    .option('--public-reads', 'serve without API keys (as PIE_PUBLIC_READS=true)')
+    .action((flags: StoreFlags & { port: number; host: string; publicReads?: boolean }) => serveRuns(flags));
   withStoreOptions(program.command('report').description('print the per-level table of a finished run'))
     .option('--run <id>', 'run id (default: the latest)')
     .option('--json', 'print the metrics as JSON')

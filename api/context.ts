@@ -1,5 +1,5 @@
 import { parseAllowedOrigins, type FetchPolicy } from './fetch-policy.ts';
-import type { ImageLimits } from './image/types.ts';
+import type { ImageLimits } from '../lib/image/types.ts';
 import type { DocsAssets } from './routes/docs.ts';
 import type { Prepared, PrepareRequest } from './upload.ts';
 import type { RunRepository } from './runs.ts';
@@ -39,7 +39,7 @@ export interface AppOptions {
     /** Downloads in flight at once across all requests of this instance (PIE_FETCH_CONCURRENCY, default 4). */
     maxConcurrent: number;
   };
-  /** Limits on uploaded images (api/image); a Worker lowers the decoder memory limit. */
+  /** Limits on uploaded images (lib/image); a Worker lowers the decoder memory limit. */
   imageLimits?: ImageLimits;
   /** Decodes and preprocesses uploads (Node: a worker pool); default inline. */
   prepareUpload?: (req: PrepareRequest) => Promise<Prepared>;
@@ -107,4 +107,15 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AppOpti
       maxConcurrent: intSetting(env, 'PIE_FETCH_CONCURRENCY', 4),
     },
   };
+}
+
+/**
+ * The predictor memory budget in bytes from PIE_PREDICTOR_BUDGET_MB (model weights held by
+ * loaded levels; whole levels are evicted least recently used beyond it), else `defaultMb`.
+ */
+export function predictorBudgetFromEnv(env: Record<string, string | undefined>, defaultMb: number): number {
+  const raw = env.PIE_PREDICTOR_BUDGET_MB;
+  const mb = raw === undefined || raw === '' ? defaultMb : Number(raw);
+  if (!(mb > 0)) throw new Error(`PIE_PREDICTOR_BUDGET_MB must be a positive number of megabytes, got '${raw}'`);
+  return mb * 1024 * 1024;
 }

@@ -1,6 +1,6 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ImageError } from './image/errors.ts';
+import { ImageError } from '../lib/image/errors.ts';
 
 /**
  * The API's errors: each has an HTTP status, a stable machine code and a message that names the

@@ -9,11 +9,13 @@ import { createRequire } from 'node:module';
 import type { Store } from '../lib/store.ts';
 import { listen } from '../node/server.ts';
 import { FsStore } from '../node/store-fs.ts';
+import { installNodeKernels } from '../node/wasm-kernels.ts';
 import { createApp, type App } from './app.ts';
 import { guardedFetch } from './node-fetch.ts';
 import { createUploadPool } from './upload-pool.ts';
-import { optionsFromEnv, type AppOptions } from './context.ts';
-import { RunRepository } from './runs.ts';
+import { optionsFromEnv, predictorBudgetFromEnv, type AppOptions } from './context.ts';
+import { PredictorCache } from './predictor-cache.ts';
+import { DEFAULT_PREDICTOR_BUDGET_MB, RunRepository } from './runs.ts';
 
 export interface NodeServerOptions {
   /** A local runs folder… */
@@ -54,7 +56,9 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const pool = options.prepareUpload ? null : createUploadPool({ threads: count('PIE_UPLOAD_THREADS'), queue: count('PIE_UPLOAD_QUEUE') });
   if (pool) options.prepareUpload = (req) => pool.prepare(req);
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
-  const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!));
+  await installNodeKernels();
+  const budget = predictorBudgetFromEnv(opts.env ?? process.env, DEFAULT_PREDICTOR_BUDGET_MB);
+  const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!), {}, new PredictorCache(budget));
   const app = createApp(repo, options);
   const { url, server, close } = await listen(app.fetch, { port: opts.port, hostname: opts.hostname });
   return { url, app, repo, options, server, close: async () => { await close(); await pool?.close(); } };

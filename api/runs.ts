@@ -5,6 +5,10 @@ import { ManifestError, parseManifest, RUN_FILES, type FileEntry, type LevelEntr
 import { createPredictor, decodeModel, type Predictor } from '../lib/model/index.ts';
 import { LATEST_KEY, getText, type Store } from '../lib/store.ts';
 import { CorruptRun, NotFound } from './errors.ts';
+import { MB, PredictorCache } from './predictor-cache.ts';
+
+/** Default predictor memory budget on Node (PIE_PREDICTOR_BUDGET_MB); a Worker sets its own. */
+export const DEFAULT_PREDICTOR_BUDGET_MB = 2048;
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -12,7 +16,8 @@ const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
  * One run, loaded from a store: manifest, analysis, predictions, evaluation images and labels,
  * plus per-image data derived once (vote counts, modal labels, taxicab scores). Every file is
  * checked against the manifest's SHA-256 when read. Model weights load lazily per level, on the
- * first live prediction that needs them, and stay cached for the life of the isolate/process.
+ * first live prediction that needs them, into the repository's predictor cache (a memory
+ * budget, whole levels evicted least recently used).
  */
 export class LoadedRun {
   readonly levels: number;
@@ -29,8 +34,6 @@ export class LoadedRun {
   readonly isPie: Uint8Array;
   /** Strong ETag for everything derived from this run (runs are immutable). */
   readonly etag: string;
-  private predictors = new Map<string, Promise<Predictor[]>>();
-
   constructor(
     readonly manifest: Manifest,
     readonly summary: RunSummary,
@@ -39,6 +42,7 @@ export class LoadedRun {
     readonly images: Uint8Array,
     private readonly store: Store,
     manifestHash: string,
+    private readonly cache: PredictorCache = new PredictorCache(Infinity),
   ) {
     this.levels = manifest.levels.length;
     this.K = manifest.K;
@@ -70,15 +74,20 @@ export class LoadedRun {
     return t;
   }
 
-  /** The level's K predictors, loaded and hash-checked on first use. */
-  predictorsFor(level: LevelEntry): Promise<Predictor[]> {
-    let p = this.predictors.get(level.name);
-    if (!p) {
-      p = Promise.all(level.members.map(async (m) => createPredictor(decodeModel(await readVerified(this.store, this.runId, this.manifest, m.model)))));
-      p.catch(() => this.predictors.delete(level.name));
-      this.predictors.set(level.name, p);
-    }
-    return p;
+  /** Bytes of level t's model files (what its predictors hold once loaded, about). */
+  levelFileBytes(t: number): number {
+    return this.manifest.levels[t].members.reduce((a, m) => a + (this.manifest.files.find((f) => f.path === m.model)?.bytes ?? 0), 0);
+  }
+
+  /**
+   * Runs `use` with level t's K predictors, loaded and hash-checked on first use and kept in the
+   * predictor cache while the memory budget allows (422 if the level alone exceeds it).
+   */
+  withPredictors<T>(t: number, use: (predictors: Predictor[]) => T): Promise<T> {
+    const level = this.manifest.levels[t];
+    return this.cache.with(`${this.runId}/${level.name}`, `level ${level.name} of run ${this.runId}`, this.levelFileBytes(t),
+      () => Promise.all(level.members.map(async (m) => createPredictor(decodeModel(await readVerified(this.store, this.runId, this.manifest, m.model))))),
+      use);
   }
 
   /** Bytes of weights and derived arrays held in memory (for the memory report). */
@@ -132,7 +141,7 @@ export class RunRepository {
   private damaged = new Map<string, { error: CorruptRun; at: number }>();
   private readonly opts: Required<RepositoryOptions>;
 
-  constructor(readonly store: Store, options: RepositoryOptions = {}) {
+  constructor(readonly store: Store, options: RepositoryOptions = {}, /** Loaded predictors of every run, within one memory budget. */ readonly predictors = new PredictorCache(DEFAULT_PREDICTOR_BUDGET_MB * MB)) {
     this.opts = { latestTtlMs: 30_000, retryMs: 5_000, failureTtlMs: 60_000, maxRuns: DEFAULT_MAX_LOADED_RUNS, ...options };
     this.cache = new LRUCache({ max: this.opts.maxRuns });
   }
@@ -229,6 +238,6 @@ export class RunRepository {
       readVerified(this.store, id, manifest, RUN_FILES.evalImages),
     ]);
     const summary = JSON.parse(new TextDecoder().decode(analysis)) as RunSummary;
-    return new LoadedRun(manifest, summary, predictions, labels, images, this.store, await sha256Hex(manifestBytes));
+    return new LoadedRun(manifest, summary, predictions, labels, images, this.store, await sha256Hex(manifestBytes), this.predictors);
   }
 }

@@ -60,7 +60,12 @@ const Accuracy = z.object({ mean: z.number(), sd: z.number().nullable(), min: z.
 export const OverviewSchema = z.object({
   runId: z.string(),
   createdAt: z.string(),
-  dataset: z.object({ name: z.string(), testSize: z.number(), trainSize: z.number(), numClasses: z.number(), classNames: z.array(z.string()) }),
+  dataset: z.object({
+    name: z.string(), testSize: z.number(), trainSize: z.number(), numClasses: z.number(), classNames: z.array(z.string()),
+    format: z.enum(['idx', 'cifar', 'folder', 'synthetic']),
+    inputShape: z.array(z.number().int()).openapi({ description: '[height, width, channels]: channels 3 = colour, 1 = grayscale' }),
+    polarity: z.enum(['light-on-dark', 'dark-on-light', 'mixed']).openapi({ description: 'what polarity=auto does to uploads: light-on-dark inverts light-bordered images, dark-on-light dark-bordered ones, mixed never inverts' }),
+  }),
   architecture: z.object({ name: z.string(), dims: z.array(z.number()) }),
   engine: z.object({ backend: z.string(), provider: z.string(), tfjsVersion: z.string(), workers: z.number() }),
   K: z.number().int(),
@@ -122,5 +127,5 @@ export const uploadErrorResponses = {
   ...errorResponses,
   413: errorResponse('Body or image too large'),
   415: errorResponse('Unsupported content type or image format'),
-  422: errorResponse('The image could not be decoded'),
+  422: errorResponse('The image could not be decoded, or a level asked for is larger than the predictor memory budget (over_memory_budget)'),
 } as const;

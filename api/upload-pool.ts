@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { Overloaded } from './errors.ts';
-import { ImageError, type ImageErrorCode } from './image/errors.ts';
+import { ImageError, type ImageErrorCode } from '../lib/image/errors.ts';
 import type { Prepared, PrepareRequest } from './upload.ts';
 import type { WorkerAnswer } from './upload-worker.ts';
 

@@ -2,7 +2,7 @@
  * A worker thread of the upload pool (api/upload-pool.ts): decodes and preprocesses one upload.
  * Errors cross the thread boundary as plain data (structured cloning drops their class).
  */
-import { ImageError } from './image/errors.ts';
+import { ImageError } from '../lib/image/errors.ts';
 import { prepareUpload, type Prepared, type PrepareRequest } from './upload.ts';
 
 export type WorkerAnswer = { ok: true; prepared: Prepared } | { ok: false; error: { image: boolean; code: string; message: string } };

@@ -6,9 +6,12 @@
 // Bundled as text by the module rule in wrangler.toml.
 import swaggerUiCss from 'swagger-ui-dist/swagger-ui.css';
 import swaggerUiJs from 'swagger-ui-dist/swagger-ui-bundle.js';
+import kernelsModule from '../lib/model/wasm/kernels.wasm';
+import { installKernels } from '../lib/model/wasm/runtime.ts';
 import { createApp, type App } from './app.ts';
 import { accessProblem } from './auth.ts';
-import { optionsFromEnv } from './context.ts';
+import { optionsFromEnv, predictorBudgetFromEnv } from './context.ts';
+import { PredictorCache } from './predictor-cache.ts';
 import { R2Store } from './r2-store.ts';
 import { RunRepository } from './runs.ts';
 
@@ -21,16 +24,21 @@ export interface Secrets {
 
 /** The app over a Worker's bindings and settings (the default export makes one per isolate). */
 export function createWorkerApp(env: Env & Secrets): App {
+  // Workers cannot compile wasm from bytes at run time: the module is bundled (wrangler's wasm rule).
+  installKernels(kernelsModule);
   const options = optionsFromEnv({ ...env } as unknown as Record<string, string | undefined>);
   // An isolate has 128 MB, much of it the run's models: refuse images whose decoding would need over 48 MiB.
   options.imageLimits = { ...options.imageLimits, maxDecodeMemory: 48 * 1024 * 1024 };
   options.docsAssets = { js: swaggerUiJs as unknown as string, css: swaggerUiCss };
   const problem = accessProblem(options);
   if (problem) console.warn(`PIE Lens: ${problem}`);
-  return createApp(new RunRepository(new R2Store(env.RUNS)), options);
+  // Model weights within 64 MB by default: with the run's data and the runtime, well inside the isolate.
+  const budget = predictorBudgetFromEnv({ ...env } as unknown as Record<string, string | undefined>, WORKER_PREDICTOR_BUDGET_MB);
+  return createApp(new RunRepository(new R2Store(env.RUNS), {}, new PredictorCache(budget)), options);
 }
 
 let app: App | null = null;
+const WORKER_PREDICTOR_BUDGET_MB = 64;
 
 export default {
   fetch(request, env, ctx) {

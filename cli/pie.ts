@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { isDeletable, latestRunId, getText, type Store } from '../lib/store.ts';
 import { parseManifest, RUN_FILES } from '../lib/manifest.ts';
 import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput } from '../trainer/config.ts';
-import { DatasetError } from '../trainer/data.ts';
+import { DatasetError, detectFormat } from '../trainer/data.ts';
 import {
   evaluatePopulations, finishRun, missingMembers, prepareRun, quantizePopulations, trainPopulations, type RunContext, type TrainSummary,
 } from '../trainer/pipeline.ts';
@@ -25,6 +25,8 @@ interface PublishFlags extends StoreFlags {
 
 export interface RunFlags extends PublishFlags {
   preset: string; config?: string; quiet?: boolean; dataset?: string; dataDir?: string;
+  format?: 'idx' | 'cifar' | 'folder'; testFraction?: number; skipBadImages?: boolean; imageSize?: number; grayscale?: boolean;
+  cifarLabels?: 'fine' | 'coarse';
   trainLimit?: number; testLimit?: number; k?: number; epochs?: number; sparsities?: number[];
   workers?: number; engine?: RunConfig['engine']; seed?: number; runId?: string;
   batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string; publicReads?: boolean;
@@ -53,7 +55,13 @@ function withRunOptions(cmd: Command): Command {
     .option('--preset <name>', 'quick (default), paper, or tiny (synthetic data, seconds)', 'quick')
     .option('--config <file>', 'JSON file overriding preset settings (see trainer/config.ts)')
     .addOption(new Option('--dataset <kind>', 'fashion-mnist, idx (with --data-dir) or synthetic').choices(['fashion-mnist', 'idx', 'synthetic']))
-    .option('--data-dir <dir>', 'folder with IDX files (train-/t10k-images-idx3-ubyte[.gz], …), e.g. MNIST')
+    .option('--data-dir <dir>', 'your dataset: IDX files (MNIST layout), CIFAR-10/100 binary batches, or an image folder (train/<class>/*, test/<class>/*); the format is detected')
+    .addOption(new Option('--format <kind>', 'force the format of --data-dir').choices(['idx', 'cifar', 'folder']))
+    .option('--test-fraction <x>', 'image folder without test/: fraction of each class held out (default 0.2)', num)
+    .option('--skip-bad-images', 'image folder: leave out files that are not images or fail to decode (counted in the manifest)')
+    .option('--image-size <n>', 'image folder or CIFAR: resize every image to n × n', int)
+    .option('--grayscale', 'image folder or CIFAR: train on luminance only')
+    .addOption(new Option('--cifar-labels <kind>', 'CIFAR-100: fine (default) or coarse labels').choices(['fine', 'coarse']))
     .option('--train-limit <n>', 'use only the first n training images', int)
     .option('--test-limit <n>', 'use only the first n test images', int)
     .option('-K, --k <n>', 'members per level', int)
@@ -115,9 +123,33 @@ export function configFrom(flags: RunFlags): RunConfig {
   // --dataset / --data-dir name a whole dataset (replacing the config's); the limits only narrow
   // whichever dataset the preset, config file and those flags give.
   const limits = { trainLimit: flags.trainLimit, testLimit: flags.testLimit };
+  const format = flags.dataDir && flags.dataset !== 'synthetic' && flags.dataset !== 'fashion-mnist'
+    ? flags.format ?? (flags.dataset === 'idx' ? 'idx' : detectFormat(flags.dataDir))
+    : flags.format;
+  if (flags.format && !flags.dataDir) throw new ConfigError(`--format ${flags.format} needs --data-dir <folder>`);
+  if (flags.dataDir && format === null) {
+    throw new ConfigError(`cannot tell the format of ${flags.dataDir}: it holds no IDX files (train-/t10k-images-idx3-ubyte[.gz]), ` +
+      'no CIFAR binary batches (data_batch_1.bin … / train.bin, test.bin), and no image folder (train/<class>/*, or <class>/* subfolders); ' +
+      'check the path, or force one with --format idx|cifar|folder');
+  }
+  const shape = { imageSize: flags.imageSize, grayscale: flags.grayscale };
+  if (format !== 'folder' && (flags.testFraction !== undefined || flags.skipBadImages)) {
+    throw new ConfigError('--test-fraction and --skip-bad-images apply to image folders only');
+  }
+  if (format !== 'folder' && format !== 'cifar' && (flags.imageSize !== undefined || flags.grayscale)) {
+    throw new ConfigError('--image-size and --grayscale apply to image folders and CIFAR only');
+  }
   if (flags.dataset === 'synthetic') {
-    if (flags.dataDir) throw new ConfigError('--data-dir is for IDX files, not --dataset synthetic');
+    if (flags.dataDir) throw new ConfigError('--data-dir is for your own data, not --dataset synthetic');
     over.dataset = { kind: 'synthetic', ...limits };
+  } else if (format === 'cifar') {
+    over.dataset = { kind: 'cifar', name: basename(resolve(flags.dataDir!)), dir: flags.dataDir, labels: flags.cifarLabels, ...limits, ...shape };
+  } else if (format === 'folder') {
+    if (flags.trainLimit !== undefined || flags.testLimit !== undefined) throw new ConfigError('--train-limit and --test-limit apply to IDX and CIFAR data, not image folders');
+    over.dataset = {
+      kind: 'folder', name: basename(resolve(flags.dataDir!)), dir: flags.dataDir, testFraction: flags.testFraction,
+      skipBadImages: flags.skipBadImages, ...shape,
+    };
   } else if (flags.dataset || flags.dataDir) {
     if (flags.dataset === 'idx' && !flags.dataDir) throw new ConfigError('--dataset idx needs --data-dir <folder with the IDX files>');
     if (flags.dataset === 'fashion-mnist' && flags.dataDir) throw new ConfigError('--dataset fashion-mnist reads the installed Fashion-MNIST: use --dataset idx with --data-dir');
@@ -132,7 +164,7 @@ async function train(flags: RunFlags, evaluate: boolean) {
   const cfg = configFrom(flags);
   const progress = createProgress({ quiet: !!flags.quiet });
   const store = await storeFrom(flags, cfg.runsDir);
-  const ctx = prepareRun(cfg, store, progress);
+  const ctx = await prepareRun(cfg, store, progress);
   const shard = flags.shard === undefined ? null : parseShard(flags.shard);
   const only = shard ? shardFilter(cfg, shard) : undefined;
   progress.log(`run ${ctx.runId}: ${ctx.data.name} (${ctx.data.train.n} train / ${ctx.data.test.n} test), ` +
@@ -174,7 +206,7 @@ async function aggregate(flags: RunFlags) {
   const cfg = configFrom(flags);
   const progress = createProgress({ quiet: !!flags.quiet });
   const store = await storeFrom(flags, cfg.runsDir);
-  const ctx = prepareRun(cfg, store, progress);
+  const ctx = await prepareRun(cfg, store, progress);
   const missing = await missingMembers(ctx);
   if (missing.length) {
     const what = `${missing.length} of ${trainedMembers(cfg).length} members of run ${ctx.runId} are not finished or not valid: ` +
@@ -234,7 +266,7 @@ async function serveRuns(flags: StoreFlags & { port: number; host: string; publi
 
 async function evaluateOnly(flags: RunFlags) {
   const cfg = configFrom(flags);
-  const ctx = prepareRun(cfg, await storeFrom(flags, cfg.runsDir), createProgress({ quiet: !!flags.quiet }));
+  const ctx = await prepareRun(cfg, await storeFrom(flags, cfg.runsDir), createProgress({ quiet: !!flags.quiet }));
   await completeRun(ctx, NO_TRAINING, flags);
 }
 

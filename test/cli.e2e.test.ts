@@ -36,7 +36,7 @@ describe('pie run on a Fashion-MNIST slice', () => {
     const manifest = parseManifest(readFileSync(join(runsDir, runId, 'manifest.json'), 'utf8'));
     expect(manifest.K).toBe(3);
     expect(manifest.levels.map((l) => l.name)).toEqual(['dense', 'p50', 'p90', 'f16', 'int8-dyn', 'int8-full']);
-    expect(manifest.files.length).toBe(4 + 2 * 6 * 3);
+    expect(manifest.files.length).toBe(5 + 2 * 6 * 3);
     for (const f of manifest.files) {
       const bytes = readFileSync(join(runsDir, runId, f.path));
       expect(bytes.length, f.path).toBe(f.bytes);

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { encode } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { startNodeServer } from '../node.ts';
-import { decodeImage } from '../image/index.ts';
+import { decodeImage } from '../../lib/image/index.ts';
 
 const { values } = parseArgs({
   options: {

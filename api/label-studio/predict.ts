@@ -2,8 +2,9 @@ import type { ImageAnswer } from '../answer.ts';
 import type { FetchPolicy } from '../fetch-policy.ts';
 import type { Semaphore } from '../limit.ts';
 import type { LoadedRun } from '../runs.ts';
-import { ImageError } from '../image/errors.ts';
-import type { ImageLimits } from '../image/types.ts';
+import { ImageError } from '../../lib/image/errors.ts';
+import type { ImageLimits } from '../../lib/image/types.ts';
+import { inputShapeOf } from '../../lib/manifest.ts';
 import { answerForPrepared, prepareUpload, type Prepared, type PrepareRequest } from '../upload.ts';
 import { choiceForClass, type LabelConfig } from './config.ts';
 import { TaskImageError, labelStudioAuthorizer, loadTaskImage, looksLikeImageRef } from './task-image.ts';
@@ -154,8 +155,10 @@ export async function predictTasks(
       });
       const { bytes, contentType } = await (opts.fetchSlots ? opts.fetchSlots.run(load) : load());
       // The decoder goes by the bytes; the content type only names what it refuses.
-      const [height, width] = run.manifest.dataset.imageShape;
-      const req: PrepareRequest = { kind: 'bytes', bytes, contentType, limits: opts.limits, width, height, polarity: 'auto' };
+      const [height, width, channels] = inputShapeOf(run.manifest);
+      const req: PrepareRequest = {
+        kind: 'bytes', bytes, contentType, limits: opts.limits, width, height, channels, datasetPolarity: run.manifest.dataset.polarity, polarity: 'auto',
+      };
       const answer = await answerForPrepared(run, opts.prepare ? await opts.prepare(req) : prepareUpload(req), null);
       return toTaskPrediction(answer, scoringLevel, config, choiceOf);
     } catch (err) {

@@ -4,7 +4,8 @@ import { NotFound } from '../errors.ts';
 import { baseUrl, runCaching } from '../http.ts';
 import { ImageAnswerSchema, RunParam, decimalInt, errorResponses } from '../schemas.ts';
 import { buildAnswer, datasetMemberPredictions } from '../answer.ts';
-import { encodePng } from '../image/index.ts';
+import { encodePng } from '../../lib/image/index.ts';
+import { inputShapeOf } from '../../lib/manifest.ts';
 import type { LoadedRun } from '../runs.ts';
 
 const ImageParams = RunParam.extend({
@@ -37,7 +38,7 @@ images.openapi(createRoute({
 
 images.openapi(createRoute({
   method: 'get', path: '/v1/runs/{run}/images/{index}/image.png', tags: ['images'],
-  summary: 'A dataset image as PNG (grayscale; `scale` enlarges it with nearest-neighbour pixels)',
+  summary: 'A dataset image as PNG (colour or grayscale, as the run; `scale` enlarges it with nearest-neighbour pixels)',
   request: {
     params: ImageParams,
     query: z.object({ scale: decimalInt(1, 32).default(1).openapi({ example: 8 }) }),
@@ -53,7 +54,8 @@ images.openapi(createRoute({
   checkIndex(run, index);
   const cached = runCaching(c, requested, run);
   if (cached) return cached;
-  const [h, w] = run.manifest.dataset.imageShape;
-  const png = encodePng(run.images.subarray(index * w * h, (index + 1) * w * h), w, h, scale);
+  const [h, w, channels] = inputShapeOf(run.manifest);
+  const px = h * w * channels;
+  const png = encodePng(run.images.subarray(index * px, (index + 1) * px), w, h, scale, channels);
   return c.body(png as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png' });
 });

@@ -35,7 +35,10 @@ runs.openapi(createRoute({
   const m = run.manifest;
   return c.json({
     runId: m.runId, createdAt: m.createdAt,
-    dataset: { name: m.dataset.name, testSize: m.dataset.testSize, trainSize: m.dataset.trainSize, numClasses: m.dataset.numClasses, classNames: m.dataset.classNames },
+    dataset: {
+      name: m.dataset.name, testSize: m.dataset.testSize, trainSize: m.dataset.trainSize, numClasses: m.dataset.numClasses, classNames: m.dataset.classNames,
+      format: m.dataset.format, inputShape: m.dataset.inputShape, polarity: m.dataset.polarity,
+    },
     architecture: m.architecture, engine: m.engine, K: m.K,
     tieRule: run.summary.tieRule, alpha: run.summary.alpha,
     levels: m.levels.map((l, t) => {

@@ -176,6 +176,20 @@ export function apiBehaviours(getClient: () => ApiClient) {
       expect(j.status).toBe(200);
       expect(((await j.json()) as Json).levels).toHaveLength(6);
     });
+    it('runs on the WebAssembly kernels and answers only the levels asked for (dense always)', async () => {
+      const png = await (await get(`/v1/runs/latest/images/${pieIndex}/image.png`)).arrayBuffer();
+      const post = (query: string) => api.fetch(`/v1/runs/latest/predict${query}`, auth({ method: 'POST', body: png, headers: { 'content-type': 'image/png' } }));
+      const full = await post('');
+      expect(full.headers.get('x-pie-kernels')).toBe('wasm');
+      const all = (await full.json()) as Json;
+      const some = await post('?levels=p90,f16');
+      expect(some.status).toBe(200);
+      const part = (await some.json()) as Json;
+      expect(part.levels.map((l: Json) => l.level)).toEqual(['dense', 'p90', 'f16']);
+      expect(part.levels).toEqual(all.levels.filter((l: Json) => ['dense', 'p90', 'f16'].includes(l.level)));
+      expect(part.pieLevels).toEqual(all.pieLevels.filter((n: string) => ['p90', 'f16'].includes(n)));
+      await expectError(await post('?levels=p90,p80'), 404, 'not_found');
+    });
   });
 
   describe('bad input gets a clear 4xx, never a 500', () => {

@@ -1,11 +1,16 @@
 import { ImageError } from './errors.ts';
 
-/** An image reduced to what preprocessing needs: one 8-bit luminance plane. */
+/** An image reduced to what preprocessing needs: an 8-bit luminance plane, and colour when asked for. */
 export interface DecodedImage {
   width: number;
   height: number;
   /** [height × width] row-major luminance 0..255 (0 = black), alpha already composited over black. */
   gray: Uint8Array;
+  /**
+   * [height × width × 3] row-major RGB, channels interleaved, alpha composited over black: present
+   * when decoded with `color: true` and the file holds colour (a grayscale file has only `gray`).
+   */
+  rgb?: Uint8Array;
   /** Some pixel was not fully opaque, so compositing it over black changed it. */
   hadAlpha: boolean;
   format: 'png' | 'jpeg' | 'pixels';
@@ -39,6 +44,11 @@ export interface ImageLimits {
    * the same at 16 bits (128 MiB) does not.
    */
   maxDecodeBytes?: number;
+}
+
+/** How to decode: `color` keeps RGB besides the luminance plane (colour runs). */
+export interface DecodeOptions {
+  color?: boolean;
 }
 
 export const DEFAULT_LIMITS: Required<ImageLimits> = {

@@ -153,8 +153,12 @@ export function readJpegHeader(bytes: Uint8Array, limits: Required<ImageLimits>)
   return { ...frame, orientation };
 }
 
-/** Decodes a baseline or progressive JPEG to luminance (see color.ts for the luma weights). */
-export function decodeJpeg(bytes: Uint8Array, limits: Required<ImageLimits>): DecodedImage {
+/**
+ * Decodes a baseline or progressive JPEG to luminance (see color.ts for the luma weights), and
+ * with `color` a colour JPEG (3 components YCbCr/RGB, or 4 with an Adobe marker: CMYK/YCCK,
+ * converted by jpeg-js) also to RGB.
+ */
+export function decodeJpeg(bytes: Uint8Array, limits: Required<ImageLimits>, color = false): DecodedImage {
   const header = readJpegHeader(bytes, limits);
   let rgb: Uint8Array;
   try {
@@ -184,5 +188,8 @@ export function decodeJpeg(bytes: Uint8Array, limits: Required<ImageLimits>): De
   const gray = new Uint8Array(n);
   for (let i = 0; i < n; i++) gray[i] = lumaOverBlack(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255);
   const upright = applyOrientation(gray, header.width, header.height, header.orientation);
-  return { ...upright, hadAlpha: false, format: 'jpeg', orientation: header.orientation };
+  const colour = color && header.sampling.length >= 3
+    ? { rgb: applyOrientation(rgb, header.width, header.height, header.orientation, 3).gray }
+    : {};
+  return { ...upright, ...colour, hadAlpha: false, format: 'jpeg', orientation: header.orientation };
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from './context.ts';
 import type { LoadedRun } from './runs.ts';
+import { fnv1a32 } from '../lib/hash.ts';
 
 /**
  * Cache headers for run data. A run named by id never changes: cache it for a year. 'latest'
@@ -14,7 +15,7 @@ import type { LoadedRun } from './runs.ts';
  */
 export function runCaching(c: Context<AppEnv>, requested: string, run: LoadedRun): Response | null {
   const scope = c.var.options.publicReads ? 'public' : 'private';
-  const tag = `"${run.etag.slice(1, -1)}-${fnv1a(c.req.url).toString(36)}"`;
+  const tag = `"${run.etag.slice(1, -1)}-${fnv1a32(c.req.url).toString(36)}"`;
   c.header('Cache-Control', requested === 'latest' ? `${scope}, max-age=30` : `${scope}, max-age=31536000, immutable`);
   c.header('ETag', tag);
   c.header('X-Run-Id', run.runId);
@@ -35,16 +36,6 @@ export function markStale(c: Context<AppEnv>, requested = 'latest'): void {
   if (!stale) return;
   c.header('X-Stale', stale);
   c.header('Cache-Control', 'no-store');
-}
-
-/** 32-bit FNV-1a of a string. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /**

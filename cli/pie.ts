@@ -229,7 +229,7 @@ async function publish(flags: PublishFlags & { run?: string; quiet?: boolean }) 
   if (!runId) throw new ConfigError(`no finished run in ${describeStore(source)}: run 'pie run' first, or name one with --run`);
   const r = await publishTo(flags, source, runId, progress);
   console.log(`published ${r.runId}: ${r.uploaded} uploaded (${formatBytes(r.uploadedBytes)}), ${r.skipped} already present, ` +
-    `${r.retries} retries, ${r.seconds.toFixed(1)} s${r.latest ? '; latest points to it' : ''}`);
+    `${r.retries} uploaded again, ${r.seconds.toFixed(1)} s${r.latest ? '; latest points to it' : ''}`);
 }
 
 async function runsList(flags: StoreFlags & { json?: boolean }) {
@@ -280,6 +280,23 @@ async function report(flags: StoreFlags & { run?: string; json?: boolean }) {
   console.log(flags.json ? JSON.stringify(manifest.metrics, null, 2) : formatReport(manifest));
 }
 
+/** `pie analyze [run]`: the analysis of a finished run again, with other settings, from its stored predictions. */
+async function analyze(run: string | undefined, flags: StoreFlags & { tieRule?: 'largest' | 'smallest'; alpha?: number }) {
+  const { reanalyzeRun, ReanalyzeError } = await import('../trainer/reanalyze.ts');
+  const store = await storeFrom(flags);
+  const runId = run ?? (await latestRunId(store));
+  if (!runId) throw new ConfigError(`no finished run in ${describeStore(store)}: run 'pie run' first, or name one`);
+  if (flags.alpha !== undefined && !(flags.alpha > 0 && flags.alpha < 1)) throw new ConfigError(`--alpha: expected a number in (0, 1), got ${flags.alpha}`);
+  try {
+    const { summary } = await reanalyzeRun(store, runId, { tieRule: flags.tieRule, alpha: flags.alpha });
+    console.log(`analysed ${runId} again (tie rule ${summary.tieRule}, alpha ${summary.alpha}): ` +
+      summary.levels.slice(1).map((l) => `${l.name} ${l.pieCount} PIEs, ${l.impacted.down} down / ${l.impacted.up} up`).join('; '));
+  } catch (err) {
+    if (err instanceof ReanalyzeError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 export function buildCli(): Command {
   const program = new Command('pie')
     .description('PIE Lens: train dense, pruned and quantized populations and find the images compression forgets (PIEs).')
@@ -325,6 +342,11 @@ export function buildCli(): Command {
     .option('--run <id>', 'run id (default: the latest)')
     .option('--json', 'print the metrics as JSON')
     .action(report);
+  withStoreOptions(program.command('analyze').argument('[run]', 'run id (default: the latest)')
+    .description('analyse a finished run again from its stored predictions (no training), e.g. with another tie rule or alpha'))
+    .addOption(new Option('--tie-rule <rule>', "modal-label tie rule (default: the run's)").choices(['largest', 'smallest']))
+    .option('--alpha <p>', "significance level of the class tests (default: the run's)", num)
+    .action(analyze);
   return program;
 }
 

@@ -1,3 +1,5 @@
+import { fnv1a32 } from './hash.ts';
+
 /**
  * mulberry32: a tiny seeded PRNG (32-bit state) giving floats in [0, 1). Written by hand because
  * every seed must reproduce the same stream in Node, in workers and in Workers, and the trainer
@@ -16,12 +18,7 @@ export function mulberry32(seed: number): () => number {
 
 /** A stable 32-bit seed from a base seed and names (FNV-1a over the text), e.g. seedFor(1, 'p90', 3). */
 export function seedFor(base: number, ...parts: (string | number)[]): number {
-  let h = 0x811c9dc5 ^ (base >>> 0);
-  for (const ch of parts.join('/')) {
-    h ^= ch.charCodeAt(0);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
+  return fnv1a32(parts.join('/'), 0x811c9dc5 ^ (base >>> 0));
 }
 
 /** Fisher–Yates shuffle of 0..n-1 driven by `rand`. */

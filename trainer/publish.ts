@@ -1,15 +1,14 @@
 import { sha256Hex } from '../lib/hash.ts';
 import { parseManifest, RUN_FILES, type FileEntry } from '../lib/manifest.ts';
 import { LATEST_KEY, latestRunId, type Store } from '../lib/store.ts';
-import { withRetry, type RetryOptions } from '../node/retry.ts';
 
 export interface PublishOptions {
   /** Objects uploaded at once. Default 8. */
   concurrency?: number;
   /** Point `latest` at the run once it is whole. Default true. */
   setLatest?: boolean;
-  /** Whole-object retries, on top of the S3 client's own per-request retries. */
-  retry?: RetryOptions;
+  /** Uploads of one object in all when it reads back with the wrong size or SHA-256. Default 3. */
+  uploadAttempts?: number;
   log?: (line: string) => void;
 }
 
@@ -22,6 +21,7 @@ export interface PublishResult {
   uploadedBytes: number;
   /** Already in the destination with the right size and SHA-256. */
   skipped: number;
+  /** Objects uploaded again because they read back wrong (transport retries are the S3 client's). */
   retries: number;
   /** Whether `latest` now names this run (false with setLatest: false). */
   latest: boolean;
@@ -50,19 +50,12 @@ export async function publishRun(src: Store, dst: Store, runId: string, opts: Pu
     runId, files: manifest.files.length, bytes: manifest.files.reduce((a, f) => a + f.bytes, 0),
     uploaded: 0, uploadedBytes: 0, skipped: 0, retries: 0, latest: false, seconds: 0,
   };
-  const retry: RetryOptions = {
-    ...opts.retry,
-    onRetry: (err, attempt, delay) => {
-      result.retries++;
-      log(`publish: retry ${attempt} in ${Math.round(delay)} ms after ${describe(err)}`);
-      opts.retry?.onRetry?.(err, attempt, delay);
-    },
-  };
+  const uploadAttempts = Math.max(1, opts.uploadAttempts ?? 3);
   log(`publish: run ${runId}, ${result.files} files (${formatBytes(result.bytes)}) and its manifest`);
 
   const copy = async (entry: Pick<FileEntry, 'path' | 'bytes' | 'sha256'>, bytes?: Uint8Array) => {
     const key = `${runId}/${entry.path}`;
-    if (await withRetry(() => matches(dst, key, entry), retry)) {
+    if (await matches(dst, key, entry)) {
       result.skipped++;
       return;
     }
@@ -71,12 +64,18 @@ export async function publishRun(src: Store, dst: Store, runId: string, opts: Pu
     if (data.length !== entry.bytes || (await sha256Hex(data)) !== entry.sha256) {
       throw new PublishError(`run ${runId}: the source's ${entry.path} does not match its manifest (size or SHA-256); it was changed or damaged after the run finished`);
     }
-    await withRetry(async () => {
+    // Failed requests are retried once, by the store's client (S3Store: the SDK's standard retry
+    // strategy, backoff with jitter and a retry quota); an error reaching here is final. What
+    // the client cannot see is an object that arrives damaged: that one is uploaded again.
+    for (let attempt = 1; ; attempt++) {
       await dst.put(key, data);
-      if (!(await matches(dst, key, entry))) {
-        throw Object.assign(new Error(`${entry.path} reads back with a different size or SHA-256 after upload`), { transient: true });
+      if (await matches(dst, key, entry)) break;
+      if (attempt >= uploadAttempts) {
+        throw new PublishError(`run ${runId}: ${entry.path} reads back with a different size or SHA-256 after ${attempt} upload(s)`);
       }
-    }, retry);
+      result.retries++;
+      log(`publish: ${entry.path} read back wrong after upload ${attempt}; uploading it again`);
+    }
     result.uploaded++;
     result.uploadedBytes += data.length;
   };
@@ -84,14 +83,14 @@ export async function publishRun(src: Store, dst: Store, runId: string, opts: Pu
   await forEachLimit(manifest.files, opts.concurrency ?? 8, (f) => copy(f));
   await copy({ path: RUN_FILES.manifest, bytes: manifestBytes.length, sha256: await sha256Hex(manifestBytes) }, manifestBytes);
   if (opts.setLatest ?? true) {
-    const before = await withRetry(() => latestRunId(dst), retry);
-    if (before !== runId) await withRetry(() => dst.put(LATEST_KEY, `${runId}\n`), retry);
+    const before = await latestRunId(dst);
+    if (before !== runId) await dst.put(LATEST_KEY, `${runId}\n`);
     result.latest = true;
     log(`publish: latest → ${runId}${before && before !== runId ? ` (was ${before})` : ''}`);
   }
   result.seconds = (performance.now() - started) / 1000;
   log(`publish: done in ${result.seconds.toFixed(1)} s — ${result.uploaded} uploaded (${formatBytes(result.uploadedBytes)}, ` +
-    `${formatBytes(result.uploadedBytes / Math.max(result.seconds, 1e-3))}/s), ${result.skipped} already present (skipped), ${result.retries} retries`);
+    `${formatBytes(result.uploadedBytes / Math.max(result.seconds, 1e-3))}/s), ${result.skipped} already present (skipped), ${result.retries} uploaded again`);
   return result;
 }
 
@@ -119,12 +118,6 @@ async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promi
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
-function describe(err: unknown): string {
-  const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e?.$metadata?.httpStatusCode;
-  return [e?.name, e?.code, status && `HTTP ${status}`, e?.message].filter(Boolean).join(': ').slice(0, 200);
 }
 
 /** Decimal units (1 MB = 10⁶ bytes), as throughput is usually quoted. */

@@ -38,6 +38,15 @@ export interface TrainedMember {
   layerSparsity: number[];
 }
 
+/** What `trainMember`'s observer sees after each step's update (and mask), for tests and diagnostics. */
+export interface StepState {
+  step: number;
+  /** Whether the mask was recomputed at the start of this step. */
+  maskUpdated: boolean;
+  /** The weight matrices as they stand after the step (copies; changing them changes nothing). */
+  weights: Float32Array[];
+}
+
 /** Glorot-uniform weights and zero biases from a seeded stream (the same on every backend). */
 export function initWeights(dims: number[], seed: number): MlpWeights {
   const rand = mulberry32(seed);
@@ -62,6 +71,8 @@ export function trainMember(
   spec: MemberSpec,
   data: TrainData,
   onProgress?: (examples: number, loss: number) => void,
+  /** Called after every step; it only reads the weights, so the model trained is the same with or without it. */
+  observe?: (state: StepState) => void,
 ): TrainedMember {
   const started = performance.now();
   const { dims, batchSize: B } = spec;
@@ -106,7 +117,8 @@ export function trainMember(
         xs.set(data.images.subarray(idx * inDim, (idx + 1) * inDim), j * inDim);
         ys[j * classes + data.labels[idx]] = 1;
       }
-      if (schedule && isMaskUpdateStep(step, schedule)) tf.tidy(() => updateMasks(sparsityAt(step, schedule)));
+      const maskUpdated = !!schedule && isMaskUpdateStep(step, schedule);
+      if (maskUpdated) tf.tidy(() => updateMasks(sparsityAt(step, schedule!)));
       const wantLoss = s % 50 === 0 || s === stepsPerEpoch - 1;
       const loss = tf.tidy((): tf.Scalar | void => {
         const X = tf.tensor2d(xs, [B, inDim]);
@@ -141,6 +153,7 @@ export function trainMember(
         finalLoss = v;
         onProgress?.((step + 1) * B, v);
       }
+      observe?.({ step, maskUpdated, weights: W.map((w) => (w.dataSync() as Float32Array).slice()) });
     }
   }
   // The end of the schedule is reached before training stops, but make the final mask exact.

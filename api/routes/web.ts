@@ -3,6 +3,7 @@
  * Everything is a string in the bundle, so Node and Workers serve it alike, with no files.
  */
 import { Hono, type Context } from 'hono';
+import { fnv1a32 } from '../../lib/hash.ts';
 import type { AppEnv } from '../context.ts';
 import { appJs } from '../web/app-js.ts';
 import { renderPage } from '../web/page.ts';
@@ -17,25 +18,10 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
 ].join('; ');
 
-/**
- * 53-bit string hash (cyrb53). Enough to tell two versions of an asset apart, and synchronous,
- * so each asset's tag is computed once when the module loads, on either runtime.
- */
-function contentHash(text: string): string {
-  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
-}
-
 interface Asset { body: string; type: string; etag: string; version: string }
 const asset = (body: string, type: string): Asset => {
-  const version = contentHash(body);
+  // Synchronous, so each asset's tag is computed once when the module loads, on either runtime.
+  const version = fnv1a32(body).toString(36);
   return { body, type, etag: `"${version}"`, version };
 };
 

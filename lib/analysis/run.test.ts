@@ -47,8 +47,55 @@ describe('analyzeRun', () => {
   });
 
   it('honours tieRule and alpha', () => {
+    // The settings are recorded…
     const again = analyzeRun({ ...run, tieRule: 'smallest', alpha: 0.01 });
     expect(again.summary).toMatchObject({ tieRule: 'smallest', alpha: 0.01 });
+
+    // …and change the answer. Two levels of K = 4 on 40 images (0–19 class 0, 20–39 class 1):
+    // member k gets the first `correct[k]` images of a class (after image 0) right and predicts
+    // the other class on the rest. Image 0 (class 0) gets dense votes 3/1 and compressed votes
+    // 2/2: a tie at level 1. Ties also fall at image 15 (dense) and 36 (compressed).
+    const K = 4;
+    const N = 40;
+    const labels = Uint8Array.from({ length: N }, (_, i) => (i < 20 ? 0 : 1));
+    const correct = [
+      { image0: [1, 1, 1, 0], class0: [14, 15, 15, 14], class1: [20, 14, 15, 15] },
+      { image0: [1, 1, 0, 0], class0: [19, 18, 19, 19], class1: [17, 16, 19, 15] },
+    ];
+    const predictions = new Uint8Array(2 * K * N);
+    correct.forEach((c, t) => {
+      for (let k = 0; k < K; k++) {
+        for (let i = 0; i < N; i++) {
+          const ok = i === 0 ? c.image0[k] === 1 : i < 20 ? i - 1 < c.class0[k] : i - 20 < c.class1[k];
+          predictions[(t * K + k) * N + i] = ok ? labels[i] : 1 - labels[i];
+        }
+      }
+    });
+    const tiny = { predictions, labels, numClasses: 2, K, levelNames: ['dense', 'compressed'] };
+    const largest = analyzeRun({ ...tiny, tieRule: 'largest', alpha: 0.05 });
+    const smallest = analyzeRun({ ...tiny, tieRule: 'smallest', alpha: 0.01 });
+
+    // Expected values computed independently (numpy modal labels; scipy.stats.ttest_ind(V, B,
+    // equal_var=False) on the recalls): the tie at image 0 goes to class 1 or class 0.
+    expect(largest.perImage.modal[N + 0]).toBe(1);
+    expect(smallest.perImage.modal[N + 0]).toBe(0);
+    expect(largest.perImage.modal[15]).toBe(1);
+    expect(smallest.perImage.modal[15]).toBe(0);
+    expect(largest.summary.levels[1].pies).toEqual([0, 15, 16, 17, 18, 19, 35, 36]);
+    expect(smallest.summary.levels[1].pies).toEqual([16, 17, 18, 19, 35]);
+
+    // Class 0 at level 1: t = 3.0089, p = 0.03383 — significant at 0.05, not at 0.01.
+    const [c05, c01] = [largest, smallest].map((a) => a.summary.levels[1].classes[0]);
+    expect(c05.t).toBeCloseTo(3.008915324260787, 9);
+    expect(c05.p).toBeCloseTo(0.033833219889601154, 9);
+    expect(c01.p).toBeCloseTo(0.033833219889601154, 9);
+    expect([c05.significant, c05.direction]).toEqual([true, 'up']);
+    expect([c01.significant, c01.direction]).toEqual([false, 'none']);
+    expect(largest.summary.levels[1].impacted.up).toBe(1);
+    expect(smallest.summary.levels[1].impacted.up).toBe(0);
+    // Class 1 (p = 0.356) is significant at neither.
+    expect(largest.summary.levels[1].classes[1].p).toBeCloseTo(0.35609473352071946, 9);
+    expect(largest.summary.levels[1].classes[1].significant).toBe(false);
   });
 
   it('rejects inconsistent input with a message that says what it expected', () => {

@@ -107,16 +107,73 @@ describe('sparsityOf', () => {
   });
 });
 
+/**
+ * Round to the nearest float16 (ties to even), written here from the format's definition and
+ * independent of lib/model/float16.ts: 11 significant bits for |x| ≥ 2^-14, a fixed step of
+ * 2^-24 below (subnormals), ±∞ from 65520 up.
+ */
+function roundToFloat16(x: number): number {
+  const a = Math.abs(x);
+  if (a === 0 || !Number.isFinite(a)) return x;
+  if (a >= 65520) return Math.sign(x) * Infinity;
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  const step = 2 ** (Math.max(e, -14) - 10);
+  const q = a / step; // exact: a is a float32, step a power of two
+  const f = Math.floor(q);
+  const r = q - f > 0.5 ? f + 1 : q - f < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+  return Math.sign(x) * r * step;
+}
+
 describe('f16 predictor', () => {
-  it('computes exactly what the dense kernel computes on the float16-rounded weights', () => {
+  it('the independent rounding used below agrees with hand-worked float16 values (numpy.float16 gives the same)', () => {
+    expect([1 / 3, 0.1, 1000.7, -2049, 2051, 65519, 1e-6, 3e-8, 2e-8].map((v) => roundToFloat16(Math.fround(v)))).toEqual([
+      0.333251953125, 0.0999755859375, 1000.5, -2048, 2052, 65504, 17 * 2 ** -24, 2 ** -24, 0,
+    ]);
+  });
+
+  it('gives hand-computed logits on a tiny net whose weights float16 rounds', () => {
+    // W1 rounds to [[1/3 → 0.333251953125, 0.1 → 0.0999755859375], [1000.7 → 1000.5, −2049 → −2048]].
+    // x = [3, 0.5]: h = relu([0.999755859375 + 500.25 + 0.25, 0.2999267578125 − 1024 + 0.5]) = [501.499755859375, 0];
+    // logits = [2h₀ + 7h₁ + 0, −h₀ + 5h₁ + 1] = [1002.99951171875, −500.499755859375].
+    const w: MlpWeights = {
+      dims: [2, 2, 2],
+      layers: [
+        { inDim: 2, outDim: 2, weights: Float32Array.from([1 / 3, 0.1, 1000.7, -2049]), bias: Float32Array.from([0.25, 0.5]) },
+        { inDim: 2, outDim: 2, weights: Float32Array.from([2, -1, 7, 5]), bias: Float32Array.from([0, 1]) },
+      ],
+    };
+    const p = createPredictor(quantizeFloat16(w));
+    expect([...p.logits(Float32Array.from([3, 0.5]))]).toEqual([1002.99951171875, -500.499755859375]);
+    // Unrounded, the first logit would be 2 · (1 + 500.35 + 0.25) ≈ 1003.2: the rounding is what is tested.
+    // x = [−3, 0]: h = [0, 0.5 − 0.2999267578125] → logits [1.4005126953125, 2.0003662109375] → class 1.
+    expect([...p.logits(Float32Array.from([-3, 0]))]).toEqual([1.4005126953125, 2.0003662109375]);
+    expect([...p.predictBatch(Float32Array.from([3, 0.5, -3, 0]), 2)]).toEqual([0, 1]);
+  });
+
+  it('matches a float64 forward pass over independently float16-rounded weights (subnormals included)', () => {
     const w = randomMlp([50, 20, 10], 19);
-    const f16 = quantizeFloat16(w);
-    const viaF16 = createPredictor(f16);
-    const viaDense = createPredictor(toDenseModel(toMlpWeights(f16)));
+    w.layers[0].weights.set([1e-6, 3e-8, -5e-5, 2e-8, 0.30004]);
+    const rounded: MlpWeights = {
+      dims: w.dims,
+      layers: w.layers.map((l) => ({ ...l, weights: Float32Array.from(l.weights, roundToFloat16) })),
+    };
+    const viaF16 = createPredictor(quantizeFloat16(w));
     const xs = randomImages(10, 50, 20);
-    expect([...viaF16.predictBatch(xs, 10)]).toEqual([...viaDense.predictBatch(xs, 10)]);
-    const x = xs.subarray(0, 50);
-    expect([...viaF16.logits(x)]).toEqual([...viaDense.logits(x)]);
+    const labels = viaF16.predictBatch(xs, 10);
+    for (let k = 0; k < 10; k++) {
+      const x = xs.subarray(k * 50, (k + 1) * 50);
+      const ref = referenceLogits(rounded, x);
+      const got = viaF16.logits(x);
+      ref.forEach((v, o) => expect(got[o]).toBeCloseTo(v, 5));
+      expect(labels[k]).toBe(argmax(ref));
+    }
+    // The unrounded net differs from the rounded one by more than the tolerance: the check has teeth.
+    const x0 = xs.subarray(0, 50);
+    const unrounded = referenceLogits(w, x0);
+    const rounded0 = referenceLogits(rounded, x0);
+    expect(Math.max(...unrounded.map((v, o) => Math.abs(v - rounded0[o])))).toBeGreaterThan(1e-4);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * publishRun's guarantees, between two local stores (the bucket's behaviour is in
- * s3.e2e.test.ts): the order of writes, checks before and after upload, retries of transient
- * failures only.
+ * s3.e2e.test.ts, its request retries in s3-retry.e2e.test.ts): the order of writes, checks
+ * before and after upload, re-uploads of objects that read back wrong.
  */
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { LATEST_KEY, latestRunId, type ObjectInfo, type Store } from '../../lib/store.ts';
 import { PublishError, publishRun } from '../../trainer/publish.ts';
-import { isTransient } from '../../node/retry.ts';
 import { FsStore } from '../../node/store-fs.ts';
 
 const source = new FsStore(inject('tinyRunDir'));
 const runId = readFileSync(join(inject('tinyRunDir'), 'latest'), 'utf8').trim();
-const fast = { retry: { baseDelayMs: 1 } };
+const fast = {};
 const emptyStore = () => new FsStore(mkdtempSync(join(tmpdir(), 'pie-dst-')));
 
 /** A store that records writes and can fail them. */
@@ -58,19 +57,26 @@ describe('publishRun', () => {
     expect(await dst.get(`${runId}/predictions.bin`)).toEqual(await source.get(`${runId}/predictions.bin`));
   });
 
-  it('retries transient failures (HTTP 503, reset connections, a bad read-back) with backoff', async () => {
-    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-    const dst = new Recorder(emptyStore(), (key, attempt) => {
-      if (key.endsWith('predictions.bin') && attempt <= 2) return http(503, 'ServiceUnavailable');
-      if (key.endsWith('analysis.json') && attempt === 1) return reset;
-      if (key.endsWith('eval/labels.bin') && attempt === 1) return 'corrupt';
-      return null;
-    });
+  it('uploads an object again when it reads back wrong, and gives up after uploadAttempts', async () => {
+    const dst = new Recorder(emptyStore(), (key, attempt) => (key.endsWith('eval/labels.bin') && attempt <= 2 ? 'corrupt' : null));
     const lines: string[] = [];
-    const r = await publishRun(source, dst, runId, { ...fast, log: (l) => lines.push(l) });
-    expect(r.retries).toBe(4);
-    expect(lines.filter((l) => /retry \d in \d+ ms after/.test(l))).toHaveLength(4);
+    const r = await publishRun(source, dst, runId, { log: (l) => lines.push(l) });
+    expect(r.retries).toBe(2);
+    expect(dst.attempts.get(`${runId}/eval/labels.bin`)).toBe(3);
+    expect(lines.filter((l) => /eval\/labels\.bin read back wrong after upload \d; uploading it again/.test(l))).toHaveLength(2);
     expect(await latestRunId(dst)).toBe(runId);
+
+    const bad = new Recorder(emptyStore(), (key) => (key.endsWith('eval/labels.bin') ? 'corrupt' : null));
+    await expect(publishRun(source, bad, runId, { uploadAttempts: 2 })).rejects.toThrow(/eval\/labels\.bin reads back with a different size or SHA-256 after 2 upload/);
+    expect(bad.attempts.get(`${runId}/eval/labels.bin`)).toBe(2);
+    expect(await latestRunId(bad)).toBeNull();
+  });
+
+  it('does not retry a failed request itself (the client of the store does): one attempt, then the error', async () => {
+    const dst = new Recorder(emptyStore(), (key) => (key.endsWith('predictions.bin') ? http(503, 'ServiceUnavailable') : null));
+    await expect(publishRun(source, dst, runId, fast)).rejects.toThrow(/ServiceUnavailable/);
+    expect(dst.attempts.get(`${runId}/predictions.bin`)).toBe(1);
+    expect(await latestRunId(dst)).toBeNull();
   });
 
   it('stops at once on a permanent error, before the manifest and latest', async () => {
@@ -103,16 +109,5 @@ describe('publishRun', () => {
     expect(r.latest).toBe(false);
     expect(await dst.head(`${runId}/manifest.json`)).not.toBeNull();
     expect(await latestRunId(dst)).toBe('an-older-run');
-  });
-});
-
-describe('isTransient', () => {
-  it('retries network trouble, throttling and 5xx; not client errors', () => {
-    for (const e of [http(500, 'InternalError'), http(503, 'SlowDown'), http(429, 'TooManyRequests'), { code: 'ETIMEDOUT' }, { name: 'TimeoutError' }]) {
-      expect(isTransient(e), JSON.stringify(e)).toBe(true);
-    }
-    for (const e of [http(403, 'AccessDenied'), http(404, 'NoSuchBucket'), new Error('invalid store key'), null]) {
-      expect(isTransient(e), String(e)).toBe(false);
-    }
   });
 });

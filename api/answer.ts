@@ -1,4 +1,5 @@
 import { modalFromCounts, taxicab, type ClassImpact } from '../lib/analysis/index.ts';
+import { type ClassArray, classBytesFor, newClassArray } from '../lib/class-array.ts';
 import { argmax } from '../lib/model/index.ts';
 import type { LoadedRun } from './runs.ts';
 
@@ -60,7 +61,7 @@ function contextRow(run: LoadedRun, t: number, c: number, roles: ClassContextRow
  */
 export function buildAnswer(
   run: LoadedRun,
-  memberPredictions: Uint8Array,
+  memberPredictions: ClassArray,
   trueLabel: number | null,
   image: ImageAnswer['image'],
 ): ImageAnswer {
@@ -98,15 +99,15 @@ export function buildAnswer(
 }
 
 /** Members' precomputed predictions of dataset image i, [levels × K]. */
-export function datasetMemberPredictions(run: LoadedRun, i: number): Uint8Array {
-  const out = new Uint8Array(run.levels * run.K);
+export function datasetMemberPredictions(run: LoadedRun, i: number): ClassArray {
+  const out = newClassArray(run.levels * run.K, classBytesFor(run.numClasses));
   for (let m = 0; m < run.levels * run.K; m++) out[m] = run.predictions[m * run.N + i];
   return out;
 }
 
 /** Every member of every level on one image, live, with the lib/ kernels: [levels × K]. */
-export async function liveMemberPredictions(run: LoadedRun, input: Float32Array): Promise<Uint8Array> {
-  const out = new Uint8Array(run.levels * run.K);
+export async function liveMemberPredictions(run: LoadedRun, input: Float32Array): Promise<ClassArray> {
+  const out = newClassArray(run.levels * run.K, classBytesFor(run.numClasses));
   const all = await Promise.all(run.manifest.levels.map((l) => run.predictorsFor(l)));
   const logits = new Float32Array(run.numClasses);
   all.forEach((predictors, t) => predictors.forEach((p, k) => {

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initEngine, type Engine } from './engine.ts';
 import { tfjsPredict, trainMember, type MemberSpec } from './train.ts';
 import { createPredictor, decodeModel } from '../lib/model/index.ts';
+import type { ClassArray } from '../lib/class-array.ts';
 
 export interface WorkerShared {
   engine: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -21,8 +22,8 @@ export type WorkerTask =
 export type WorkerMessage =
   | { type: 'engine'; engine: Engine }
   | { type: 'progress'; id: number; examples: number; loss: number }
-  | { type: 'trained'; id: number; result: ReturnType<typeof trainMember>; tfjsPredictions: Uint8Array }
-  | { type: 'evaluated'; id: number; predictions: Uint8Array; seconds: number }
+  | { type: 'trained'; id: number; result: ReturnType<typeof trainMember>; tfjsPredictions: ClassArray }
+  | { type: 'evaluated'; id: number; predictions: ClassArray; seconds: number }
   | { type: 'error'; id: number; message: string };
 
 const shared = workerData as WorkerShared;

@@ -53,7 +53,8 @@ console.log(`memory of the loaded run (all ${run.levels * run.K} models decoded 
 
 const nImages = Math.min(Number(values.images), run.N);
 const [h, w] = run.manifest.dataset.imageShape;
-const inputs = Array.from({ length: nImages }, (_, i) => Float32Array.from(run.images.subarray(i * w * h, (i + 1) * w * h), (v) => v * PIXEL_SCALE));
+const images = await Promise.all(Array.from({ length: Math.max(nImages, 16) }, (_, i) => run.image(i % run.N)));
+const inputs = images.slice(0, nImages).map((img) => Float32Array.from(img, (v) => v * PIXEL_SCALE));
 const logits = new Float32Array(run.numClasses);
 console.log('\nlive prediction cost per level (one image through the level\'s K members, in process)');
 console.log('level       kind        sparsity   ms / image   µs / model');
@@ -70,7 +71,7 @@ run.manifest.levels.forEach((level, t) => {
 console.log(`all levels: ${totalMs.toFixed(2)} ms per image`);
 
 // ---- 3: load on each target -----------------------------------------------------------------
-const pngs = Array.from({ length: 16 }, (_, i) => encodePng(run.images.subarray(i * w * h, (i + 1) * w * h), w, h));
+const pngs = images.slice(0, 16).map((img) => encodePng(img, w, h));
 const runPath = `/v1/runs/${run.runId}`;
 
 async function load(url: string, label: string) {

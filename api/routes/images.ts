@@ -54,6 +54,6 @@ images.openapi(createRoute({
   const cached = runCaching(c, requested, run);
   if (cached) return cached;
   const [h, w] = run.manifest.dataset.imageShape;
-  const png = encodePng(run.images.subarray(index * w * h, (index + 1) * w * h), w, h, scale);
+  const png = encodePng(await run.image(index), w, h, scale);
   return c.body(png as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png' });
 });

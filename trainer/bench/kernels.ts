@@ -99,7 +99,7 @@ function idxImages(path: string, n: number): { xs: Float32Array; n: number } {
   return { xs, n: count };
 }
 
-function measure(model: CompactModel, xs: Float32Array, n: number, reference?: Uint8Array) {
+function measure(model: CompactModel, xs: Float32Array, n: number, reference?: ArrayLike<number>) {
   const p = createPredictor(model);
   const inDim = DIMS[0];
   const out = new Float32Array(DIMS[DIMS.length - 1]);
@@ -130,7 +130,7 @@ function main(): void {
   const row = (kind: string, sparsity: number, r: ReturnType<typeof measure>) =>
     rows.push([kind, `${Math.round(100 * sparsity)} %`, (r.bytes / 1024).toFixed(1), r.usPerImage.toFixed(1), Math.round(r.perSecond).toLocaleString('en-US'), `${(100 * r.agreement).toFixed(1)} %`]);
 
-  let denseLabels: Uint8Array | undefined;
+  let denseLabels: ArrayLike<number> | undefined;
   for (const s of SPARSITIES) {
     const pruned = s > 0 ? pruneByMagnitude(net, s) : net;
     const dense = measure(toDenseModel(pruned), data.xs, data.n);

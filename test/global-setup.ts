@@ -1,22 +1,48 @@
 /**
  * Builds one small run with the real trainer CLI (the `tiny` preset: synthetic data, seconds)
  * and hands it to the test projects: its directory (Node tests) and its files as base64
- * (Workers tests seed their R2 bucket with them).
+ * (Workers tests seed their R2 bucket with them). Also a generated 1000-class run
+ * (trainer/synthetic.ts, 2-byte class indices), handed over the same two ways.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { FsStore } from '../trainer/store-fs.ts';
+import { writeSyntheticRun } from '../trainer/synthetic.ts';
+import { WIDE_RUN } from './wide-run.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     tinyRunDir: string;
     tinyRunFiles: Record<string, string>;
+    wideRunDir: string;
+    wideRunFiles: Record<string, string>;
   }
 }
 
 let built: { dir: string; files: Record<string, string> } | null = null;
+let wide: { dir: string; files: Record<string, string> } | null = null;
+
+function filesOf(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const rel of readdirSync(dir, { recursive: true }) as string[]) {
+    const path = join(dir, rel);
+    try {
+      files[rel.split('\\').join('/')] = readFileSync(path).toString('base64');
+    } catch { /* a directory */ }
+  }
+  return files;
+}
+
+async function buildWide() {
+  if (wide) return wide;
+  const dir = mkdtempSync(join(tmpdir(), 'pie-wide-run-'));
+  await writeSyntheticRun(new FsStore(dir), { ...WIDE_RUN, sparsities: [...WIDE_RUN.sparsities] });
+  wide = { dir, files: filesOf(dir) };
+  return wide;
+}
 
 function build() {
   if (built) return built;
@@ -35,8 +61,11 @@ function build() {
   return built;
 }
 
-export default function setup(project: TestProject) {
+export default async function setup(project: TestProject) {
   const { dir, files } = build();
   project.provide('tinyRunDir', dir);
   project.provide('tinyRunFiles', files);
+  const w = await buildWide();
+  project.provide('wideRunDir', w.dir);
+  project.provide('wideRunFiles', w.files);
 }

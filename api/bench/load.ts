@@ -3,9 +3,16 @@
  * the targets). Bounded in time; loopback only.
  *
  *   npm run bench:api -- [--runs-dir runs] [--seconds 5] [--connections 8] [--targets node,workerd]
+ *                        [--synthetic imagenet]
  *
- * 1. Live prediction cost per level, in process: one image through the K members of a level.
- * 2. Memory of the loaded run: every model of every level decoded and cached.
+ * --synthetic imagenet first generates an ImageNet-shaped run (trainer/synthetic.ts: 50 000
+ * images, 1000 classes, K = 30, 10 levels, predictions synthesised) into a temporary runs
+ * directory and measures that one.
+ *
+ * 1. Memory of the loaded run's lookup data (what every lookup needs: predictions, labels,
+ *    derived per-image arrays, image hashes; images themselves are read by range), against a
+ *    Workers isolate's 128 MB; then with every model of every level decoded and cached.
+ * 2. Live prediction cost per level, in process: one image through the K members of a level.
  * 3. Load on each target (Node: `pie serve`; workerd: `wrangler dev` over a local R2 bucket
  *    seeded with the run): dataset-image lookups and live predictions of uploaded PNGs,
  *    requests/s and p50/p99 latency, with autocannon as the load generator.
@@ -21,6 +28,7 @@ import { RunRepository } from '../runs.ts';
 import { encodePng } from '../image/index.ts';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
+import { writeSyntheticRun } from '../../trainer/synthetic.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,9 +37,16 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '8' },
     targets: { type: 'string', default: 'node,workerd' },
     images: { type: 'string', default: '200' },
+    synthetic: { type: 'string' },
   },
 });
-const runsDir = resolve(values['runs-dir']!);
+if (values.synthetic !== undefined && values.synthetic !== 'imagenet') throw new Error(`--synthetic: expected 'imagenet', got '${values.synthetic}'`);
+const runsDir = values.synthetic ? mkdtempSync(join(tmpdir(), 'pie-bench-imagenet-')) : resolve(values['runs-dir']!);
+if (values.synthetic) {
+  const started = performance.now();
+  await writeSyntheticRun(new FsStore(runsDir), { runId: 'synthetic-imagenet-shape' });
+  console.log(`generated an ImageNet-shaped run in ${((performance.now() - started) / 1000).toFixed(1)} s (${runsDir})`);
+}
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const root = join(import.meta.dirname, '..', '..');
@@ -41,12 +56,22 @@ const gc = (globalThis as { gc?: () => void }).gc;
 gc?.();
 const before = process.memoryUsage();
 const repo = new RunRepository(new FsStore(runsDir));
+const loadStarted = performance.now();
 const run = await repo.get('latest');
+const loadMs = performance.now() - loadStarted;
+gc?.();
+const lookup = process.memoryUsage();
+const lookupMb = (lookup.heapUsed + lookup.arrayBuffers - before.heapUsed - before.arrayBuffers) / 1024 / 1024;
+const WORKERS_MB = 128;
+console.log(`run ${run.runId}: ${run.levels} levels × K = ${run.K}, ${run.N} evaluation images, ${run.numClasses} classes ` +
+  `(${run.numClasses > 256 ? 2 : 1}-byte class indices), images of ${run.imageBytes} bytes`);
+console.log(`lookup data of the loaded run: +${lookupMb.toFixed(1)} MB heap + array buffers ` +
+  `(${(lookupMb / WORKERS_MB * 100).toFixed(0)} % of a ${WORKERS_MB} MB Workers isolate; typed arrays ${mb(run.loadedBytes())} MB; loaded in ${loadMs.toFixed(0)} ms)` +
+  `${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
 const predictorsByLevel = await Promise.all(run.manifest.levels.map((l) => run.predictorsFor(l)));
 gc?.();
 const after = process.memoryUsage();
 const modelBytes = run.manifest.files.filter((f) => f.kind === 'model').reduce((a, f) => a + f.bytes, 0);
-console.log(`run ${run.runId}: ${run.levels} levels × K = ${run.K}, ${run.N} evaluation images`);
 console.log(`memory of the loaded run (all ${run.levels * run.K} models decoded and cached): ` +
   `+${mb(after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers)} MB heap + array buffers ` +
   `(model files ${mb(modelBytes)} MB, run data ${mb(run.loadedBytes())} MB)${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
@@ -116,7 +141,7 @@ function waitForUrl(child: ChildProcess, pattern: RegExp, what: string): Promise
 console.log(`\nload: ${seconds} s per test, loopback, autocannon in this process`);
 const children: ChildProcess[] = [];
 try {
-  for (const target of values.targets!.split(',')) {
+  for (const target of values.targets!.split(',').filter((t) => t && t !== 'none')) {
     if (target === 'node') {
       const child = spawn(process.execPath, [join(root, 'trainer/bin/pie.js'), 'serve', '--runs-dir', runsDir, '--port', '0'], { cwd: root, env: { ...process.env, PIE_PUBLIC_READS: 'true' } });
       children.push(child);

@@ -241,6 +241,16 @@ async function report(flags: StoreFlags & { run?: string; json?: boolean }) {
   console.log(flags.json ? JSON.stringify(manifest.metrics, null, 2) : formatReport(manifest));
 }
 
+async function synthesize(flags: StoreFlags & { runId: string; classes: number; images: number; K: number; imageSize: number; seed: number }) {
+  const { writeSyntheticRun } = await import('./synthetic.ts');
+  const store = await storeFrom(flags);
+  const started = performance.now();
+  const m = await writeSyntheticRun(store, { runId: flags.runId, numClasses: flags.classes, images: flags.images, K: flags.K, imageSize: flags.imageSize, seed: flags.seed });
+  console.log(`wrote ${m.runId} to ${describeStore(store)} in ${((performance.now() - started) / 1000).toFixed(1)} s: ` +
+    `${m.levels.length} levels × K = ${m.K}, ${m.dataset.testSize} images, ${m.dataset.numClasses} classes (predictions synthesised, no training)`);
+  console.log(formatReport(m));
+}
+
 export function buildCli(): Command {
   const program = new Command('pie')
     .description('PIE Lens: train dense, pruned and quantized populations and find the images compression forgets (PIEs).')
@@ -280,6 +290,14 @@ export function buildCli(): Command {
     .option('--port <n>', 'port', int, 8787)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .action((flags: StoreFlags & { port: number; host: string }) => serveRuns(flags));
+  withStoreOptions(program.command('synthesize').description('write a generated run of any shape (no training; ImageNet shape by default) for scale tests'))
+    .option('--run-id <id>', 'run id', 'synthetic-imagenet-shape')
+    .option('--classes <n>', 'number of classes', int, 1000)
+    .option('--images <n>', 'evaluation images', int, 50_000)
+    .option('-K <n>', 'members per level (10 levels)', int, 30)
+    .option('--image-size <px>', 'image height = width (grayscale)', int, 32)
+    .option('--seed <n>', 'seed', int, 1)
+    .action(synthesize);
   withStoreOptions(program.command('report').description('print the per-level table of a finished run'))
     .option('--run <id>', 'run id (default: the latest)')
     .option('--json', 'print the metrics as JSON')

@@ -58,3 +58,43 @@ describe('a damaged evaluation image', () => {
     expect((await fetch(`${damaged.url}/v1/runs/${WIDE_RUN.runId}/images/7`)).status).toBe(200);
   });
 });
+
+describe('Label Studio with a 1000-class run', () => {
+  let ls: NodeServer;
+  beforeAll(async () => {
+    ls = await startNodeServer({ runsDir: inject('wideRunDir'), port: 0, env: { PIE_PUBLIC_READS: 'true', PIE_LABEL_STUDIO_RUN: WIDE_RUN.runId } });
+  });
+  afterAll(() => ls?.close());
+
+  it('gets a labeling config whose 1000 choices sit behind a search box', async () => {
+    const r = await fetch(`${ls.url}/v1/runs/${WIDE_RUN.runId}/label-studio-config`);
+    expect(r.status).toBe(200);
+    const xml = await r.text();
+    expect(xml.match(/<Choice value=/g)).toHaveLength(1000);
+    expect(xml).toMatch(/<Filter name="class_filter" toName="label" [^>]*placeholder="Search 1000 classes"\/>/);
+    expect(xml).toMatch(/<Choices name="label" toName="image" choice="single" showInline="false">/);
+    expect(xml).toContain('<Choice value="class 0999"/>');
+  });
+
+  it('sets up with that config and pre-labels a task with one of the run’s classes', async () => {
+    const config = await (await fetch(`${ls.url}/v1/runs/${WIDE_RUN.runId}/label-studio-config`)).text();
+    const setup = await fetch(`${ls.url}/ml/setup`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project: '1.1763629000', schema: config, hostname: 'http://localhost:8080', access_token: 'x', extra_params: null }),
+    });
+    expect(setup.status).toBe(200);
+    expect(await setup.json()).toMatchObject({ model_version: WIDE_RUN.runId });
+    const png = new Uint8Array(await (await fetch(`${ls.url}/v1/runs/${WIDE_RUN.runId}/images/2999/image.png`)).arrayBuffer());
+    const image = `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
+    const r = await fetch(`${ls.url}/ml/predict`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tasks: [{ id: 1, data: { image } }], project: '1.1763629000', label_config: config, params: {} }),
+    });
+    expect(r.status).toBe(200);
+    const body = await r.json() as { results: { result: { from_name: string; to_name: string; value: { choices: string[] } }[] }[] };
+    expect(body.results).toHaveLength(1);
+    const [result] = body.results[0].result;
+    expect(result).toMatchObject({ from_name: 'label', to_name: 'image' });
+    expect(result.value.choices[0]).toMatch(/^class \d{4}$/);
+  });
+});

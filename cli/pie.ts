@@ -242,7 +242,7 @@ async function report(flags: StoreFlags & { run?: string; json?: boolean }) {
 }
 
 async function synthesize(flags: StoreFlags & { runId: string; classes: number; images: number; K: number; imageSize: number; seed: number }) {
-  const { writeSyntheticRun } = await import('./synthetic.ts');
+  const { writeSyntheticRun } = await import('../lib/synthetic.ts');
   const store = await storeFrom(flags);
   const started = performance.now();
   const m = await writeSyntheticRun(store, { runId: flags.runId, numClasses: flags.classes, images: flags.images, K: flags.K, imageSize: flags.imageSize, seed: flags.seed });

@@ -2,15 +2,15 @@
  * Builds one small run with the real trainer CLI (the `tiny` preset: synthetic data, seconds)
  * and hands it to the test projects: its directory (Node tests) and its files as base64
  * (Workers tests seed their R2 bucket with them). Also a generated 1000-class run
- * (trainer/synthetic.ts, 2-byte class indices), handed over the same two ways.
+ * (lib/synthetic.ts, 2-byte class indices), handed over the same two ways.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { FsStore } from '../trainer/store-fs.ts';
-import { writeSyntheticRun } from '../trainer/synthetic.ts';
+import { FsStore } from '../node/store-fs.ts';
+import { writeSyntheticRun } from '../lib/synthetic.ts';
 import { WIDE_RUN } from './wide-run.ts';
 
 declare module 'vitest' {

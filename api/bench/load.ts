@@ -5,7 +5,7 @@
  *   npm run bench:api -- [--runs-dir runs] [--seconds 5] [--connections 8] [--targets node,workerd]
  *                        [--synthetic imagenet]
  *
- * --synthetic imagenet first generates an ImageNet-shaped run (trainer/synthetic.ts: 50 000
+ * --synthetic imagenet first generates an ImageNet-shaped run (lib/synthetic.ts: 50 000
  * images, 1000 classes, K = 30, 10 levels, predictions synthesised) into a temporary runs
  * directory and measures that one.
  *
@@ -28,7 +28,7 @@ import { RunRepository } from '../runs.ts';
 import { encodePng } from '../image/index.ts';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
-import { writeSyntheticRun } from '../../trainer/synthetic.ts';
+import { writeSyntheticRun } from '../../lib/synthetic.ts';
 
 const { values } = parseArgs({
   options: {

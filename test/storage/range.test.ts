@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRange, type Store } from '../../lib/store.ts';
 import { startLocalS3, type LocalS3 } from '../../trainer/dev/local-s3.ts';
-import { FsStore } from '../../trainer/store-fs.ts';
-import { S3Store } from '../../trainer/store-s3.ts';
+import { FsStore } from '../../node/store-fs.ts';
+import { S3Store } from '../../node/store-s3.ts';
 
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
 const data = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 31 + 7) % 251);

@@ -6,13 +6,13 @@
  * format, so the run is complete and live prediction runs, but their answers are not the
  * synthesised predictions: use it to measure lookups, not to judge predictions.
  */
-import { analyzeRun } from '../lib/analysis/index.ts';
-import { classArrayToBytes, classBytesFor, newClassArray } from '../lib/class-array.ts';
-import { imageHashes, sha256Hex } from '../lib/hash.ts';
-import { MANIFEST_VERSION, RUN_FILES, parseManifest, type FileEntry, type LevelEntry, type Manifest } from '../lib/manifest.ts';
-import { encodeModel, quantizeInt8Dynamic, toDenseModel, toSparseModel, type MlpWeights } from '../lib/model/index.ts';
-import { mulberry32, seedFor } from '../lib/random.ts';
-import { LATEST_KEY, type Store } from '../lib/store.ts';
+import { analyzeRun } from './analysis/index.ts';
+import { classArrayToBytes, classBytesFor, newClassArray } from './class-array.ts';
+import { imageHashes, sha256Hex } from './hash.ts';
+import { MANIFEST_VERSION, RUN_FILES, parseManifest, type FileEntry, type LevelEntry, type Manifest } from './manifest.ts';
+import { encodeModel, quantizeInt8Dynamic, toDenseModel, toSparseModel, type MlpWeights } from './model/index.ts';
+import { mulberry32, seedFor } from './random.ts';
+import { LATEST_KEY, type Store } from './store.ts';
 
 export interface SyntheticRunOptions {
   runId: string;
@@ -113,7 +113,7 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
     runId: opts.runId,
     createdAt: new Date().toISOString(),
     dataset: {
-      name: `synthetic-${C}-classes`, source: 'generated (trainer/synthetic.ts)', trainSize: N, testSize: N,
+      name: `synthetic-${C}-classes`, source: 'generated (lib/synthetic.ts)', trainSize: N, testSize: N,
       numClasses: C, classNames: Array.from({ length: C }, (_, c) => `class ${String(c).padStart(4, '0')}`), imageShape: [size, size],
     },
     architecture: { name: `random-mlp-${dims.join('-')}`, dims },

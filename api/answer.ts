@@ -69,7 +69,12 @@ export function buildAnswer(
   const counts = new Uint16Array(levels * numClasses);
   for (let t = 0; t < levels; t++) for (let k = 0; k < K; k++) counts[t * numClasses + memberPredictions[t * K + k]]++;
   const modal = modalFromCounts(counts, levels, numClasses, run.summary.tieRule);
-  const dist = (t: number) => Array.from(counts.subarray(t * numClasses, (t + 1) * numClasses), (n) => n / K);
+  // A plain loop: Array.from over a typed array with a map function is ~10× slower, which shows at 1000 classes.
+  const dist = (t: number) => {
+    const out = new Array<number>(numClasses);
+    for (let c = 0, base = t * numClasses; c < numClasses; c++) out[c] = counts[base + c] / K;
+    return out;
+  };
   const dense = dist(0);
   const answers: LevelAnswer[] = run.manifest.levels.map((level, t) => {
     const votes = dist(t);

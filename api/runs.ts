@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { imageVoteStats, type RunSummary } from '../lib/analysis/index.ts';
 import { assertLabels } from '../lib/analysis/validate.ts';
 import { type ClassArray, classArrayFromBytes } from '../lib/class-array.ts';
@@ -134,12 +135,29 @@ async function readVerified(store: Store, runId: string, manifest: Manifest, pat
   return bytes;
 }
 
-/** Resolves run ids ('latest' or a named run) to loaded runs, caching each for the isolate's life. */
+/**
+ * Loaded runs kept at once by default. A `quick` run with every level's models loaded holds about
+ * 51 MB (README, `npm run bench:api`): two fit a Workers isolate's 128 MB, three would not.
+ */
+export const DEFAULT_MAX_LOADED_RUNS = 2;
+
+/**
+ * Resolves run ids ('latest' or a named run) to loaded runs. The last `maxRuns` runs asked for
+ * stay loaded (least recently used goes first), so requests naming many run ids cannot fill an
+ * isolate's 128 MB; a run asked for again after eviction is loaded (and verified) again.
+ */
 export class RunRepository {
-  private cache = new Map<string, Promise<LoadedRun>>();
+  private cache: LRUCache<string, Promise<LoadedRun>>;
   private latest: { id: string; at: number } | null = null;
 
-  constructor(readonly store: Store, private readonly latestTtlMs = 30_000) {}
+  constructor(readonly store: Store, private readonly latestTtlMs = 30_000, readonly maxRuns = DEFAULT_MAX_LOADED_RUNS) {
+    this.cache = new LRUCache({ max: maxRuns });
+  }
+
+  /** Run ids loaded now, most recently used first. */
+  loadedIds(): string[] {
+    return [...this.cache.keys()];
+  }
 
   async latestId(): Promise<string> {
     if (this.latest && Date.now() - this.latest.at < this.latestTtlMs) return this.latest.id;
@@ -156,7 +174,7 @@ export class RunRepository {
     let p = this.cache.get(id);
     if (!p) {
       p = this.load(id);
-      p.catch(() => this.cache.delete(id));
+      p.catch(() => { if (this.cache.peek(id) === p) this.cache.delete(id); });
       this.cache.set(id, p);
     }
     return p;

@@ -23,7 +23,7 @@ interface PublishFlags extends StoreFlags {
   bucket?: string; prefix?: string; concurrency?: number; latest?: boolean;
 }
 
-interface RunFlags extends PublishFlags {
+export interface RunFlags extends PublishFlags {
   preset: string; config?: string; quiet?: boolean; dataset?: string; dataDir?: string;
   trainLimit?: number; testLimit?: number; k?: number; epochs?: number; sparsities?: number[];
   workers?: number; engine?: RunConfig['engine']; seed?: number; runId?: string;
@@ -52,7 +52,7 @@ function withRunOptions(cmd: Command): Command {
   return cmd
     .option('--preset <name>', 'quick (default), paper, or tiny (synthetic data, seconds)', 'quick')
     .option('--config <file>', 'JSON file overriding preset settings (see trainer/config.ts)')
-    .option('--dataset <kind>', 'fashion-mnist | idx | synthetic')
+    .addOption(new Option('--dataset <kind>', 'fashion-mnist, idx (with --data-dir) or synthetic').choices(['fashion-mnist', 'idx', 'synthetic']))
     .option('--data-dir <dir>', 'folder with IDX files (train-/t10k-images-idx3-ubyte[.gz], …), e.g. MNIST')
     .option('--train-limit <n>', 'use only the first n training images', int)
     .option('--test-limit <n>', 'use only the first n test images', int)
@@ -64,7 +64,8 @@ function withRunOptions(cmd: Command): Command {
     .option('--workers <n>', 'worker threads (default: one per core)', int)
     .addOption(new Option('--engine <name>', 'tfjs backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
     .option('--seed <n>', 'base seed', int)
-    .option('--runs-dir <dir>', 'local store for runs', 'runs')
+    // No commander default: the preset, then the config file's runsDir, apply below the flag.
+    .option('--runs-dir <dir>', "local store for runs (default: the config file's runsDir, else runs)")
     .option('--run-id <id>', 'run id (default: derived from the settings, so a re-run resumes)')
     .option('-q, --quiet', 'plain progress lines instead of bars (CI logs)')
     .addOption(storeOption());
@@ -106,20 +107,23 @@ async function publishTo(flags: PublishFlags, source: Store, runId: string, prog
   return publishRun(source, bucket, runId, { concurrency: flags.concurrency, setLatest: flags.latest ?? true, log: progress.log });
 }
 
-function configFrom(flags: RunFlags): RunConfig {
+export function configFrom(flags: RunFlags): RunConfig {
   const over: Record<string, unknown> = {
     K: flags.k, epochs: flags.epochs, sparsities: flags.sparsities, workers: flags.workers, engine: flags.engine,
     seed: flags.seed, runsDir: flags.runsDir, runId: flags.runId, batchSize: flags.batchSize, learningRate: flags.learningRate,
   };
+  // --dataset / --data-dir name a whole dataset (replacing the config's); the limits only narrow
+  // whichever dataset the preset, config file and those flags give.
+  const limits = { trainLimit: flags.trainLimit, testLimit: flags.testLimit };
   if (flags.dataset === 'synthetic') {
-    over.dataset = { kind: 'synthetic' };
-  } else if (flags.dataset || flags.dataDir || flags.trainLimit || flags.testLimit) {
+    if (flags.dataDir) throw new ConfigError('--data-dir is for IDX files, not --dataset synthetic');
+    over.dataset = { kind: 'synthetic', ...limits };
+  } else if (flags.dataset || flags.dataDir) {
     if (flags.dataset === 'idx' && !flags.dataDir) throw new ConfigError('--dataset idx needs --data-dir <folder with the IDX files>');
-    over.dataset = {
-      kind: 'idx',
-      name: flags.dataDir ? basename(resolve(flags.dataDir)) : 'fashion-mnist',
-      dir: flags.dataDir, trainLimit: flags.trainLimit, testLimit: flags.testLimit,
-    };
+    if (flags.dataset === 'fashion-mnist' && flags.dataDir) throw new ConfigError('--dataset fashion-mnist reads the installed Fashion-MNIST: use --dataset idx with --data-dir');
+    over.dataset = { kind: 'idx', name: flags.dataDir ? basename(resolve(flags.dataDir)) : 'fashion-mnist', dir: flags.dataDir, ...limits };
+  } else if (flags.trainLimit !== undefined || flags.testLimit !== undefined) {
+    over.dataset = limits;
   }
   return resolveConfig(flags.preset, flags.config, over as RunConfigInput);
 }

@@ -21,7 +21,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from '../../node/bench-args.ts';
 import autocannon from 'autocannon';
 import { FsStore } from '../../node/store-fs.ts';
 import { RunRepository } from '../runs.ts';
@@ -29,15 +29,13 @@ import { encodePng } from '../image/index.ts';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 
-const { values } = parseArgs({
-  options: {
-    'runs-dir': { type: 'string', default: 'runs' },
-    seconds: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '8' },
-    targets: { type: 'string', default: 'node,workerd' },
-    images: { type: 'string', default: '200' },
-    synthetic: { type: 'string' },
-  },
+const values = benchArgs('API benchmarks (live cost per level, memory, requests/s on Node and workerd): npm run bench:api -- [options]', {
+  'runs-dir': { type: 'string', default: 'runs' },
+  seconds: { type: 'string', default: '5' },
+  connections: { type: 'string', default: '8' },
+  targets: { type: 'string', default: 'node,workerd' },
+  images: { type: 'string', default: '200' },
+  synthetic: { type: 'string' },
 });
 if (values.synthetic !== undefined && values.synthetic !== 'imagenet') throw new Error(`--synthetic: expected 'imagenet', got '${values.synthetic}'`);
 const runsDir = values.synthetic ? mkdtempSync(join(tmpdir(), 'pie-bench-imagenet-')) : resolve(values['runs-dir']!);

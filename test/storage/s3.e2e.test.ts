@@ -121,7 +121,7 @@ describe('pie publish to an S3-compatible bucket', () => {
     expect(r.stderr).toMatch(/12 member\(s\) already finished, skipped/);
     expect(r.stderr).toMatch(new RegExp(`publish: latest → ${runA}`));
     return expect(latestRunId(new S3Store({ bucket: s3.bucket, prefix: 'elsewhere', endpoint: s3.endpoint }))).resolves.toBe(runA);
-  });
+  }, 120_000); // a whole pie run (evaluation and publishing), spawned
 
   it('a publish killed midway leaves the previous run served; a re-run completes it and skips what is there', async () => {
     const total = parseManifest(readFileSync(join(runsB, runB, 'manifest.json'), 'utf8')).files.length + 1;

@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['lib/**/*.test.ts', 'trainer/**/*.test.ts', 'api/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['lib/**/*.test.ts', 'node/**/*.test.ts', 'trainer/**/*.test.ts', 'api/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['test/workers/**', '**/node_modules/**'],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 30_000,

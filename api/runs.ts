@@ -3,10 +3,14 @@ import { imageVoteStats, type RunSummary } from '../lib/analysis/index.ts';
 import { assertLabels } from '../lib/analysis/validate.ts';
 import { type ClassArray, classArrayFromBytes } from '../lib/class-array.ts';
 import { sha256Bytes, sha256Hex } from '../lib/hash.ts';
-import { classBytesOf, ManifestError, parseManifest, RUN_FILES, type FileEntry, type LevelEntry, type Manifest } from '../lib/manifest.ts';
+import { classBytesOf, inputShapeOf, ManifestError, parseManifest, RUN_FILES, type FileEntry, type Manifest } from '../lib/manifest.ts';
 import { createPredictor, decodeModel, type Predictor } from '../lib/model/index.ts';
 import { LATEST_KEY, getText, readRange, type Store } from '../lib/store.ts';
 import { CorruptRun, NotFound } from './errors.ts';
+import { MB, PredictorCache } from './predictor-cache.ts';
+
+/** Default predictor memory budget on Node (PIE_PREDICTOR_BUDGET_MB); a Worker sets its own. */
+export const DEFAULT_PREDICTOR_BUDGET_MB = 2048;
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -15,11 +19,12 @@ const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
  * derived once (modal labels, modal vote counts, taxicab scores, PIE flags) — all of it
  * [levels × N] or [levels × K × N], never images × classes: vote counts are recounted sparsely
  * per image (at most K distinct votes) when an answer needs them. Class indices are 1 or 2
- * bytes as the manifest says (lib/class-array.ts). Evaluation images are not held: each is
- * read on its own by range and checked against its SHA-256 in eval/images.sha256 (runs
- * written before that file existed load their image file whole, as before). Every file is
- * checked against the manifest's SHA-256 when read. Model weights load lazily per level, on
- * the first live prediction that needs them, and stay cached for the life of the isolate/process.
+ * bytes as the manifest says (lib/class-array.ts). Evaluation images ([h × w × c] each, as
+ * inputShapeOf says) are not held: each is read on its own by range and checked against its
+ * SHA-256 in eval/images.sha256 (runs written before that file existed load their image file
+ * whole, as before). Every file is checked against the manifest's SHA-256 when read. Model
+ * weights load lazily per level, on the first live prediction that needs them, into the
+ * repository's predictor cache (a memory budget, whole levels evicted least recently used).
  */
 export class LoadedRun {
   readonly levels: number;
@@ -38,8 +43,6 @@ export class LoadedRun {
   readonly imageBytes: number;
   /** Strong ETag for everything derived from this run (runs are immutable). */
   readonly etag: string;
-  private predictors = new Map<string, Promise<Predictor[]>>();
-
   constructor(
     readonly manifest: Manifest,
     readonly summary: RunSummary,
@@ -51,6 +54,7 @@ export class LoadedRun {
     private readonly images: { hashes: Uint8Array } | { all: Uint8Array },
     private readonly store: Store,
     manifestHash: string,
+    private readonly cache: PredictorCache = new PredictorCache(Infinity),
   ) {
     this.levels = manifest.levels.length;
     this.K = manifest.K;
@@ -59,8 +63,9 @@ export class LoadedRun {
     this.etag = `"${manifestHash.slice(0, 32)}"`;
     const imagesEntry = manifest.files.find((f) => f.path === RUN_FILES.evalImages);
     this.imageBytes = imagesEntry ? imagesEntry.bytes / this.N : 0;
-    if (!Number.isInteger(this.imageBytes) || this.imageBytes <= 0) {
-      throw new CorruptRun(`run ${this.runId}: ${RUN_FILES.evalImages} (${imagesEntry?.bytes ?? 'missing'} bytes) does not hold ${this.N} equal images`);
+    const [h, w, c] = inputShapeOf(manifest);
+    if (this.imageBytes !== h * w * c) {
+      throw new CorruptRun(`run ${this.runId}: ${RUN_FILES.evalImages} (${imagesEntry?.bytes ?? 'missing'} bytes) does not hold ${this.N} images of ${h}×${w}×${c}`);
     }
     if ('hashes' in images && images.hashes.length !== this.N * 32) {
       throw new CorruptRun(`run ${this.runId}: ${RUN_FILES.evalImageHashes} holds ${images.hashes.length / 32} hashes for ${this.N} images`);
@@ -99,15 +104,20 @@ export class LoadedRun {
     return bytes;
   }
 
-  /** The level's K predictors, loaded and hash-checked on first use. */
-  predictorsFor(level: LevelEntry): Promise<Predictor[]> {
-    let p = this.predictors.get(level.name);
-    if (!p) {
-      p = Promise.all(level.members.map(async (m) => createPredictor(decodeModel(await readVerified(this.store, this.runId, this.manifest, m.model)))));
-      p.catch(() => this.predictors.delete(level.name));
-      this.predictors.set(level.name, p);
-    }
-    return p;
+  /** Bytes of level t's model files (what its predictors hold once loaded, about). */
+  levelFileBytes(t: number): number {
+    return this.manifest.levels[t].members.reduce((a, m) => a + (this.manifest.files.find((f) => f.path === m.model)?.bytes ?? 0), 0);
+  }
+
+  /**
+   * Runs `use` with level t's K predictors, loaded and hash-checked on first use and kept in the
+   * predictor cache while the memory budget allows (422 if the level alone exceeds it).
+   */
+  withPredictors<T>(t: number, use: (predictors: Predictor[]) => T): Promise<T> {
+    const level = this.manifest.levels[t];
+    return this.cache.with(`${this.runId}/${level.name}`, `level ${level.name} of run ${this.runId}`, this.levelFileBytes(t),
+      () => Promise.all(level.members.map(async (m) => createPredictor(decodeModel(await readVerified(this.store, this.runId, this.manifest, m.model))))),
+      use);
   }
 
   /** Bytes of the run's lookup data held in memory: predictions, labels, derived arrays, image hashes or images (for the memory report). */
@@ -141,17 +151,40 @@ async function readVerified(store: Store, runId: string, manifest: Manifest, pat
  */
 export const DEFAULT_MAX_LOADED_RUNS = 2;
 
+export interface RepositoryOptions {
+  /** How long the `latest` pointer is trusted before it is read again (default 30 s). */
+  latestTtlMs?: number;
+  /** After the store failed, how long until it is asked again (default 5 s): meanwhile the last good answers serve. */
+  retryMs?: number;
+  /** How long a damaged run's refusal is kept before its files are read again (default 60 s). */
+  failureTtlMs?: number;
+  /** Loaded runs kept at once (default DEFAULT_MAX_LOADED_RUNS); the least recently used goes first. */
+  maxRuns?: number;
+}
+
 /**
  * Resolves run ids ('latest' or a named run) to loaded runs. The last `maxRuns` runs asked for
  * stay loaded (least recently used goes first), so requests naming many run ids cannot fill an
  * isolate's 128 MB; a run asked for again after eviction is loaded (and verified) again.
+ * When the store is unreachable, the last good `latest` pointer and run list keep serving
+ * (stale-if-error; `stale` says since when and why). A damaged run's refusal is cached, so that
+ * a bad run is not re-read and re-hashed per request (app.onError logs it once).
  */
 export class RunRepository {
   private cache: LRUCache<string, Promise<LoadedRun>>;
   private latest: { id: string; at: number } | null = null;
+  private runList: string[] | null = null;
+  private outage: { since: number; reason: string; retryAt: number } | null = null;
+  private damaged = new Map<string, { error: CorruptRun; at: number }>();
+  private readonly opts: Required<RepositoryOptions>;
 
-  constructor(readonly store: Store, private readonly latestTtlMs = 30_000, readonly maxRuns = DEFAULT_MAX_LOADED_RUNS) {
-    this.cache = new LRUCache({ max: maxRuns });
+  constructor(readonly store: Store, options: RepositoryOptions = {}, /** Loaded predictors of every run, within one memory budget. */ readonly predictors = new PredictorCache(DEFAULT_PREDICTOR_BUDGET_MB * MB)) {
+    this.opts = { latestTtlMs: 30_000, retryMs: 5_000, failureTtlMs: 60_000, maxRuns: DEFAULT_MAX_LOADED_RUNS, ...options };
+    this.cache = new LRUCache({ max: this.opts.maxRuns });
+  }
+
+  get maxRuns(): number {
+    return this.opts.maxRuns;
   }
 
   /** Run ids loaded now, most recently used first. */
@@ -159,22 +192,67 @@ export class RunRepository {
     return [...this.cache.keys()];
   }
 
+  /** Why answers may be stale (the store is unreachable), or null. */
+  get stale(): string | null {
+    return this.outage ? `the store has been unreachable since ${new Date(this.outage.since).toISOString()} (${this.outage.reason}); serving the last good data` : null;
+  }
+
+  /** What /health reports: the outage, and each damaged run whose refusal is cached. */
+  problems(): string[] {
+    const now = Date.now();
+    const out = this.stale ? [this.stale] : [];
+    for (const [id, d] of this.damaged) if (now - d.at < this.opts.failureTtlMs) out.push(`run ${id} is damaged: ${d.error.message}`);
+    return out;
+  }
+
+  /** Runs a store read; on failure, the last good value if there is one (and the outage is noted). */
+  private async fromStore<T>(read: () => Promise<T>, lastGood: T | null): Promise<T> {
+    if (lastGood !== null && this.outage && Date.now() < this.outage.retryAt) return lastGood;
+    try {
+      const v = await read();
+      this.outage = null;
+      return v;
+    } catch (err) {
+      if (err instanceof NotFound || lastGood === null) throw err;
+      const now = Date.now();
+      this.outage = { since: this.outage?.since ?? now, reason: (err as Error).message?.slice(0, 200) || String(err), retryAt: now + this.opts.retryMs };
+      return lastGood;
+    }
+  }
+
   async latestId(): Promise<string> {
-    if (this.latest && Date.now() - this.latest.at < this.latestTtlMs) return this.latest.id;
-    const text = await getText(this.store, LATEST_KEY);
-    const id = text?.trim();
-    if (!id) throw new NotFound('no run has been published yet (the store has no latest pointer)');
-    this.latest = { id, at: Date.now() };
+    if (this.latest && Date.now() - this.latest.at < this.opts.latestTtlMs) return this.latest.id;
+    const id = await this.fromStore(async () => {
+      const text = await getText(this.store, LATEST_KEY);
+      const found = text?.trim();
+      if (!found) throw new NotFound('no run has been published yet (the store has no latest pointer)');
+      this.latest = { id: found, at: Date.now() };
+      return found;
+    }, this.latest?.id ?? null);
     return id;
+  }
+
+  /** Ids of the runs in the store (a finished run has a manifest at <id>/manifest.json). */
+  async runIds(): Promise<string[]> {
+    return this.fromStore(async () => {
+      const keys = await this.store.list('');
+      this.runList = keys.filter((k) => k.key.endsWith(`/${RUN_FILES.manifest}`) && k.key.split('/').length === 2).map((k) => k.key.split('/')[0]);
+      return this.runList;
+    }, this.runList);
   }
 
   async get(idOrLatest: string): Promise<LoadedRun> {
     const id = idOrLatest === 'latest' ? await this.latestId() : idOrLatest;
     if (!RUN_ID.test(id)) throw new NotFound(`no run '${id.slice(0, 120)}' (run ids use letters, digits, '.', '_' and '-')`);
+    const bad = this.damaged.get(id);
+    if (bad && Date.now() - bad.at < this.opts.failureTtlMs) throw bad.error;
     let p = this.cache.get(id);
     if (!p) {
       p = this.load(id);
-      p.catch(() => { if (this.cache.peek(id) === p) this.cache.delete(id); });
+      p.catch((err) => {
+        if (this.cache.peek(id) === p) this.cache.delete(id);
+        if (err instanceof CorruptRun) this.damaged.set(id, { error: err, at: Date.now() });
+      });
       this.cache.set(id, p);
     }
     return p;
@@ -202,6 +280,6 @@ export class RunRepository {
     const summary = JSON.parse(new TextDecoder().decode(analysis)) as RunSummary;
     return new LoadedRun(manifest, summary, classArrayFromBytes(predictions, classBytes, RUN_FILES.predictions),
       classArrayFromBytes(labels, classBytes, RUN_FILES.evalLabels), byRange ? { hashes: images } : { all: images },
-      this.store, await sha256Hex(manifestBytes));
+      this.store, await sha256Hex(manifestBytes), this.predictors);
   }
 }

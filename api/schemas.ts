@@ -6,6 +6,16 @@ export const ErrorSchema = z.object({
   error: z.object({ code: z.string().openapi({ example: 'not_found' }), message: z.string() }),
 }).openapi('Error');
 
+/**
+ * A whole number in a path or query: decimal digits only. z.coerce.number would also take
+ * `0x10`, `+5`, `1e1`, ` 5` or `5.0` — each now a 400 naming the expected form.
+ */
+export const decimalInt = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string()
+    .regex(/^(0|[1-9][0-9]{0,15})$/, { message: 'expected a decimal integer (digits only: no sign, prefix, exponent or leading zeros)' })
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
 export const RunParam = z.object({
   run: z.string().min(1).max(100).openapi({ param: { name: 'run', in: 'path' }, example: 'latest', description: "a run id, or 'latest'" }),
 });
@@ -50,7 +60,12 @@ const Accuracy = z.object({ mean: z.number(), sd: z.number().nullable(), min: z.
 export const OverviewSchema = z.object({
   runId: z.string(),
   createdAt: z.string(),
-  dataset: z.object({ name: z.string(), testSize: z.number(), trainSize: z.number(), numClasses: z.number(), classNames: z.array(z.string()) }),
+  dataset: z.object({
+    name: z.string(), testSize: z.number(), trainSize: z.number(), numClasses: z.number(), classNames: z.array(z.string()),
+    format: z.enum(['idx', 'cifar', 'folder', 'synthetic']),
+    inputShape: z.array(z.number().int()).openapi({ description: '[height, width, channels]: channels 3 = colour, 1 = grayscale' }),
+    polarity: z.enum(['light-on-dark', 'dark-on-light', 'mixed']).openapi({ description: 'what polarity=auto does to uploads: light-on-dark inverts light-bordered images, dark-on-light dark-bordered ones, mixed never inverts' }),
+  }),
   architecture: z.object({ name: z.string(), dims: z.array(z.number()) }),
   engine: z.object({ backend: z.string(), provider: z.string(), tfjsVersion: z.string(), workers: z.number() }),
   K: z.number().int(),
@@ -112,5 +127,5 @@ export const uploadErrorResponses = {
   ...errorResponses,
   413: errorResponse('Body or image too large'),
   415: errorResponse('Unsupported content type or image format'),
-  422: errorResponse('The image could not be decoded'),
+  422: errorResponse('The image could not be decoded, or a level asked for is larger than the predictor memory budget (over_memory_budget)'),
 } as const;

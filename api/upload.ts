@@ -1,32 +1,53 @@
 import { buildAnswer, liveMemberPredictions, type ImageAnswer } from './answer.ts';
-import { decodeImage, fromPixelArray, toModelInput, type DecodedImage, type ImageLimits } from './image/index.ts';
+import { decodeImage, fromPixelArray, toModelInput, type DecodedImage, type ImageLimits } from '../lib/image/index.ts';
+import { inputShapeOf, type Manifest } from '../lib/manifest.ts';
 import type { LoadedRun } from './runs.ts';
 
 export type Polarity = 'auto' | 'keep' | 'invert';
 
-/**
- * A new image → the same answer shape as a dataset image: preprocess it the way the training
- * data was (api/image: grayscale, 28×28, polarity, /255), then run every member of every level
- * live with the lib/ kernels.
- */
-export async function answerForImage(
-  run: LoadedRun,
-  image: DecodedImage,
-  opts: { polarity?: Polarity; trueLabel?: number | null } = {},
-): Promise<ImageAnswer> {
-  const [h, w] = run.manifest.dataset.imageShape;
-  const prepared = toModelInput(image, { polarity: opts.polarity ?? 'auto', width: w, height: h });
-  const preds = await liveMemberPredictions(run, prepared.input);
-  return buildAnswer(run, preds, opts.trueLabel ?? null, {
-    source: 'upload',
-    preprocessing: { format: image.format, ...prepared.steps },
-  });
+/** Whether a run's models take colour (RGB) input. */
+export function isColorRun(run: LoadedRun): boolean {
+  return inputShapeOf(run.manifest)[2] === 3;
 }
 
-export function decodeUpload(bytes: Uint8Array, contentType: string | undefined, limits?: ImageLimits): DecodedImage {
-  return decodeImage(bytes, contentType, limits);
+/** Decodes an uploaded file; `color` (a colour run's, see isColorRun) keeps its RGB. */
+export function decodeUpload(bytes: Uint8Array, contentType: string | undefined, limits?: ImageLimits, color = false): DecodedImage {
+  return decodeImage(bytes, contentType, limits, { color });
 }
 
 export function decodePixels(json: unknown, limits?: ImageLimits): DecodedImage {
   return fromPixelArray(json, limits);
+}
+
+/** What to decode and preprocess for a live prediction: bytes (PNG/JPEG) or a JSON pixel array. */
+export type PrepareRequest = ({ kind: 'bytes'; bytes: Uint8Array; contentType?: string } | { kind: 'pixels'; json: unknown }) & {
+  limits?: ImageLimits;
+  /** The run's input shape. */
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  /** The dataset's polarity (manifest): what `auto` inverts towards. */
+  datasetPolarity: Manifest['dataset']['polarity'];
+  polarity: Polarity;
+};
+
+/** The model input of an upload, and what preprocessing did (for the answer). */
+export interface Prepared { input: Float32Array; preprocessing: Record<string, unknown> }
+
+/**
+ * Decodes and preprocesses an upload: the CPU-heavy half of a live prediction. Runtime-neutral;
+ * on Node it runs in a worker thread (api/upload-pool.ts), on Workers inline.
+ */
+export function prepareUpload(req: PrepareRequest): Prepared {
+  const image = req.kind === 'bytes' ? decodeImage(req.bytes, req.contentType, req.limits, { color: req.channels === 3 }) : fromPixelArray(req.json, req.limits);
+  const prepared = toModelInput(image, {
+    polarity: req.polarity, datasetPolarity: req.datasetPolarity, width: req.width, height: req.height, channels: req.channels,
+  });
+  return { input: prepared.input, preprocessing: { format: image.format, ...prepared.steps } };
+}
+
+/** Every member of every level on a prepared upload. */
+export async function answerForPrepared(run: LoadedRun, prepared: Prepared, trueLabel: number | null, levels?: readonly number[]): Promise<ImageAnswer> {
+  const preds = await liveMemberPredictions(run, prepared.input, levels);
+  return buildAnswer(run, preds, trueLabel, { source: 'upload', preprocessing: prepared.preprocessing }, levels);
 }

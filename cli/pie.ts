@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { isDeletable, latestRunId, getText, type Store } from '../lib/store.ts';
 import { parseManifest, RUN_FILES } from '../lib/manifest.ts';
 import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput } from '../trainer/config.ts';
-import { DatasetError } from '../trainer/data.ts';
+import { DatasetError, detectFormat } from '../trainer/data.ts';
 import {
   evaluatePopulations, finishRun, missingMembers, prepareRun, quantizePopulations, trainPopulations, type RunContext, type TrainSummary,
 } from '../trainer/pipeline.ts';
@@ -25,9 +25,11 @@ interface PublishFlags extends StoreFlags {
 
 export interface RunFlags extends PublishFlags {
   preset: string; config?: string; quiet?: boolean; dataset?: string; dataDir?: string;
+  format?: 'idx' | 'cifar' | 'folder'; testFraction?: number; skipBadImages?: boolean; imageSize?: number; grayscale?: boolean;
+  cifarLabels?: 'fine' | 'coarse';
   trainLimit?: number; testLimit?: number; k?: number; epochs?: number; sparsities?: number[];
   workers?: number; engine?: RunConfig['engine']; seed?: number; runId?: string;
-  batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string;
+  batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string; publicReads?: boolean;
   shard?: string; publish?: boolean; ifComplete?: boolean;
 }
 
@@ -53,7 +55,13 @@ function withRunOptions(cmd: Command): Command {
     .option('--preset <name>', 'quick (default), paper, or tiny (synthetic data, seconds)', 'quick')
     .option('--config <file>', 'JSON file overriding preset settings (see trainer/config.ts)')
     .addOption(new Option('--dataset <kind>', 'fashion-mnist, idx (with --data-dir) or synthetic').choices(['fashion-mnist', 'idx', 'synthetic']))
-    .option('--data-dir <dir>', 'folder with IDX files (train-/t10k-images-idx3-ubyte[.gz], …), e.g. MNIST')
+    .option('--data-dir <dir>', 'your dataset: IDX files (MNIST layout), CIFAR-10/100 binary batches, or an image folder (train/<class>/*, test/<class>/*); the format is detected')
+    .addOption(new Option('--format <kind>', 'force the format of --data-dir').choices(['idx', 'cifar', 'folder']))
+    .option('--test-fraction <x>', 'image folder without test/: fraction of each class held out (default 0.2)', num)
+    .option('--skip-bad-images', 'image folder: leave out files that are not images or fail to decode (counted in the manifest)')
+    .option('--image-size <n>', 'image folder or CIFAR: resize every image to n × n', int)
+    .option('--grayscale', 'image folder or CIFAR: train on luminance only')
+    .addOption(new Option('--cifar-labels <kind>', 'CIFAR-100: fine (default) or coarse labels').choices(['fine', 'coarse']))
     .option('--train-limit <n>', 'use only the first n training images', int)
     .option('--test-limit <n>', 'use only the first n test images', int)
     .option('-K, --k <n>', 'members per level', int)
@@ -115,9 +123,33 @@ export function configFrom(flags: RunFlags): RunConfig {
   // --dataset / --data-dir name a whole dataset (replacing the config's); the limits only narrow
   // whichever dataset the preset, config file and those flags give.
   const limits = { trainLimit: flags.trainLimit, testLimit: flags.testLimit };
+  const format = flags.dataDir && flags.dataset !== 'synthetic' && flags.dataset !== 'fashion-mnist'
+    ? flags.format ?? (flags.dataset === 'idx' ? 'idx' : detectFormat(flags.dataDir))
+    : flags.format;
+  if (flags.format && !flags.dataDir) throw new ConfigError(`--format ${flags.format} needs --data-dir <folder>`);
+  if (flags.dataDir && format === null) {
+    throw new ConfigError(`cannot tell the format of ${flags.dataDir}: it holds no IDX files (train-/t10k-images-idx3-ubyte[.gz]), ` +
+      'no CIFAR binary batches (data_batch_1.bin … / train.bin, test.bin), and no image folder (train/<class>/*, or <class>/* subfolders); ' +
+      'check the path, or force one with --format idx|cifar|folder');
+  }
+  const shape = { imageSize: flags.imageSize, grayscale: flags.grayscale };
+  if (format !== 'folder' && (flags.testFraction !== undefined || flags.skipBadImages)) {
+    throw new ConfigError('--test-fraction and --skip-bad-images apply to image folders only');
+  }
+  if (format !== 'folder' && format !== 'cifar' && (flags.imageSize !== undefined || flags.grayscale)) {
+    throw new ConfigError('--image-size and --grayscale apply to image folders and CIFAR only');
+  }
   if (flags.dataset === 'synthetic') {
-    if (flags.dataDir) throw new ConfigError('--data-dir is for IDX files, not --dataset synthetic');
+    if (flags.dataDir) throw new ConfigError('--data-dir is for your own data, not --dataset synthetic');
     over.dataset = { kind: 'synthetic', ...limits };
+  } else if (format === 'cifar') {
+    over.dataset = { kind: 'cifar', name: basename(resolve(flags.dataDir!)), dir: flags.dataDir, labels: flags.cifarLabels, ...limits, ...shape };
+  } else if (format === 'folder') {
+    if (flags.trainLimit !== undefined || flags.testLimit !== undefined) throw new ConfigError('--train-limit and --test-limit apply to IDX and CIFAR data, not image folders');
+    over.dataset = {
+      kind: 'folder', name: basename(resolve(flags.dataDir!)), dir: flags.dataDir, testFraction: flags.testFraction,
+      skipBadImages: flags.skipBadImages, ...shape,
+    };
   } else if (flags.dataset || flags.dataDir) {
     if (flags.dataset === 'idx' && !flags.dataDir) throw new ConfigError('--dataset idx needs --data-dir <folder with the IDX files>');
     if (flags.dataset === 'fashion-mnist' && flags.dataDir) throw new ConfigError('--dataset fashion-mnist reads the installed Fashion-MNIST: use --dataset idx with --data-dir');
@@ -132,7 +164,7 @@ async function train(flags: RunFlags, evaluate: boolean) {
   const cfg = configFrom(flags);
   const progress = createProgress({ quiet: !!flags.quiet });
   const store = await storeFrom(flags, cfg.runsDir);
-  const ctx = prepareRun(cfg, store, progress);
+  const ctx = await prepareRun(cfg, store, progress);
   const shard = flags.shard === undefined ? null : parseShard(flags.shard);
   const only = shard ? shardFilter(cfg, shard) : undefined;
   progress.log(`run ${ctx.runId}: ${ctx.data.name} (${ctx.data.train.n} train / ${ctx.data.test.n} test), ` +
@@ -174,7 +206,7 @@ async function aggregate(flags: RunFlags) {
   const cfg = configFrom(flags);
   const progress = createProgress({ quiet: !!flags.quiet });
   const store = await storeFrom(flags, cfg.runsDir);
-  const ctx = prepareRun(cfg, store, progress);
+  const ctx = await prepareRun(cfg, store, progress);
   const missing = await missingMembers(ctx);
   if (missing.length) {
     const what = `${missing.length} of ${trainedMembers(cfg).length} members of run ${ctx.runId} are not finished or not valid: ` +
@@ -217,11 +249,14 @@ async function runsPrune(flags: StoreFlags & { keep: number; dryRun?: boolean })
     ` (the ${flags.keep} newest finished, latest, and partial runs)`);
 }
 
-async function serveRuns(flags: StoreFlags & { port: number; host: string }, store?: Store) {
+async function serveRuns(flags: StoreFlags & { port: number; host: string; publicReads?: boolean }, store?: Store) {
   const { startNodeServer } = await import('../api/node.ts');
+  const { accessProblem } = await import('../api/auth.ts');
   const source = store ?? (await storeFrom(flags));
-  const server = await startNodeServer({ store: source, port: flags.port, hostname: flags.host });
-  const access = server.options.publicReads ? 'reads are public (set PIE_API_KEYS to require keys)' : 'send Authorization: Bearer <key>';
+  const server = await startNodeServer({ store: source, port: flags.port, hostname: flags.host, options: flags.publicReads ? { publicReads: true } : {} });
+  const problem = accessProblem(server.options);
+  if (problem) console.warn(`\nWARNING: ${problem}. Set PIE_API_KEYS, or PIE_PUBLIC_READS=true (--public-reads) to serve without keys.`);
+  const access = problem ? 'protected routes refuse' : server.options.publicReads ? 'reads are public (set PIE_API_KEYS and drop PIE_PUBLIC_READS to require keys)' : 'send Authorization: Bearer <key>';
   console.log(`\nPIE Lens API serving ${describeStore(source)} at ${server.url}  (${access})`);
   console.log(`  ${server.url}/v1/runs/latest   ${server.url}/docs   Ctrl-C to stop`);
   const stop = () => { void server.close().then(() => process.exit(0)); };
@@ -231,7 +266,7 @@ async function serveRuns(flags: StoreFlags & { port: number; host: string }, sto
 
 async function evaluateOnly(flags: RunFlags) {
   const cfg = configFrom(flags);
-  const ctx = prepareRun(cfg, await storeFrom(flags, cfg.runsDir), createProgress({ quiet: !!flags.quiet }));
+  const ctx = await prepareRun(cfg, await storeFrom(flags, cfg.runsDir), createProgress({ quiet: !!flags.quiet }));
   await completeRun(ctx, NO_TRAINING, flags);
 }
 
@@ -264,6 +299,7 @@ export function buildCli(): Command {
     .option('--serve', 'then serve the API over the store')
     .option('--port <n>', 'API port (with --serve)', int, 8787)
     .option('--host <addr>', 'API address (with --serve)', '127.0.0.1')
+    .option('--public-reads', 'serve without API keys (with --serve; as PIE_PUBLIC_READS=true)')
     .action((flags: RunFlags) => train(flags, true));
   withS3Options(withRunOptions(program.command('train').description('train the dense and pruned populations and quantize the dense members (resumable)')))
     .option('--shard <i/n>', "train only shard i of n (0-based) of the members, for 'pie aggregate' to finish")
@@ -293,7 +329,8 @@ export function buildCli(): Command {
   withStoreOptions(program.command('serve').description('serve the PIE Lens API (Node) over a runs directory or a bucket'))
     .option('--port <n>', 'port', int, 8787)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .action((flags: StoreFlags & { port: number; host: string }) => serveRuns(flags));
+    .option('--public-reads', 'serve without API keys (as PIE_PUBLIC_READS=true)')
+    .action((flags: StoreFlags & { port: number; host: string; publicReads?: boolean }) => serveRuns(flags));
   withStoreOptions(program.command('synthesize').description('write a generated run of any shape (no training; ImageNet shape by default) for scale tests'))
     .option('--run-id <id>', 'run id', 'synthetic-imagenet-shape')
     .option('--classes <n>', 'number of classes', int, 1000)

@@ -4,9 +4,11 @@ import { classBytesFor, type ClassBytes } from './class-array.ts';
 /**
  * The run manifest: the one file that says what a run is and which files belong to it.
  * Written last (after every file it lists), so a reader that finds it finds a whole run.
- * Bump MANIFEST_VERSION on any incompatible change.
+ * Bump MANIFEST_VERSION on any incompatible change, and upgrade older versions in `parseManifest`.
+ * Version 2: the dataset block records format, input shape [h, w, c], counts per class and
+ * split, a content fingerprint, polarity and skipped images.
  */
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 const AccuracySummary = z.object({
   mean: z.number(),
@@ -20,7 +22,7 @@ export const FileEntrySchema = z.object({
   path: z.string(),
   bytes: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  kind: z.enum(['model', 'member-record', 'predictions', 'analysis', 'eval-images', 'eval-labels', 'other']),
+  kind: z.enum(['model', 'member-record', 'predictions', 'analysis', 'eval-images', 'eval-labels', 'dataset', 'other']),
 });
 
 export const LevelSchema = z.object({
@@ -54,19 +56,48 @@ export const LevelMetricsSchema = z.object({
   }),
 });
 
+/**
+ * What a run was made from. Training images and `eval/images.bin` are uint8 [n × h × w × c],
+ * row-major, channels interleaved (HWC), c = 1 (luminance) or 3 (RGB).
+ */
+export const DatasetSchema = z.object({
+  name: z.string(),
+  /** A directory, or "synthetic(seed=…)". */
+  source: z.string(),
+  format: z.enum(['idx', 'cifar', 'folder', 'synthetic']),
+  trainSize: z.number().int().positive(),
+  testSize: z.number().int().positive(),
+  numClasses: z.number().int().min(2),
+  classNames: z.array(z.string()),
+  /** [height, width] of inputShape (kept from version 1). */
+  imageShape: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+  /** [height, width, channels]: what every model takes, flattened, as input. */
+  inputShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.union([z.literal(1), z.literal(3)])]),
+  /** Images per class in each split (null in runs made before version 2). */
+  classCounts: z.object({ train: z.array(z.number().int().nonnegative()), test: z.array(z.number().int().nonnegative()) }).nullable(),
+  /**
+   * SHA-256 of the content the models saw: input shape, class names, and every split's labels
+   * and pixels in order (null in runs made before version 2).
+   */
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  /**
+   * How the images look, from their rings of border pixels (lib/image/preprocess.ts): decides
+   * whether the API's `polarity=auto` inverts an upload. Runs before version 2 assumed light-on-dark.
+   */
+  polarity: z.enum(['light-on-dark', 'dark-on-light', 'mixed']),
+  /** Files left out with --skip-bad-images: how many, and the first 100 with the reason. */
+  skipped: z.object({
+    count: z.number().int().nonnegative(),
+    files: z.array(z.object({ path: z.string(), reason: z.string() })),
+  }),
+});
+export type DatasetInfo = z.infer<typeof DatasetSchema>;
+
 export const ManifestSchema = z.object({
   schemaVersion: z.literal(MANIFEST_VERSION),
   runId: z.string(),
   createdAt: z.string(),
-  dataset: z.object({
-    name: z.string(),
-    source: z.string(),
-    trainSize: z.number().int().positive(),
-    testSize: z.number().int().positive(),
-    numClasses: z.number().int().min(2),
-    classNames: z.array(z.string()),
-    imageShape: z.tuple([z.number().int(), z.number().int()]),
-  }),
+  dataset: DatasetSchema,
   architecture: z.object({ name: z.string(), dims: z.array(z.number().int().positive()) }),
   engine: z.object({ backend: z.string(), provider: z.string(), tfjsVersion: z.string(), workers: z.number().int() }),
   K: z.number().int().min(1),
@@ -101,7 +132,7 @@ export function parseManifest(text: string): Manifest {
   } catch (err) {
     throw new ManifestError(`manifest is not JSON: ${(err as Error).message}`, { cause: err });
   }
-  const result = ManifestSchema.safeParse(json);
+  const result = ManifestSchema.safeParse(upgrade(json));
   if (!result.success) {
     throw new ManifestError(`invalid manifest: ${result.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
@@ -119,6 +150,35 @@ export function classBytesOf(manifest: Manifest): ClassBytes {
   return bytes;
 }
 
+/**
+ * Version 1 → 2: a v1 run is IDX-like (or synthetic) grayscale, light on dark, with nothing
+ * skipped; its counts and fingerprint were not recorded. Anything else passes through unchanged.
+ */
+function upgrade(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null || (json as { schemaVersion?: unknown }).schemaVersion !== 1) return json;
+  const v1 = json as { dataset?: Record<string, unknown> };
+  const d = v1.dataset ?? {};
+  const shape = Array.isArray(d.imageShape) ? d.imageShape : [];
+  return {
+    ...v1,
+    schemaVersion: 2,
+    dataset: {
+      ...d,
+      format: typeof d.source === 'string' && d.source.startsWith('synthetic(') ? 'synthetic' : 'idx',
+      inputShape: [...shape, 1],
+      classCounts: null,
+      fingerprint: null,
+      polarity: 'light-on-dark',
+      skipped: { count: 0, files: [] },
+    },
+  };
+}
+
+/** [height, width, channels] of a run's inputs. */
+export function inputShapeOf(manifest: Manifest): [number, number, 1 | 3] {
+  return manifest.dataset.inputShape;
+}
+
 /** Fixed names inside a run. */
 export const RUN_FILES = {
   manifest: 'manifest.json',
@@ -128,6 +188,8 @@ export const RUN_FILES = {
   evalLabels: 'eval/labels.bin',
   /** SHA-256 of each evaluation image (32 bytes each, image order): lets one image be read by range and still be checked. */
   evalImageHashes: 'eval/images.sha256',
+  /** The dataset block, written when training starts: a later start with other data is refused. */
+  dataset: 'dataset.json',
   model: (level: string, member: number) => `models/${level}/${String(member).padStart(2, '0')}.piem`,
   memberRecord: (level: string, member: number) => `members/${level}/${String(member).padStart(2, '0')}.json`,
 } as const;

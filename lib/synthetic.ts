@@ -108,13 +108,31 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
     levelEntries.push({ ...level, quantization: level.kind === 'quantized' ? 'int8-dynamic' : undefined, format, members });
   }
 
+  const classNames = Array.from({ length: C }, (_, c) => `class ${String(c).padStart(4, '0')}`);
+  const counts = new Array<number>(C).fill(0);
+  for (let i = 0; i < N; i++) counts[labels[i]]++;
+  // As trainer/data.ts: SHA-256 of the shape, class names and counts, then labels and pixels.
+  const header = new TextEncoder().encode(JSON.stringify({ inputShape: [size, size, 1], classNames, train: N, test: N }));
+  const labelBytes = classArrayToBytes(labels);
+  const content = new Uint8Array(header.length + labelBytes.length + images.length);
+  content.set(header, 0);
+  content.set(labelBytes, header.length);
+  content.set(images, header.length + labelBytes.length);
+  const fingerprint = await sha256Hex(content);
+
   const manifest: Manifest = {
     schemaVersion: MANIFEST_VERSION,
     runId: opts.runId,
     createdAt: new Date().toISOString(),
     dataset: {
-      name: `synthetic-${C}-classes`, source: 'generated (lib/synthetic.ts)', trainSize: N, testSize: N,
-      numClasses: C, classNames: Array.from({ length: C }, (_, c) => `class ${String(c).padStart(4, '0')}`), imageShape: [size, size],
+      name: `synthetic-${C}-classes`, source: 'generated (lib/synthetic.ts)', format: 'synthetic', trainSize: N, testSize: N,
+      numClasses: C, classNames, imageShape: [size, size], inputShape: [size, size, 1],
+      // No training split is generated: trainSize and its counts stand for the evaluation set.
+      classCounts: { train: counts, test: counts },
+      fingerprint,
+      // Gradients plus noise have no background: 'auto' never inverts an upload.
+      polarity: 'mixed',
+      skipped: { count: 0, files: [] },
     },
     architecture: { name: `random-mlp-${dims.join('-')}`, dims },
     engine: { backend: 'none', provider: 'synthetic (no training)', tfjsVersion: 'none', workers: 0 },

@@ -25,3 +25,6 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   echo "setup: npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# The WebAssembly kernels (lib/model/wasm/kernels.wasm) are built from their source, never committed.
+npm run -s build:wasm

@@ -1,8 +1,10 @@
 /**
- * Builds one small run with the real trainer CLI (the `tiny` preset: synthetic data, seconds)
- * and hands it to the test projects: its directory (Node tests) and its files as base64
- * (Workers tests seed their R2 bucket with them). Also a generated 1000-class run
- * (lib/synthetic.ts, 2-byte class indices), handed over the same two ways.
+ * Builds two small runs with the real trainer CLI and hands them to the test projects: their
+ * directories (Node tests) and their files as base64 (Workers tests seed their R2 bucket with
+ * them). The `tiny` run is synthetic grayscale data; the colour run is an image folder the setup
+ * writes (PNG and JPEG, odd sizes, CMYK, 16-bit, palette, grayscale, one broken file skipped),
+ * together with some of its test files, to upload as the originals. Also a generated 1000-class
+ * run (lib/synthetic.ts, 2-byte class indices), handed over the same two ways.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -12,6 +14,10 @@ import type { TestProject } from 'vitest/node';
 import { FsStore } from '../node/store-fs.ts';
 import { writeSyntheticRun } from '../lib/synthetic.ts';
 import { WIDE_RUN } from './wide-run.ts';
+import { writeColorFolder } from '../trainer/testing.ts';
+
+/** An original dataset file and the index of its image in the run's evaluation set. */
+export interface ColorUpload { index: number; path: string; type: string; base64: string }
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,11 +25,15 @@ declare module 'vitest' {
     tinyRunFiles: Record<string, string>;
     wideRunDir: string;
     wideRunFiles: Record<string, string>;
+    colorRunDir: string;
+    colorRunFiles: Record<string, string>;
+    colorUploads: ColorUpload[];
   }
 }
 
-let built: { dir: string; files: Record<string, string> } | null = null;
-let wide: { dir: string; files: Record<string, string> } | null = null;
+interface Built { dir: string; files: Record<string, string> }
+let built: { tiny: Built; color: Built; uploads: ColorUpload[] } | null = null;
+let wide: Built | null = null;
 
 function filesOf(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
@@ -36,7 +46,7 @@ function filesOf(dir: string): Record<string, string> {
   return files;
 }
 
-async function buildWide() {
+async function buildWide(): Promise<Built> {
   if (wide) return wide;
   const dir = mkdtempSync(join(tmpdir(), 'pie-wide-run-'));
   await writeSyntheticRun(new FsStore(dir), { ...WIDE_RUN, sparsities: [...WIDE_RUN.sparsities] });
@@ -44,27 +54,38 @@ async function buildWide() {
   return wide;
 }
 
+const root = join(import.meta.dirname, '..');
+
+function runCli(args: string[]): Built {
+  const dir = mkdtempSync(join(tmpdir(), 'pie-test-run-'));
+  const r = spawnSync(process.execPath, [join(root, 'bin/pie.js'), 'run', ...args, '--runs-dir', dir, '--quiet'], { encoding: 'utf8', cwd: root });
+  if (r.status !== 0) throw new Error(`building the test run (${args.join(' ')}) failed:\n${r.stderr}\n${r.stdout}`);
+  return { dir, files: filesOf(dir) };
+}
+
 function build() {
   if (built) return built;
-  const dir = mkdtempSync(join(tmpdir(), 'pie-tiny-run-'));
-  const root = join(import.meta.dirname, '..');
-  const r = spawnSync(process.execPath, [join(root, 'bin/pie.js'), 'run', '--preset', 'tiny', '--runs-dir', dir, '--quiet'], { encoding: 'utf8', cwd: root });
-  if (r.status !== 0) throw new Error(`building the test run failed:\n${r.stderr}\n${r.stdout}`);
-  const files: Record<string, string> = {};
-  for (const rel of readdirSync(dir, { recursive: true }) as string[]) {
-    const path = join(dir, rel);
-    try {
-      files[rel.split('\\').join('/')] = readFileSync(path).toString('base64');
-    } catch { /* a directory */ }
-  }
-  built = { dir, files };
+  const tiny = runCli(['--preset', 'tiny']);
+  const folder = writeColorFolder(mkdtempSync(join(tmpdir(), 'pie-color-folder-')), { broken: true });
+  const color = runCli(['--preset', 'tiny', '--data-dir', folder.dir, '-K', '2', '--epochs', '2', '--skip-bad-images']);
+  // The evaluation set is in ImageFolder order: classes sorted, then each class's sorted files.
+  const order = folder.classes.flatMap((c) => readdirSync(join(folder.dir, 'test', c)).sort().map((f) => `test/${c}/${f}`));
+  const picks = [folder.special.cmyk, folder.special.jpeg, 'test/cat/img001.png', 'test/dog/img002.png', 'test/bird/img000.png'];
+  const uploads = picks.map((path) => ({
+    index: order.indexOf(path), path, type: path.endsWith('.png') ? 'image/png' : 'image/jpeg',
+    base64: readFileSync(join(folder.dir, path)).toString('base64'),
+  }));
+  built = { tiny, color, uploads };
   return built;
 }
 
 export default async function setup(project: TestProject) {
-  const { dir, files } = build();
-  project.provide('tinyRunDir', dir);
-  project.provide('tinyRunFiles', files);
+  const { tiny, color, uploads } = build();
+  project.provide('tinyRunDir', tiny.dir);
+  project.provide('tinyRunFiles', tiny.files);
+  project.provide('colorRunDir', color.dir);
+  project.provide('colorRunFiles', color.files);
+  project.provide('colorUploads', uploads);
   const w = await buildWide();
   project.provide('wideRunDir', w.dir);
   project.provide('wideRunFiles', w.files);

@@ -20,6 +20,36 @@ export const RunConfigSchema = z.object({
       testLimit: z.number().int().positive().optional(),
     }),
     z.object({
+      kind: z.literal('cifar'),
+      name: z.string().default('cifar'),
+      /** Folder with CIFAR-10 data_batch_*.bin + test_batch.bin, or CIFAR-100 train.bin + test.bin (binary version). */
+      dir: z.string(),
+      /** CIFAR-100: fine (100 classes, default) or coarse (20) labels. */
+      labels: z.enum(['fine', 'coarse']).default('fine'),
+      classNames: z.array(z.string()).optional(),
+      trainLimit: z.number().int().positive().optional(),
+      testLimit: z.number().int().positive().optional(),
+      /** Resize to imageSize × imageSize (default: 32, as stored). */
+      imageSize: z.number().int().min(1).max(1024).optional(),
+      /** Luminance only (default: colour). */
+      grayscale: z.boolean().optional(),
+    }),
+    z.object({
+      kind: z.literal('folder'),
+      name: z.string().default('images'),
+      /** DIR/train/<class>/* and DIR/test/<class>/* (or val/), or DIR/<class>/* (split here). */
+      dir: z.string(),
+      /** Without a test/val folder: the fraction of each class held out, seeded by splitSeed. */
+      testFraction: z.number().gt(0).lt(1).default(0.2),
+      splitSeed: z.number().int().nonnegative().default(0),
+      /** Leave out files that are not images or fail to decode (counted in the manifest) instead of failing. */
+      skipBadImages: z.boolean().default(false),
+      /** Resize to imageSize × imageSize (default: the images' size; the most common one if they differ). */
+      imageSize: z.number().int().min(1).max(1024).optional(),
+      /** Luminance only (default: colour when any image is colour). */
+      grayscale: z.boolean().optional(),
+    }),
+    z.object({
       kind: z.literal('synthetic'),
       name: z.string().default('synthetic'),
       seed: z.number().int().default(7),

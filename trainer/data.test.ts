@@ -26,7 +26,7 @@ describe('IDX reader', () => {
     expect(() => parseIdx(idx([5, 3, 4], new Uint8Array(10)), 'f.idx')).toThrow(/f.idx: truncated/);
     expect(() => parseIdx(new TextEncoder().encode('hello world'), 'g')).toThrow(/not an unsigned-byte IDX/);
   });
-  it('loads an MNIST-layout folder, with limits', () => {
+  it('loads an MNIST-layout folder, with limits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'idx-'));
     const n = 6;
     const images = Uint8Array.from({ length: n * 28 * 28 }, (_, i) => i % 251);
@@ -35,23 +35,23 @@ describe('IDX reader', () => {
       writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(idx([n, 28, 28], images)));
       writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx([n], labels));
     }
-    const ds = loadDataset({ kind: 'idx', name: 'mine', dir, trainLimit: 4 });
+    const ds = await loadDataset({ kind: 'idx', name: 'mine', dir, trainLimit: 4 });
     expect(ds.train.n).toBe(4);
     expect(ds.test.n).toBe(6);
     expect(ds.numClasses).toBe(3);
     expect(ds.train.images.length).toBe(4 * 784);
   });
-  it('says how to get a missing dataset', () => {
-    expect(() => loadDataset({ kind: 'idx', name: 'x', dir: join(tmpdir(), 'no-such-dataset') })).toThrow(DatasetError);
-    expect(() => loadDataset({ kind: 'idx', name: 'x', dir: '/usr/share/datasets/fashion-mnist-missing' })).toThrow(/--data-dir/);
+  it('says how to get a missing dataset', async () => {
+    await expect(loadDataset({ kind: 'idx', name: 'x', dir: join(tmpdir(), 'no-such-dataset') })).rejects.toThrow(DatasetError);
+    await expect(loadDataset({ kind: 'idx', name: 'x', dir: '/usr/share/datasets/fashion-mnist-missing' })).rejects.toThrow(/--data-dir/);
   });
 });
 
 describe('synthetic dataset', () => {
-  it('is reproducible from its seed', () => {
-    const a = loadDataset({ kind: 'synthetic', name: 's', seed: 4, train: 50, test: 10, classes: 5 });
-    const b = loadDataset({ kind: 'synthetic', name: 's', seed: 4, train: 50, test: 10, classes: 5 });
-    const c = loadDataset({ kind: 'synthetic', name: 's', seed: 5, train: 50, test: 10, classes: 5 });
+  it('is reproducible from its seed', async () => {
+    const a = await loadDataset({ kind: 'synthetic', name: 's', seed: 4, train: 50, test: 10, classes: 5 });
+    const b = await loadDataset({ kind: 'synthetic', name: 's', seed: 4, train: 50, test: 10, classes: 5 });
+    const c = await loadDataset({ kind: 'synthetic', name: 's', seed: 5, train: 50, test: 10, classes: 5 });
     expect(a.train.images).toEqual(b.train.images);
     expect(a.train.images).not.toEqual(c.train.images);
     expect(Math.max(...a.train.labels)).toBeLessThan(5);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { analyzeRun, type RunAnalysis } from '../lib/analysis/index.ts';
 import { type ClassArray, classArrayFromBytes, classArrayToBytes, classBytesFor, newClassArray } from '../lib/class-array.ts';
 import { imageHashes, sha256Hex } from '../lib/hash.ts';
-import { MANIFEST_VERSION, RUN_FILES, type FileEntry, type LevelEntry, type Manifest, parseManifest } from '../lib/manifest.ts';
+import { MANIFEST_VERSION, RUN_FILES, type DatasetInfo, type FileEntry, type LevelEntry, type Manifest, parseManifest } from '../lib/manifest.ts';
 import {
   decodeModel, encodeModel, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, toDenseModel, toMlpWeights, toSparseModel,
   type CompactModel,
@@ -11,7 +11,7 @@ import { PIXEL_SCALE, type MlpWeights } from '../lib/model/types.ts';
 import { seedFor } from '../lib/random.ts';
 import { LATEST_KEY, getText, type Store } from '../lib/store.ts';
 import { levelsOf, publishedSettings, type LevelSpec, type RunConfig } from './config.ts';
-import { loadDataset, type Dataset } from './data.ts';
+import { DatasetError, datasetIdentity, loadDataset, type Dataset } from './data.ts';
 import type { Engine } from './engine.ts';
 import { WorkerPool, shareFloat32, shareUint8 } from './pool.ts';
 import type { Progress } from './progress.ts';
@@ -38,6 +38,8 @@ export interface RunContext {
   store: Store;
   runId: string;
   data: Dataset;
+  /** The dataset block of the manifest (format, shape, counts, fingerprint, polarity). */
+  identity: DatasetInfo;
   dims: number[];
   levels: LevelSpec[];
   progress: Progress;
@@ -54,10 +56,30 @@ export function defaultRunId(cfg: RunConfig): string {
   return `${cfg.dataset.name}-${cfg.preset}-${hash}`;
 }
 
-export function prepareRun(cfg: RunConfig, store: Store, progress: Progress): RunContext {
-  const data = loadDataset(cfg.dataset);
-  const dims = [data.rows * data.cols, ...cfg.hidden, data.numClasses];
-  return { cfg, store, runId: cfg.runId ?? defaultRunId(cfg), data, dims, levels: levelsOf(cfg), progress };
+/**
+ * Loads the data and checks it is what the run was started with: the first start records the
+ * dataset block in the run (dataset.json); a later start, resume, shard or aggregate whose data
+ * has another fingerprint is refused, naming both.
+ */
+export async function prepareRun(cfg: RunConfig, store: Store, progress: Progress): Promise<RunContext> {
+  const data = await loadDataset(cfg.dataset, { workers: cfg.workers, progress });
+  // The MLP takes the image flattened: h · w · c inputs.
+  const dims = [data.rows * data.cols * data.channels, ...cfg.hidden, data.numClasses];
+  const runId = cfg.runId ?? defaultRunId(cfg);
+  const identity = datasetIdentity(data);
+  const recorded = await getText(store, `${runId}/${RUN_FILES.dataset}`);
+  if (recorded) {
+    const before = JSON.parse(recorded) as DatasetInfo;
+    if (before.fingerprint !== identity.fingerprint) {
+      const describe = (d: DatasetInfo) => `${d.source}: ${d.trainSize} train / ${d.testSize} test, ${d.numClasses} classes, ` +
+        `${d.inputShape.join('×')}, fingerprint ${d.fingerprint?.slice(0, 12)}`;
+      throw new DatasetError(`run ${runId} was started with other data (${describe(before)}); the data now is ${describe(identity)}. ` +
+        'Its members cannot be mixed: restore the data, or start a new run with --run-id.');
+    }
+  } else {
+    await store.put(`${runId}/${RUN_FILES.dataset}`, new TextEncoder().encode(`${JSON.stringify(identity, null, 1)}\n`));
+  }
+  return { cfg, store, runId, data, identity, dims, levels: levelsOf(cfg), progress };
 }
 
 const key = (ctx: RunContext, path: string) => `${ctx.runId}/${path}`;
@@ -312,6 +334,8 @@ export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: 
   await put(RUN_FILES.evalImages, data.test.images, 'eval-images');
   await put(RUN_FILES.evalImageHashes, await imageHashes(data.test.images, data.test.n), 'other');
   await put(RUN_FILES.evalLabels, classArrayToBytes(labels), 'eval-labels');
+  const datasetBytes = await ctx.store.get(key(ctx, RUN_FILES.dataset));
+  files.push({ path: RUN_FILES.dataset, bytes: datasetBytes!.length, sha256: await sha256Hex(datasetBytes!), kind: 'dataset' });
   for (const row of ev.records) {
     for (const r of row) {
       files.push({ path: r.model.path, bytes: r.model.bytes, sha256: r.model.sha256, kind: 'model' });
@@ -333,10 +357,7 @@ export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: 
     schemaVersion: MANIFEST_VERSION,
     runId: ctx.runId,
     createdAt: new Date().toISOString(),
-    dataset: {
-      name: data.name, source: data.source, trainSize: data.train.n, testSize: data.test.n,
-      numClasses: data.numClasses, classNames: data.classNames, imageShape: [data.rows, data.cols],
-    },
+    dataset: ctx.identity,
     architecture: { name: ctx.dims.length === 4 && ctx.dims[1] === 300 && ctx.dims[2] === 100 ? 'lenet-300-100' : `mlp-${ctx.dims.join('-')}`, dims: ctx.dims },
     engine: {
       backend: engineBackend,

@@ -1,57 +1,74 @@
 /**
- * A worker thread of the trainer: trains members (tfjs) and evaluates compact models (lib/
- * kernels). One per core: the wasm backend is single-threaded, so parallelism is by worker.
+ * A worker thread of the trainer: trains members (tfjs), evaluates compact models (lib/
+ * kernels) and decodes image-folder files (lib/image). One per core: the wasm backend is
+ * single-threaded, so parallelism is by worker.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initEngine, type Engine } from './engine.ts';
-import { tfjsPredict, trainMember, type MemberSpec } from './train.ts';
+// tfjs loads on the first training task only: a pool that decodes images never pays for it.
+import type { Engine } from './engine.ts';
+import type { MemberSpec, trainMember } from './train.ts';
 import { createPredictor, decodeModel } from '../lib/model/index.ts';
 import type { ClassArray } from '../lib/class-array.ts';
+import { installNodeKernels } from '../node/wasm-kernels.ts';
+import { decodeFiles, probeImage, type DecodeJob, type DecodeResult, type ProbeResult } from './decode-images.ts';
 
 export interface WorkerShared {
   engine: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-  /** Float32 [n × inDim] in SharedArrayBuffers. */
-  train: { images: Float32Array; labels: Uint8Array; n: number };
-  test: { images: Float32Array; n: number };
+  /** Float32 [n × inDim] in SharedArrayBuffers (absent in a pool that only decodes images). */
+  train?: { images: Float32Array; labels: Uint8Array; n: number };
+  test?: { images: Float32Array; n: number };
 }
 
 export type WorkerTask =
   | { type: 'train'; id: number; spec: MemberSpec }
-  | { type: 'evaluate'; id: number; model: Uint8Array };
+  | { type: 'evaluate'; id: number; model: Uint8Array }
+  | { type: 'probe'; id: number; files: string[] }
+  | ({ type: 'decode'; id: number } & DecodeJob);
 
 export type WorkerMessage =
   | { type: 'engine'; engine: Engine }
   | { type: 'progress'; id: number; examples: number; loss: number }
   | { type: 'trained'; id: number; result: ReturnType<typeof trainMember>; tfjsPredictions: ClassArray }
   | { type: 'evaluated'; id: number; predictions: ClassArray; seconds: number }
+  | { type: 'probed'; id: number; results: ProbeResult[] }
+  | ({ type: 'decoded'; id: number } & DecodeResult)
   | { type: 'error'; id: number; message: string };
 
 const shared = workerData as WorkerShared;
 let engine: Promise<Engine> | null = null;
+// Evaluation runs on the WebAssembly kernels, the same ones the API runs live.
+const kernels = installNodeKernels();
 
 parentPort!.on('message', async (task: WorkerTask) => {
   try {
-    if (task.type === 'train') {
+    if (task.type === 'probe') {
+      parentPort!.postMessage({ type: 'probed', id: task.id, results: task.files.map(probeImage) } satisfies WorkerMessage);
+    } else if (task.type === 'decode') {
+      parentPort!.postMessage({ type: 'decoded', id: task.id, ...decodeFiles(task) } satisfies WorkerMessage);
+    } else if (task.type === 'train') {
+      const { tfjsPredict, trainMember } = await import('./train.ts');
       if (!engine) {
-        engine = initEngine(shared.engine);
+        engine = import('./engine.ts').then((m) => m.initEngine(shared.engine));
         parentPort!.postMessage({ type: 'engine', engine: await engine } satisfies WorkerMessage);
       }
       await engine;
       let last = 0;
-      const result = trainMember(task.spec, shared.train, (examples, loss) => {
+      const result = trainMember(task.spec, shared.train!, (examples, loss) => {
         parentPort!.postMessage({ type: 'progress', id: task.id, examples: examples - last, loss } satisfies WorkerMessage);
         last = examples;
       });
       if (result.examples > last) {
         parentPort!.postMessage({ type: 'progress', id: task.id, examples: result.examples - last, loss: result.finalLoss } satisfies WorkerMessage);
       }
-      const tfjsPredictions = tfjsPredict(result.weights, shared.test.images, shared.test.n);
+      const tfjsPredictions = tfjsPredict(result.weights, shared.test!.images, shared.test!.n);
       const transfer = [tfjsPredictions.buffer];
       parentPort!.postMessage({ type: 'trained', id: task.id, result, tfjsPredictions } satisfies WorkerMessage, transfer as ArrayBuffer[]);
     } else {
+      await kernels;
       const started = performance.now();
       const predictor = createPredictor(decodeModel(task.model));
-      const predictions = predictor.predictBatch(shared.test.images, shared.test.n);
+      const predictions = predictor.predictBatch(shared.test!.images, shared.test!.n);
+      predictor.release();
       parentPort!.postMessage({ type: 'evaluated', id: task.id, predictions, seconds: (performance.now() - started) / 1000 } satisfies WorkerMessage, [predictions.buffer as ArrayBuffer]);
     }
   } catch (err) {

@@ -11,8 +11,12 @@
  *
  * 1. Memory of the loaded run's lookup data (what every lookup needs: predictions, labels,
  *    derived per-image arrays, image hashes; images themselves are read by range), against a
- *    Workers isolate's 128 MB; then with every model of every level decoded and cached.
- * 2. Live prediction cost per level, in process: one image through the K members of a level.
+ *    Workers isolate's 128 MB; then with every model of every level loaded, next to the
+ *    files' sizes.
+ * 2. Live prediction cost per level, in process: one image through the K members of a level,
+ *    WebAssembly kernels (what the API runs) against the JS reference kernels.
+ * 2b. Dataset-image lookups: PIE Lens against a bare Hono route returning the same JSON, both
+ *    served by one process, measured in alternating rounds.
  * 3. Load on each target (Node: `pie serve`; workerd: `wrangler dev` over a local R2 bucket
  *    seeded with the run): dataset-image lookups and live predictions of uploaded PNGs,
  *    requests/s and p50/p99 latency, with autocannon as the load generator.
@@ -25,9 +29,15 @@ import { benchArgs } from '../../node/bench-args.ts';
 import autocannon from 'autocannon';
 import { FsStore } from '../../node/store-fs.ts';
 import { RunRepository } from '../runs.ts';
-import { encodePng } from '../image/index.ts';
+import { encodePng } from '../../lib/image/index.ts';
+import { inputShapeOf } from '../../lib/manifest.ts';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
+import { createPredictor, decodeModel, type Predictor } from '../../lib/model/index.ts';
+import { installNodeKernels } from '../../node/wasm-kernels.ts';
+import { liveMemberPredictions } from '../answer.ts';
+
+const runPath = (id: string) => `/v1/runs/${id}`;
 
 const values = benchArgs('API benchmarks (live cost per level, memory, requests/s on Node and workerd): npm run bench:api -- [options]', {
   'runs-dir': { type: 'string', default: 'runs' },
@@ -51,9 +61,13 @@ const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 
 // ---- 1 and 2: in-process cost per level and memory --------------------------------------
+// The API's kernels (WebAssembly SIMD) and, as the baseline in the same process, the JS
+// reference kernels on the same model files.
+const kernels = await installNodeKernels();
 const gc = (globalThis as { gc?: () => void }).gc;
 gc?.();
 const before = process.memoryUsage();
+const wasmBefore = kernels.bytesInUse;
 const repo = new RunRepository(new FsStore(runsDir));
 const loadStarted = performance.now();
 const run = await repo.get('latest');
@@ -67,49 +81,96 @@ console.log(`run ${run.runId}: ${run.levels} levels × K = ${run.K}, ${run.N} ev
 console.log(`lookup data of the loaded run: +${lookupMb.toFixed(1)} MB heap + array buffers ` +
   `(${(lookupMb / WORKERS_MB * 100).toFixed(0)} % of a ${WORKERS_MB} MB Workers isolate; typed arrays ${mb(run.loadedBytes())} MB; loaded in ${loadMs.toFixed(0)} ms)` +
   `${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
-const predictorsByLevel = await Promise.all(run.manifest.levels.map((l) => run.predictorsFor(l)));
+const allLevels = run.manifest.levels.map((_, t) => t);
+const predictorsByLevel = await Promise.all(allLevels.map((t) => run.withPredictors(t, (ps) => ps)));
 gc?.();
 const after = process.memoryUsage();
 const modelBytes = run.manifest.files.filter((f) => f.kind === 'model').reduce((a, f) => a + f.bytes, 0);
-console.log(`memory of the loaded run (all ${run.levels * run.K} models decoded and cached): ` +
-  `+${mb(after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers)} MB heap + array buffers ` +
-  `(model files ${mb(modelBytes)} MB, run data ${mb(run.loadedBytes())} MB)${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
+const loadedWeights = kernels.bytesInUse - wasmBefore;
+const heapDelta = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+console.log(`memory of the loaded run (all ${run.levels * run.K} models): weights ${mb(loadedWeights)} MB in the kernels' memory ` +
+  `+ ${mb(heapDelta)} MB JS heap and buffers (run data ${mb(run.loadedBytes())} MB) = ${mb(loadedWeights + heapDelta)} MB; ` +
+  `files: models ${mb(modelBytes)} MB + run data ${mb(run.loadedBytes())} MB = ${mb(modelBytes + run.loadedBytes())} MB; ` +
+  `loaded / files = ${((loadedWeights + heapDelta) / (modelBytes + run.loadedBytes())).toFixed(2)}${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
 
 const nImages = Math.min(Number(values.images), run.N);
-const [h, w] = run.manifest.dataset.imageShape;
+const [h, w, c] = inputShapeOf(run.manifest);
 const images = await Promise.all(Array.from({ length: Math.max(nImages, 16) }, (_, i) => run.image(i % run.N)));
 const inputs = images.slice(0, nImages).map((img) => Float32Array.from(img, (v) => v * PIXEL_SCALE));
 const logits = new Float32Array(run.numClasses);
-console.log('\nlive prediction cost per level (one image through the level\'s K members, in process)');
-console.log('level       kind        sparsity   ms / image   µs / model');
-let totalMs = 0;
-run.manifest.levels.forEach((level, t) => {
-  const predictors = predictorsByLevel[t];
-  for (const x of inputs.slice(0, 20)) for (const p of predictors) p.logits(x, logits); // warm-up
-  const started = performance.now();
+const jsByLevel = await Promise.all(run.manifest.levels.map((level) => Promise.all(level.members.map(async (m) =>
+  createPredictor(decodeModel((await new FsStore(runsDir).get(`${run.runId}/${m.model}`))!), { kernels: 'js' })))));
+/** ms per image through every member of a level, cycling over the level's models (out of cache, as live). */
+const levelMs = (predictors: Predictor[]) => {
+  for (const x of inputs.slice(0, 10)) for (const p of predictors) p.logits(x, logits); // warm-up
+  const c0 = process.cpuUsage();
   for (const x of inputs) for (const p of predictors) p.logits(x, logits);
-  const ms = (performance.now() - started) / nImages;
-  totalMs += ms;
-  console.log(`${level.name.padEnd(10)}  ${level.format.padEnd(12)} ${(level.sparsity * 100).toFixed(0).padStart(6)} %  ${ms.toFixed(3).padStart(10)}  ${((ms * 1000) / run.K).toFixed(1).padStart(11)}`);
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / nImages;
+};
+console.log(`\nlive prediction cost per level (one image through the level's K members, in process, ms of CPU per image; ${nImages} images)`);
+console.log('level       kind        sparsity   JS kernels   wasm kernels   JS / wasm   µs / model (wasm)');
+let totalJs = 0, totalWasm = 0;
+run.manifest.levels.forEach((level, t) => {
+  const js = levelMs(jsByLevel[t]);
+  const wasm = levelMs(predictorsByLevel[t]);
+  totalJs += js;
+  totalWasm += wasm;
+  console.log(`${level.name.padEnd(10)}  ${level.format.padEnd(12)} ${(level.sparsity * 100).toFixed(0).padStart(6)} %  ${js.toFixed(3).padStart(10)}  ${wasm.toFixed(3).padStart(13)}  ${(js / wasm).toFixed(1).padStart(9)}×  ${((wasm * 1000) / run.K).toFixed(1).padStart(17)}`);
 });
-console.log(`all levels: ${totalMs.toFixed(2)} ms per image`);
+console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)} ms, wasm ${totalWasm.toFixed(2)} ms per image (${(totalJs / totalWasm).toFixed(1)}×)`);
+{
+  // The API's own path: liveMemberPredictions over every level, cached predictors.
+  for (const x of inputs.slice(0, 5)) await liveMemberPredictions(run, x);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const x of inputs) await liveMemberPredictions(run, x);
+  const c = process.cpuUsage(c0);
+  console.log(`live predict through the API's code (liveMemberPredictions, all levels): ${((c.user + c.system) / 1000 / nImages).toFixed(2)} ms CPU, ${((performance.now() - t0) / nImages).toFixed(2)} ms wall per image`);
+}
+
+// ---- lookups: PIE Lens vs a bare Hono route with the same JSON, one server, interleaved ----
+{
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'api/bench/lookup-server.ts'), runsDir, run.runId, String(Math.min(run.N, 500))], { cwd: root });
+  try {
+    const url = await waitForUrl(child, /listening at (http:\/\/[^\s]+)/, 'lookup server');
+    const rounds = Math.max(2, Math.round(seconds * 2));
+    const per = Math.max(1, seconds / 2);
+    const totals = { pie: 0, bare: 0, pieReq: 0, bareReq: 0 };
+    for (let r = 0; r < rounds; r++) {
+      for (const which of r % 2 ? ['bare', 'pie'] as const : ['pie', 'bare'] as const) {
+        let k = 0;
+        const res = await autocannon({
+          url, connections, duration: per,
+          requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: which === 'pie' ? `${runPath(run.runId)}/images/${(k++ * 7919) % Math.min(run.N, 500)}` : `/bare/images/${(k++ * 7919) % Math.min(run.N, 500)}` }) }],
+        });
+        if (res.non2xx + res.errors) throw new Error(`${which} lookups failed: ${res.non2xx} non-2xx, ${res.errors} errors`);
+        totals[which] += res.requests.average;
+        totals[`${which}Req`] += res.requests.total;
+      }
+    }
+    console.log(`\ndataset-image lookups, one Node server, ${rounds} interleaved rounds of ${per} s each, ${connections} connections:`);
+    console.log(`PIE Lens ${Math.round(totals.pie / rounds)} req/s, bare Hono route with the same JSON ${Math.round(totals.bare / rounds)} req/s: ratio ${(totals.pie / totals.bare).toFixed(2)}`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
 
 // ---- 3: load on each target -----------------------------------------------------------------
-const pngs = images.slice(0, 16).map((img) => encodePng(img, w, h));
-const runPath = `/v1/runs/${run.runId}`;
+const pngs = images.slice(0, 16).map((img) => encodePng(img, w, h, 1, c));
 
 async function load(url: string, label: string) {
   let n = 0;
   const lookup = await autocannon({
     url, connections, duration: seconds,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `${runPath}/images/${(n++ * 7919) % run.N}` }) }],
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `${runPath(run.runId)}/images/${(n++ * 7919) % run.N}` }) }],
   });
   const predict = async (conns: number) => {
     let m = 0;
     return autocannon({
       url, connections: conns, duration: seconds,
       requests: [{
-        method: 'POST', path: `${runPath}/predict`, headers: { 'content-type': 'image/png' },
+        method: 'POST', path: `${runPath(run.runId)}/predict`, headers: { 'content-type': 'image/png' },
         setupRequest: (req) => ({ ...req, body: Buffer.from(pngs[m++ % pngs.length]) }),
       }],
     });
@@ -145,7 +206,7 @@ try {
       const child = spawn(process.execPath, [join(root, 'bin/pie.js'), 'serve', '--runs-dir', runsDir, '--port', '0'], { cwd: root, env: { ...process.env, PIE_PUBLIC_READS: 'true' } });
       children.push(child);
       const url = await waitForUrl(child, /serving .* at (http:\/\/[^\s]+)/, 'pie serve');
-      await fetch(`${url}${runPath}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } }); // load models
+      await fetch(`${url}${runPath(run.runId)}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } }); // load models
       await load(url, 'node');
     } else if (target === 'workerd') {
       const persist = mkdtempSync(join(tmpdir(), 'pie-bench-r2-'));
@@ -159,7 +220,7 @@ try {
         try { if ((await fetch(`${url}/health`)).ok) break; } catch { /* not up yet */ }
         await new Promise((r) => setTimeout(r, 500));
       }
-      await fetch(`${url}${runPath}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } });
+      await fetch(`${url}${runPath(run.runId)}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } });
       await load(url, 'workerd');
     } else {
       throw new Error(`unknown target '${target}' (node, workerd)`);

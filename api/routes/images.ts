@@ -2,13 +2,14 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { NotFound } from '../errors.ts';
 import { baseUrl, runCaching } from '../http.ts';
-import { ImageAnswerSchema, RunParam, errorResponses } from '../schemas.ts';
+import { ImageAnswerSchema, RunParam, decimalInt, errorResponses } from '../schemas.ts';
 import { buildAnswer, datasetMemberPredictions } from '../answer.ts';
-import { encodePng } from '../image/index.ts';
+import { encodePng } from '../../lib/image/index.ts';
+import { inputShapeOf } from '../../lib/manifest.ts';
 import type { LoadedRun } from '../runs.ts';
 
 const ImageParams = RunParam.extend({
-  index: z.coerce.number().int().min(0).openapi({ param: { name: 'index', in: 'path' }, example: 42, description: 'index into the evaluation set' }),
+  index: decimalInt(0).openapi({ param: { name: 'index', in: 'path' }, example: 42, description: 'index into the evaluation set' }),
 });
 
 function checkIndex(run: LoadedRun, index: number): void {
@@ -37,10 +38,10 @@ images.openapi(createRoute({
 
 images.openapi(createRoute({
   method: 'get', path: '/v1/runs/{run}/images/{index}/image.png', tags: ['images'],
-  summary: 'A dataset image as PNG (grayscale; `scale` enlarges it with nearest-neighbour pixels)',
+  summary: 'A dataset image as PNG (colour or grayscale, as the run; `scale` enlarges it with nearest-neighbour pixels)',
   request: {
     params: ImageParams,
-    query: z.object({ scale: z.coerce.number().int().min(1).max(32).default(1).openapi({ example: 8 }) }),
+    query: z.object({ scale: decimalInt(1, 32).default(1).openapi({ example: 8 }) }),
   },
   responses: {
     200: { description: 'PNG image', content: { 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
@@ -53,7 +54,7 @@ images.openapi(createRoute({
   checkIndex(run, index);
   const cached = runCaching(c, requested, run);
   if (cached) return cached;
-  const [h, w] = run.manifest.dataset.imageShape;
-  const png = encodePng(await run.image(index), w, h, scale);
+  const [h, w, channels] = inputShapeOf(run.manifest);
+  const png = encodePng(await run.image(index), w, h, scale, channels);
   return c.body(png as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png' });
 });

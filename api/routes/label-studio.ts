@@ -11,15 +11,18 @@
  * carries the labeling config, so it is parsed per request.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../context.ts';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv, AppOptions } from '../context.ts';
+import { PayloadTooLarge } from '../errors.ts';
+import { Semaphore } from '../limit.ts';
 import { requireLabelStudioAuth } from '../label-studio/auth.ts';
 import { parseLabelConfig } from '../label-studio/config.ts';
 import { predictTasks, scoringLevelIndex } from '../label-studio/predict.ts';
 import { PredictRequestSchema, PredictResponseSchema, SetupRequestSchema, WebhookSchema } from '../label-studio/schemas.ts';
 import { ErrorSchema } from '../schemas.ts';
 
-/** Time allowed to download one task image. */
-const IMAGE_TIMEOUT_MS = 10_000;
+/** Downloads in flight, per app instance (its options), across all requests. */
+const fetchSlots = new WeakMap<AppOptions, Semaphore>();
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = {
@@ -36,9 +39,15 @@ labelStudio.openAPIRegistry.registerComponent('securitySchemes', 'labelStudioBas
 // Label Studio posts every project event to <backend>/webhook, without the backend's credentials
 // (label_studio/ml/models.py `create_ml_webhook` makes a plain webhook). The route reads and
 // keeps nothing, so it stays open rather than answering each event with a 401.
+// Being open, it takes small bodies only (Label Studio's events carry a task and an annotation).
+export const WEBHOOK_MAX_BYTES = 64 * 1024;
+const webhookLimit = bodyLimit({
+  maxSize: WEBHOOK_MAX_BYTES,
+  onError: () => { throw new PayloadTooLarge(`webhook bodies are limited to ${WEBHOOK_MAX_BYTES} bytes`); },
+});
 labelStudio.use('/ml/*', async (c, next) => {
   c.header('Cache-Control', 'no-store');
-  return new URL(c.req.url).pathname === '/ml/webhook' ? next() : requireLabelStudioAuth(c, next);
+  return new URL(c.req.url).pathname === '/ml/webhook' ? webhookLimit(c, next) : requireLabelStudioAuth(c, next);
 });
 
 const HealthSchema = z.object({ status: z.literal('UP'), model_class: z.string() }).openapi('LabelStudioHealth');
@@ -82,12 +91,22 @@ labelStudio.openapi(createRoute({
   const run = await repo.get(options.labelStudio.run);
   const scoringLevel = scoringLevelIndex(run, options.labelStudio.level);
   const tasks = Array.isArray(body.tasks) ? body.tasks : [body.tasks];
+  if (tasks.length > options.labelStudio.maxTasks) {
+    throw new PayloadTooLarge(`${tasks.length} tasks in one request; the limit is ${options.labelStudio.maxTasks} (PIE_ML_MAX_TASKS)`);
+  }
+  const ti = options.taskImages;
+  let slots = fetchSlots.get(options);
+  if (!slots) fetchSlots.set(options, slots = new Semaphore(ti.maxConcurrent));
   const results = await predictTasks(run, tasks, config, scoringLevel, {
     labelStudioUrl: options.labelStudio.url,
     apiKey: options.labelStudio.apiKey,
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-    limits: { maxBytes: options.maxBodyBytes, ...options.imageLimits },
-    timeoutMs: IMAGE_TIMEOUT_MS,
+    policy: ti,
+    limits: { ...options.imageLimits, maxBytes: ti.maxBytes },
+    timeoutMs: ti.timeoutMs,
+    concurrency: ti.maxConcurrent,
+    fetchSlots: slots,
+    prepare: options.prepareUpload,
   });
   const failed = results.flatMap((r, i) => (r.error ? [`task ${tasks[i].id ?? `#${i}`}: ${r.error.code}`] : []));
   if (failed.length) console.warn(`label-studio predict: ${failed.length} of ${tasks.length} tasks without a prediction (${failed.slice(0, 5).join('; ')}${failed.length > 5 ? '; …' : ''})`);

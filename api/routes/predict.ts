@@ -1,14 +1,20 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { inputShapeOf } from '../../lib/manifest.ts';
+import { wasmKernels } from '../../lib/model/wasm/runtime.ts';
 import type { AppEnv } from '../context.ts';
 import { BadInput, UnsupportedMediaType } from '../errors.ts';
-import { ImageAnswerSchema, RunParam, uploadErrorResponses } from '../schemas.ts';
-import { answerForImage, decodePixels, decodeUpload } from '../upload.ts';
+import { ImageAnswerSchema, RunParam, decimalInt, uploadErrorResponses } from '../schemas.ts';
+import { answerForPrepared, prepareUpload, type PrepareRequest } from '../upload.ts';
 
 const PredictQuery = z.object({
   polarity: z.enum(['auto', 'keep', 'invert']).default('auto').openapi({
-    description: 'auto: invert images with a light background (the training images are light objects on black)',
+    description: "auto: invert an image whose border disagrees with the run's dataset polarity (manifest dataset.polarity: light-on-dark datasets such as Fashion-MNIST invert light-bordered uploads; mixed ones, such as photos, never invert)",
   }),
-  label: z.coerce.number().int().min(0).max(255).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
+  label: decimalInt(0, 255).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
+  levels: z.string().max(2000).optional().openapi({
+    description: 'comma-separated level names to predict (default: all); the dense level is always included, as every PIE decision compares against it',
+    example: 'dense,p90',
+  }),
 });
 
 const binary = { schema: z.string().openapi({ format: 'binary' }) };
@@ -17,9 +23,9 @@ export const predict = new OpenAPIHono<AppEnv>();
 
 predict.openapi(createRoute({
   method: 'post', path: '/v1/runs/{run}/predict', tags: ['images'],
-  summary: 'A new image, predicted live by every model of every level',
+  summary: 'A new image, predicted live by every model of every level (or of the levels asked for)',
   description: 'Send a PNG or JPEG of any size as the body (image/png, image/jpeg, application/octet-stream), as a multipart form field `image`, or JSON pixels `{"pixels": [...784 values], "scale": "0-255"}`. ' +
-    'It is preprocessed like the training data (grayscale, padded to square and resized to 28×28, light-on-dark polarity, /255) and answered in the same shape as a dataset image.',
+    'It is preprocessed like the training data (colour or grayscale as the run is, padded to the run\'s aspect and resized to its input shape, polarity as the dataset\'s, /255) and answered in the same shape as a dataset image.',
   request: {
     params: RunParam,
     query: PredictQuery,
@@ -40,30 +46,40 @@ predict.openapi(createRoute({
   },
 }), async (c) => {
   const { run: requested } = c.req.valid('param');
-  const { polarity, label } = c.req.valid('query');
+  const { polarity, label, levels: levelNames } = c.req.valid('query');
   const run = await c.var.repo.get(requested);
+  // Levels by name (404 for an unknown one), dense first, each once.
+  const levels = levelNames === undefined ? undefined
+    : [...new Set([0, ...levelNames.split(',').map((s) => s.trim()).filter(Boolean).map((name) => run.levelIndex(name))])].sort((a, b) => a - b);
   if (label !== undefined && label >= run.numClasses) throw new BadInput(`label ${label} is not a class of run ${run.runId} (0…${run.numClasses - 1})`);
   const limits = { maxBytes: c.var.options.maxBodyBytes, ...c.var.options.imageLimits };
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-  let image;
+  const [height, width, channels] = inputShapeOf(run.manifest);
+  const common = { limits, width, height, channels, datasetPolarity: run.manifest.dataset.polarity, polarity };
+  let req: PrepareRequest;
   if (type === 'application/json') {
     // Parsed (malformed JSON → 400) and shape-checked by the route's schema; decodePixels checks the rest.
-    image = decodePixels(c.req.valid('json'), limits);
+    req = { kind: 'pixels', json: c.req.valid('json'), ...common };
   } else if (type === 'multipart/form-data') {
     let form: Record<string, unknown>;
     try {
-      form = await c.req.parseBody();
+      form = await c.req.parseBody({ all: true });
     } catch (err) {
       throw new BadInput(`multipart body could not be parsed: ${(err as Error).message}`, 'malformed_multipart');
     }
-    const file = form.image ?? form.file;
+    const given = [form.image, form.file].flat().filter((v) => v !== undefined);
+    if (given.length > 1) throw new BadInput(`multipart body has ${given.length} image fields ('image'/'file'); send exactly one`, 'several_images');
+    const file = given[0];
     if (!(file instanceof File)) throw new BadInput("multipart body needs a file field named 'image'", 'missing_image');
-    image = decodeUpload(new Uint8Array(await file.arrayBuffer()), file.type, limits);
+    req = { kind: 'bytes', bytes: new Uint8Array(await file.arrayBuffer()), contentType: file.type, ...common };
   } else if (type === 'image/png' || type === 'image/jpeg' || type === 'application/octet-stream' || type === '') {
-    image = decodeUpload(new Uint8Array(await c.req.arrayBuffer()), type, limits);
+    req = { kind: 'bytes', bytes: new Uint8Array(await c.req.arrayBuffer()), contentType: type, ...common };
   } else {
     throw new UnsupportedMediaType(`content type '${type.slice(0, 100)}' is not accepted: send image/png, image/jpeg, multipart/form-data or application/json`);
   }
   c.header('Cache-Control', 'no-store');
-  return c.json(await answerForImage(run, image, { polarity, trueLabel: label ?? null }), 200);
+  // Off the event loop on Node (a worker pool), inline on Workers.
+  const prepared = c.var.options.prepareUpload ? await c.var.options.prepareUpload(req) : prepareUpload(req);
+  c.header('X-PIE-Kernels', wasmKernels() ? 'wasm' : 'js');
+  return c.json(await answerForPrepared(run, prepared, label ?? null, levels), 200);
 });

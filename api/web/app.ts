@@ -360,7 +360,8 @@ async function viewOverview() {
     h('td', { class: 'text' }, l.kind === 'dense' ? '' : [h('a', { href: '#/classes/' + enc(l.name) }, 'classes'), ' · ', h('a', { href: '#/gallery/' + enc(l.name) }, 'PIEs')])));
   return [
     heading('Run ', h('code', {}, ov.runId)),
-    h('p', { class: 'meta' }, ov.dataset.name + ': ' + ov.dataset.testSize + ' test images, ' + ov.dataset.numClasses + ' classes · ' +
+    h('p', { class: 'meta' }, ov.dataset.name + ': ' + ov.dataset.testSize + ' test images, ' + ov.dataset.numClasses + ' classes, ' +
+      ov.dataset.inputShape[1] + '×' + ov.dataset.inputShape[0] + (ov.dataset.inputShape[2] === 3 ? ' colour' : ' grayscale') + ' · ' +
       ov.architecture.name + ' · K = ' + ov.K + ' models per level · ' + (isNaN(created.getTime()) ? ov.createdAt : created.toLocaleString())),
     h('div', { class: 'charts' },
       figure('Accuracy per level', 'Top-1 over the K members: dot = mean, box = ± 1 sd, whisker = min–max; dashed = dense mean.', accuracyChart(ov)),
@@ -542,9 +543,12 @@ async function viewTry() {
   const ov = await overview();
   const result = h('div', { id: 'try-result', 'aria-live': 'polite' });
   const file = h('input', { id: 'file', type: 'file', accept: 'image/png,image/jpeg', class: 'vh' });
-  const polarity = h('select', { id: 'polarity' }, [['auto', 'auto (light background → inverted)'], ['keep', 'keep as is'], ['invert', 'invert']].map(([v, t]) => h('option', { value: v }, t)));
+  const [ih, iw, ic] = ov.dataset.inputShape;
+  const autoText = ov.dataset.polarity === 'light-on-dark' ? 'auto (light background → inverted)'
+    : ov.dataset.polarity === 'dark-on-light' ? 'auto (dark background → inverted)' : 'auto (never inverted for this dataset)';
+  const polarity = h('select', { id: 'polarity' }, [['auto', autoText], ['keep', 'keep as is'], ['invert', 'invert']].map(([v, t]) => h('option', { value: v }, t)));
   const truth = classPicker(ov.dataset.classNames, 'truth', '', 'not known', () => send(lastFile));
-  const drop = h('label', { class: 'drop', for: 'file' }, h('strong', {}, 'Drop an image here, or choose a file'), h('span', { class: 'muted' }, 'PNG or JPEG, any size: it is made grayscale and ' + '28×28 like the training data'), file);
+  const drop = h('label', { class: 'drop', for: 'file' }, h('strong', {}, 'Drop an image here, or choose a file'), h('span', { class: 'muted' }, 'PNG or JPEG, any size: it is made ' + (ic === 3 ? 'colour' : 'grayscale') + ' and ' + iw + '×' + ih + ' like the training data'), file);
   async function send(f: File | null | undefined) {
     if (!f) return;
     lastFile = f;

@@ -4,6 +4,8 @@ import { quantizeActivation } from './int8.ts';
 import { argmax, denseLayer, int8DynamicLayer, int8FullLayer, sparseLayer, storeActivation } from './kernels.ts';
 import type { CompactModel, DenseF32Model, Int8DynamicModel, Int8FullModel, ModelKind, SparseF32Model } from './types.ts';
 import { assertModel } from './validate.ts';
+import { loadWasmModel } from './wasm/predictor.ts';
+import { wasmKernels } from './wasm/runtime.ts';
 
 export interface Predictor {
   readonly kind: ModelKind;
@@ -16,6 +18,20 @@ export interface Predictor {
   /** Predicted class of each of n images (xs: [n × dims[0]]); ties go to the smallest class. */
   /** Predicted classes, one byte each up to 256 classes and two above (lib/class-array.ts). */
   predictBatch(xs: Float32Array, n: number): ClassArray;
+  /** Which kernels run it: the WebAssembly SIMD kernels, or the JS reference kernels. */
+  readonly kernels: 'wasm' | 'js';
+  /** Bytes of weights the predictor holds (for the wasm kernels: in their linear memory). */
+  readonly memoryBytes: number;
+  /** Frees the weights (wasm memory is reused by later models); the predictor is unusable after. */
+  release(): void;
+}
+
+export interface PredictorOptions {
+  /**
+   * 'auto' (default): the WebAssembly kernels when the host has installed them
+   * (installKernels), else the JS kernels. 'js': the JS reference kernels (float64 sums).
+   */
+  kernels?: 'auto' | 'js';
 }
 
 /** Writes the logits of the image at xs[off .. off + dims[0]) into out. */
@@ -26,11 +42,13 @@ type Forward = (xs: Float32Array, off: number, out: Float32Array) => void;
  * the API's live predictions. Validates the model once; scratch buffers are allocated here,
  * so a predictor is not reentrant (create one per concurrent user; they are cheap).
  */
-export function createPredictor(model: CompactModel): Predictor {
+export function createPredictor(model: CompactModel, options: PredictorOptions = {}): Predictor {
   assertModel(model);
   const dims = [...model.dims];
   const inDim = dims[0];
   const outDim = dims[dims.length - 1];
+  const rt = options.kernels === 'js' ? null : wasmKernels();
+  if (rt) return wasmPredictor(model, loadWasmModel(rt, model), inDim, outDim);
   let forward: Forward;
   switch (model.kind) {
     case 'dense-f32':
@@ -55,9 +73,14 @@ export function createPredictor(model: CompactModel): Predictor {
       break;
   }
   const batchLogits = new Float32Array(outDim);
+  const memoryBytes = model.layers.reduce((a, layer) => a + Object.values(layer).reduce((b, v) => b + (v as ArrayBufferView).byteLength, 0), 0) +
+    (model.kind === 'f16' ? model.layers.reduce((a, layer) => a + layer.weights.length * 4, 0) : 0); // the decoded float32 copy
   return {
     kind: model.kind,
     dims,
+    kernels: 'js',
+    memoryBytes,
+    release() {},
     logits(x, out = new Float32Array(outDim)) {
       if (x.length !== inDim) throw new RangeError(`logits: image has ${x.length} values, model expects ${inDim}`);
       if (out.length < outDim) throw new RangeError(`logits: out has room for ${out.length} values, model gives ${outDim}`);
@@ -72,6 +95,33 @@ export function createPredictor(model: CompactModel): Predictor {
         forward(xs, k * inDim, batchLogits);
         labels[k] = argmax(batchLogits);
       }
+      return labels;
+    },
+  };
+}
+
+function checkBatch(xs: Float32Array, n: number, inDim: number, outDim: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`predictBatch: n must be a non-negative integer, got ${n}`);
+  if (xs.length < n * inDim) throw new RangeError(`predictBatch: ${xs.length} values cannot hold ${n} images of ${inDim}`);
+}
+
+function wasmPredictor(model: CompactModel, wm: ReturnType<typeof loadWasmModel>, inDim: number, outDim: number): Predictor {
+  return {
+    kind: model.kind,
+    dims: wm.dims,
+    kernels: 'wasm',
+    memoryBytes: wm.bytes,
+    release: () => wm.release(),
+    logits(x, out = new Float32Array(outDim)) {
+      if (x.length !== inDim) throw new RangeError(`logits: image has ${x.length} values, model expects ${inDim}`);
+      if (out.length < outDim) throw new RangeError(`logits: out has room for ${out.length} values, model gives ${outDim}`);
+      wm.forward(x, 0, 1, out, null, 0);
+      return out;
+    },
+    predictBatch(xs, n) {
+      checkBatch(xs, n, inDim, outDim);
+      const labels = newClassArray(n, classBytesFor(outDim));
+      wm.forward(xs, 0, n, null, labels, 0);
       return labels;
     },
   };

@@ -176,6 +176,20 @@ export function apiBehaviours(getClient: () => ApiClient) {
       expect(j.status).toBe(200);
       expect(((await j.json()) as Json).levels).toHaveLength(6);
     });
+    it('runs on the WebAssembly kernels and answers only the levels asked for (dense always)', async () => {
+      const png = await (await get(`/v1/runs/latest/images/${pieIndex}/image.png`)).arrayBuffer();
+      const post = (query: string) => api.fetch(`/v1/runs/latest/predict${query}`, auth({ method: 'POST', body: png, headers: { 'content-type': 'image/png' } }));
+      const full = await post('');
+      expect(full.headers.get('x-pie-kernels')).toBe('wasm');
+      const all = (await full.json()) as Json;
+      const some = await post('?levels=p90,f16');
+      expect(some.status).toBe(200);
+      const part = (await some.json()) as Json;
+      expect(part.levels.map((l: Json) => l.level)).toEqual(['dense', 'p90', 'f16']);
+      expect(part.levels).toEqual(all.levels.filter((l: Json) => ['dense', 'p90', 'f16'].includes(l.level)));
+      expect(part.pieLevels).toEqual(all.pieLevels.filter((n: string) => ['p90', 'f16'].includes(n)));
+      await expectError(await post('?levels=p90,p80'), 404, 'not_found');
+    });
   });
 
   describe('bad input gets a clear 4xx, never a 500', () => {
@@ -220,6 +234,48 @@ export function apiBehaviours(getClient: () => ApiClient) {
         '/health', '/v1/runs/{run}', '/v1/runs/{run}/images/{index}', '/v1/runs/{run}/predict', '/v1/runs/{run}/review', '/v1/runs/{run}/classes',
       ]));
       expect((await api.fetch('/docs')).status).toBe(200);
+    });
+    it('/docs loads swagger-ui from the API itself, under a Content-Security-Policy', async () => {
+      const page = await api.fetch('/docs');
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const html = await page.text();
+      expect(html).not.toMatch(/https?:\/\//);
+      for (const src of html.match(/(?<=(src|href)=")docs\/[^"]+/g) ?? []) {
+        const r = await api.fetch(`/${src}`);
+        expect(r.status, src).toBe(200);
+        expect(r.headers.get('content-type'), src).toMatch(/^text\/(javascript|css)/);
+        expect((await r.text()).length, src).toBeGreaterThan(10);
+      }
+      expect(await (await api.fetch('/docs/swagger-ui-bundle.js')).text()).toContain('SwaggerUIBundle');
+    });
+  });
+
+  describe('strict parsing', () => {
+    it('links in answers are root-relative, never built from the Host header', async () => {
+      const a = await getJson(`/v1/runs/${overview.runId}/images/3`);
+      expect(a.image.png).toBe(`/v1/runs/${overview.runId}/images/3/image.png`);
+      const q = await getJson('/v1/runs/latest/review?level=p90&limit=1');
+      expect(q.items[0].detail).toMatch(/^\/v1\/runs\/[^/]+\/images\/\d+$/);
+    });
+    it('a bearer header with a tab or two spaces is a 400, not trimmed', async () => {
+      for (const header of [`Bearer\t${api.key}`, `Bearer  ${api.key}`, `Bearer ${api.key} extra`]) {
+        await expectError(await api.fetch('/v1/runs/latest', { headers: { authorization: header } }), 400, 'malformed_authorization');
+      }
+    });
+    it('indexes in hex, with a sign, an exponent or leading zeros are a 400', async () => {
+      for (const i of ['0x10', '+5', '1e1', '05', '5.0', '%205']) {
+        const body = await expectError(await get(`/v1/runs/latest/images/${i}`), 400, 'bad_input');
+        expect(body.error.message, i).toMatch(/decimal integer/);
+      }
+      await expectError(await get('/v1/runs/latest/review?level=p90&limit=+5'), 400, 'bad_input');
+      await expectError(await get('/v1/runs/latest/images/1/image.png?scale=0x2'), 400, 'bad_input');
+    });
+    it('a multipart upload with two image files is a 400', async () => {
+      const png = new Uint8Array(await (await get('/v1/runs/latest/images/5/image.png')).arrayBuffer());
+      const form = new FormData();
+      form.append('image', new File([png], 'a.png', { type: 'image/png' }));
+      form.append('image', new File([png], 'b.png', { type: 'image/png' }));
+      await expectError(await api.fetch('/v1/runs/latest/predict', auth({ method: 'POST', body: form })), 400, 'several_images');
     });
   });
 }

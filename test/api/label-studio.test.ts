@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { DEFAULT_MAX_BODY_BYTES, type AppOptions } from '../../api/context.ts';
 import { choiceForClass, parseLabelConfig } from '../../api/label-studio/config.ts';
-import { pieScore } from '../../api/label-studio/predict.ts';
+import { FETCH_FAILED_MESSAGE, pieScore } from '../../api/label-studio/predict.ts';
 import { decodeDataUrl, labelStudioAuthHeader, loadTaskImage, type TaskImageOptions } from '../../api/label-studio/task-image.ts';
 import { RunRepository } from '../../api/runs.ts';
 import { FsStore } from '../../node/store-fs.ts';
@@ -74,8 +74,9 @@ const fakeFetch: typeof fetch = async (input, init) => {
 
 const options = (over: Partial<AppOptions> = {}, ls: Partial<AppOptions['labelStudio']> = {}): AppOptions => ({
   apiKeys: [], publicReads: true, corsOrigins: [], maxBodyBytes: DEFAULT_MAX_BODY_BYTES, fetch: fakeFetch,
+  taskImages: { allowedOrigins: [LS_URL, 'https://images.example'], allowPrivate: false, timeoutMs: 10_000, maxBytes: DEFAULT_MAX_BODY_BYTES, maxConcurrent: 4 },
   ...over,
-  labelStudio: { run: 'latest', url: LS_URL, apiKey: LS_TOKEN, ...ls },
+  labelStudio: { run: 'latest', url: LS_URL, apiKey: LS_TOKEN, maxTasks: 100, ...ls },
 });
 
 const app = createApp(repo, options());
@@ -229,11 +230,14 @@ describe('predict', () => {
     for (const i of [0, 2, 3, 4]) {
       expect(results[i]).toMatchObject({ result: [], score: 0, model_version: runId, pie: null });
     }
-    expect(results.map((p) => p.error?.code ?? null)).toEqual(['fetch_failed', null, 'unsupported_format', 'fetch_failed', 'no_image']);
-    expect(results[0].error.message).toMatch(/404/);
+    expect(results.map((p) => p.error?.code ?? null)).toEqual(['fetch_failed', null, 'unsupported_format', 'fetch_refused', 'no_image']);
+    // The client gets one generic text for a failed download; the server log gets the status.
+    expect(results[0].error.message).toBe(FETCH_FAILED_MESSAGE);
+    expect(results[3].error.message).toMatch(/not an allowed origin/);
     expect(results[1].result[0].value.choices).toEqual([pie.dense]);
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0][0])).toMatch(/4 of 5 tasks/);
+    const logged = warn.mock.calls.map((c: unknown[]) => String(c[0]));
+    expect(logged.find((l: string) => l.includes('task 31'))).toMatch(/404/);
+    expect(logged.at(-1)).toMatch(/4 of 5 tasks/);
   });
 
   it('a Label Studio path without a configured Label Studio URL is a task error, not a crash', async () => {
@@ -368,7 +372,8 @@ describe('fetching task images', () => {
   const refreshToken = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ token_type: 'refresh', exp: 4102444800 })}.c2ln`;
   const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
   const opts = (fetchFn: typeof fetch, over: Partial<TaskImageOptions> = {}): TaskImageOptions => ({
-    labelStudioUrl: LS_URL, apiKey: LS_TOKEN, fetch: fetchFn, maxBytes: 1000, timeoutMs: 2000, ...over,
+    labelStudioUrl: LS_URL, apiKey: LS_TOKEN, fetch: fetchFn, maxBytes: 1000, timeoutMs: 2000,
+    policy: { allowedOrigins: [LS_URL, 'https://images.example', 'https://*.s3.example'], allowPrivate: false }, ...over,
   });
 
   it('exchanges a personal access token for an access token, as label-studio-sdk does', async () => {

@@ -28,7 +28,7 @@ function aliasingStore(): { store: Store; manifestReads: Map<string, number> } {
 describe('RunRepository cache', () => {
   it('keeps at most maxRuns runs, evicting the least recently used', async () => {
     const { store, manifestReads } = aliasingStore();
-    const repo = new RunRepository(store, 30_000, 2);
+    const repo = new RunRepository(store, { maxRuns: 2 });
     const a = await repo.get('copy-1');
     await repo.get('copy-2');
     expect(await repo.get('copy-1')).toBe(a); // a hit, and copy-1 is now the most recent
@@ -49,7 +49,7 @@ describe('RunRepository cache', () => {
 
   it('a failed load is not kept', async () => {
     const { store } = aliasingStore();
-    const repo = new RunRepository(store, 30_000, 2);
+    const repo = new RunRepository(store, { maxRuns: 2 });
     await expect(repo.get('missing-run')).rejects.toThrow(/no run 'missing-run'/);
     expect(repo.loadedIds()).toEqual([]);
   });

@@ -51,7 +51,7 @@ const publishArgs = (runsDir: string, endpoint = s3.endpoint) =>
 
 async function apiLatest(): Promise<{ latest: unknown; runId: unknown; runs: unknown }> {
   // A fresh server each time: what a reader that starts now sees in the bucket.
-  const server = await startNodeServer({ store: new S3Store({ bucket: s3.bucket, prefix: PREFIX, endpoint: s3.endpoint }), port: 0, env: {} });
+  const server = await startNodeServer({ store: new S3Store({ bucket: s3.bucket, prefix: PREFIX, endpoint: s3.endpoint }), port: 0, env: { PIE_PUBLIC_READS: 'true' } });
   try {
     const overview = await (await fetch(`${server.url}/v1/runs/latest`)).json() as { runId: unknown };
     const list = await (await fetch(`${server.url}/v1/runs`)).json() as { latest: unknown; runs: unknown };

@@ -1,7 +1,8 @@
 /**
- * Single-image inference speed of the lib/model kernels on LeNet-300-100 (784-300-100-10):
- * dense-f32 vs sparse-f32 at 0/50/90/99 % magnitude sparsity, then f16, int8-dynamic and
- * int8-full of the unpruned net.
+ * Inference speed of the lib/model kernels on LeNet-300-100 (784-300-100-10), the JS reference
+ * kernels and the WebAssembly SIMD kernels side by side in one process: batch images/s, and
+ * one image through one model. dense-f32 vs sparse-f32 at 0/50/90/99 % magnitude sparsity,
+ * then f16, int8-dynamic and int8-full of the unpruned net.
  *
  *   npx tsx trainer/bench/kernels.ts [--images N] [--idx path/to/images-idx3-ubyte[.gz]] [--seed S]
  *
@@ -24,6 +25,9 @@ import {
 } from '../../lib/model/index.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { mulberry32 } from '../../lib/random.ts';
+import { compileKernels, installKernels } from '../../lib/model/wasm/runtime.ts';
+
+const KERNELS_WASM = new URL('../../lib/model/wasm/kernels.wasm', import.meta.url);
 
 const DIMS = [784, 300, 100, 10];
 const SPARSITIES = [0, 0.5, 0.9, 0.99];
@@ -99,57 +103,94 @@ function idxImages(path: string, n: number): { xs: Float32Array; n: number } {
   return { xs, n: count };
 }
 
-function measure(model: CompactModel, xs: Float32Array, n: number, reference?: ArrayLike<number>) {
-  const p = createPredictor(model);
+/** Runs f until it has used ≥ minMs of this process's CPU; returns CPU and wall µs per call. */
+function timed(f: () => void, minMs: number): { cpuUs: number; wallUs: number } {
+  f(); // warm-up (and wasm tier-up)
+  let reps = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let used = 0;
+  while (used < minMs * 1000) {
+    f();
+    reps++;
+    const c = process.cpuUsage(c0);
+    used = c.user + c.system;
+  }
+  return { cpuUs: used / reps, wallUs: ((performance.now() - t0) * 1000) / reps };
+}
+
+interface Measured { js: number; wasm: number; singleUs: number; fileBytes: number; loadedBytes: number; labels: ArrayLike<number>; agreement: number; wasmVsJs: number }
+
+function measure(model: CompactModel, xs: Float32Array, n: number, minMs: number, reference?: ArrayLike<number>): Measured {
+  const js = createPredictor(model, { kernels: 'js' });
+  const wasm = createPredictor(model);
   const inDim = DIMS[0];
   const out = new Float32Array(DIMS[DIMS.length - 1]);
-  const x = new Float32Array(inDim);
-  const run = (k: number) => {
-    x.set(xs.subarray(k * inDim, (k + 1) * inDim));
-    p.logits(x, out);
+  const jsLabels = js.predictBatch(xs, n);
+  const labels = wasm.predictBatch(xs, n);
+  const jsBatch = timed(() => js.predictBatch(xs, n), minMs);
+  const wasmBatch = timed(() => wasm.predictBatch(xs, n), minMs);
+  const single = Math.min(n, 200);
+  const one = timed(() => { for (let k = 0; k < single; k++) wasm.logits(xs.subarray(k * inDim, (k + 1) * inDim), out); }, minMs);
+  let agree = 0, same = 0;
+  for (let k = 0; k < n; k++) {
+    if (reference && labels[k] === reference[k]) agree++;
+    if (labels[k] === jsLabels[k]) same++;
+  }
+  const result = {
+    js: (n * 1e6) / jsBatch.cpuUs, wasm: (n * 1e6) / wasmBatch.cpuUs, singleUs: one.cpuUs / single,
+    fileBytes: encodeModel(model).length, loadedBytes: wasm.memoryBytes, labels,
+    agreement: reference ? agree / n : 1, wasmVsJs: same / n,
   };
-  for (let k = 0; k < Math.min(WARMUP_IMAGES, n); k++) run(k);
-  const started = performance.now();
-  for (let k = 0; k < n; k++) run(k);
-  const ms = performance.now() - started;
-  const labels = p.predictBatch(xs, n);
-  let agree = 0;
-  if (reference) for (let k = 0; k < n; k++) if (labels[k] === reference[k]) agree++;
-  return { usPerImage: (1000 * ms) / n, perSecond: (1000 * n) / ms, bytes: encodeModel(model).length, labels, agreement: reference ? agree / n : 1 };
+  wasm.release();
+  return result;
 }
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
+  installKernels(compileKernels(readFileSync(KERNELS_WASM)));
   const rand = mulberry32(args.seed);
   const net = randomNet(DIMS, rand);
   const data = args.idx ? idxImages(args.idx, args.images) : { xs: syntheticImages(args.images, rand), n: args.images };
   const zeros = data.xs.reduce((z, v) => z + (v === 0 ? 1 : 0), 0) / data.xs.length;
+  const minMs = Math.max(20, Math.min(400, data.n / 5));
   console.log(`${DIMS.join('-')}, ${data.n} images (${args.idx ? 'IDX' : 'synthetic'}, ${(100 * zeros).toFixed(0)} % zero pixels), seed ${args.seed}, Node ${process.version}`);
+  console.log('images/s per CPU-second of this process (user + system time), so that other load on the machine counts less; one core.');
 
   const rows: string[][] = [];
-  const row = (kind: string, sparsity: number, r: ReturnType<typeof measure>) =>
-    rows.push([kind, `${Math.round(100 * sparsity)} %`, (r.bytes / 1024).toFixed(1), r.usPerImage.toFixed(1), Math.round(r.perSecond).toLocaleString('en-US'), `${(100 * r.agreement).toFixed(1)} %`]);
+  const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+  const row = (kind: string, sparsity: number, r: Measured) =>
+    rows.push([kind, `${Math.round(100 * sparsity)} %`, (r.fileBytes / 1024).toFixed(1), (r.loadedBytes / 1024).toFixed(1), fmt(r.js), fmt(r.wasm),
+      `${(r.wasm / r.js).toFixed(1)}×`, r.singleUs.toFixed(1), `${(100 * r.agreement).toFixed(1)} %`, `${(100 * r.wasmVsJs).toFixed(2)} %`]);
 
   let denseLabels: ArrayLike<number> | undefined;
+  let denseWasm = 0;
+  const results: Record<string, Measured> = {};
   for (const s of SPARSITIES) {
     const pruned = s > 0 ? pruneByMagnitude(net, s) : net;
-    const dense = measure(toDenseModel(pruned), data.xs, data.n);
+    const dense = measure(toDenseModel(pruned), data.xs, data.n, minMs);
     row('dense-f32', s, dense);
-    row('sparse-f32', s, measure(toSparseModel(pruned), data.xs, data.n, dense.labels));
-    if (s === 0) denseLabels = dense.labels;
+    const sparse = measure(toSparseModel(pruned), data.xs, data.n, minMs, dense.labels);
+    row('sparse-f32', s, sparse);
+    results[`sparse ${s}`] = sparse;
+    if (s === 0) { denseLabels = dense.labels; denseWasm = dense.wasm; }
   }
   const calibration = data.xs.subarray(0, Math.min(CALIBRATION_IMAGES, data.n) * DIMS[0]);
-  row('f16', 0, measure(quantizeFloat16(net), data.xs, data.n, denseLabels));
-  row('int8-dynamic', 0, measure(quantizeInt8Dynamic(net), data.xs, data.n, denseLabels));
-  row('int8-full', 0, measure(quantizeInt8Full(net, calibration, Math.min(CALIBRATION_IMAGES, data.n)), data.xs, data.n, denseLabels));
+  row('f16', 0, measure(quantizeFloat16(net), data.xs, data.n, minMs, denseLabels));
+  const dyn = measure(quantizeInt8Dynamic(net), data.xs, data.n, minMs, denseLabels);
+  row('int8-dynamic', 0, dyn);
+  const full = measure(quantizeInt8Full(net, calibration, Math.min(CALIBRATION_IMAGES, data.n)), data.xs, data.n, minMs, denseLabels);
+  row('int8-full', 0, full);
 
-  const head = ['kind', 'sparsity', 'file KiB', 'µs/image', 'images/s', 'agrees w/ dense'];
+  const head = ['kind', 'sparsity', 'file KiB', 'loaded KiB', 'JS img/s', 'wasm img/s', 'wasm/JS', 'wasm µs, 1 image', 'agrees w/ dense', 'wasm = JS argmax'];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => `| ${cells.map((v, c) => (c < 2 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join(' | ')} |`;
   console.log(line(head));
   console.log(`|${widths.map((w, c) => (c < 2 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const r of rows) console.log(line(r));
-  console.log('agreement: argmax equal to the dense-f32 net of the same sparsity (quantized rows: the 0 % net)');
+  console.log('agreement: argmax equal to the dense-f32 net of the same sparsity (quantized rows: the 0 % net); int8 wasm kernels are bit-exact with JS');
+  console.log(`int8 vs dense f32 (wasm, batch): dynamic ${(dyn.wasm / denseWasm).toFixed(2)}×, full ${(full.wasm / denseWasm).toFixed(2)}×; ` +
+    `sparse 50/90/99 % vs 0 %: ${[0.5, 0.9, 0.99].map((s) => (results[`sparse ${s}`].wasm / results['sparse 0'].wasm).toFixed(1)).join(' / ')}×`);
 }
 
 main();

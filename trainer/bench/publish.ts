@@ -43,7 +43,10 @@ for (let i = 0; i < Number(values.small); i++) await add(`small/${i}.bin`, Numbe
 // A minimal valid manifest around those files: publish reads nothing else.
 const manifest: Manifest = {
   schemaVersion: MANIFEST_VERSION, runId, createdAt: new Date().toISOString(),
-  dataset: { name: 'bench', source: 'random bytes', trainSize: 1, testSize: 1, numClasses: 2, classNames: ['a', 'b'], imageShape: [1, 1] },
+  dataset: {
+    name: 'bench', source: 'random bytes', format: 'synthetic', trainSize: 1, testSize: 1, numClasses: 2, classNames: ['a', 'b'],
+    imageShape: [1, 1], inputShape: [1, 1, 1], classCounts: null, fingerprint: null, polarity: 'mixed', skipped: { count: 0, files: [] },
+  },
   architecture: { name: 'none', dims: [1, 2] },
   engine: { backend: 'none', provider: 'none', tfjsVersion: 'none', workers: 1 },
   K: 1,

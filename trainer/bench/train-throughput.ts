@@ -18,9 +18,9 @@ const values = benchArgs('Training throughput of LeNet-300-100: npm run bench:tr
   synthetic: { type: 'boolean', default: false },
 });
 const nTrain = Number(values.examples);
-const data = values.synthetic
+const data = await (values.synthetic
   ? loadDataset({ kind: 'synthetic', name: 'synthetic', seed: 1, train: nTrain, test: 100, classes: 10 })
-  : loadDataset({ kind: 'idx', name: 'fashion-mnist', dir: FASHION_MNIST_DIR, trainLimit: nTrain, testLimit: 100 });
+  : loadDataset({ kind: 'idx', name: 'fashion-mnist', dir: FASHION_MNIST_DIR, trainLimit: nTrain, testLimit: 100 }));
 const shared = {
   engine: values.engine as 'auto',
   train: { images: shareFloat32(data.train.images, PIXEL_SCALE), labels: shareUint8(data.train.labels), n: data.train.n },

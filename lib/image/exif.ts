@@ -29,9 +29,12 @@ export function exifOrientation(app1: Uint8Array): number {
   return 1;
 }
 
-/** Turns a [height × width] plane by an EXIF orientation; 5–8 swap width and height. */
+/**
+ * Turns a [height × width × channels] image (channels interleaved) by an EXIF orientation;
+ * 5–8 swap width and height.
+ */
 export function applyOrientation(
-  gray: Uint8Array, width: number, height: number, orientation: number,
+  gray: Uint8Array, width: number, height: number, orientation: number, channels = 1,
 ): { gray: Uint8Array; width: number; height: number } {
   if (orientation <= 1 || orientation > 8) return { gray, width, height };
   const swap = orientation >= 5;
@@ -49,8 +52,16 @@ export function applyOrientation(
     8: [W - 1, W, -1], // rotate 90° anticlockwise
   }[orientation] as [number, number, number];
   const out = new Uint8Array(gray.length);
-  for (let y = 0, i = 0; y < h; y++) {
-    for (let x = 0, src = c0 + y * cy; x < w; x++, i++, src += cx) out[i] = gray[src];
+  if (channels === 1) {
+    for (let y = 0, i = 0; y < h; y++) {
+      for (let x = 0, src = c0 + y * cy; x < w; x++, i++, src += cx) out[i] = gray[src];
+    }
+  } else {
+    for (let y = 0, i = 0; y < h; y++) {
+      for (let x = 0, src = c0 + y * cy; x < w; x++, i += channels, src += cx) {
+        for (let k = 0; k < channels; k++) out[i + k] = gray[src * channels + k];
+      }
+    }
   }
   return { gray: out, width: w, height: h };
 }

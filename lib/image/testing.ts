@@ -1,6 +1,6 @@
-/* Seeded images, hand-built PNG chunks and small JPEG fixtures for the api/image tests. */
+/* Seeded images, hand-built PNG chunks and small JPEG fixtures for the lib/image tests. */
 import { encode as encodePngLib, type ImageData } from 'fast-png';
-import { mulberry32 } from '../../lib/random.ts';
+import { mulberry32 } from '../random.ts';
 
 /** n random uint8 values from a seed. */
 export function randomGray(n: number, seed: number): Uint8Array {

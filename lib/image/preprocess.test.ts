@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PIXEL_SCALE } from '../../lib/model/types.ts';
+import { PIXEL_SCALE } from '../model/types.ts';
 import { borderMean, toModelInput } from './preprocess.ts';
 import { randomGray } from './testing.ts';
 import type { DecodedImage } from './types.ts';
@@ -89,7 +89,7 @@ describe('toModelInput: resizing', () => {
     expect(out.pixels).toHaveLength(196);
     expect(out.pixels[0]).toBe(0);
     expect(out.pixels[195]).toBe(200);
-    expect(out.steps.target).toEqual({ width: 14, height: 14 });
+    expect(out.steps.target).toEqual({ width: 14, height: 14, channels: 1 });
   });
 
   it('gives input = pixels · (1/255) in float32, as the trainer computes it', () => {

@@ -12,7 +12,7 @@ import { decode as decodePngLib, type DecodedPng } from 'fast-png';
 import { Unzlib } from 'fflate';
 import { grayOverBlack, lumaOverBlack, to8bit } from './color.ts';
 import { ImageError } from './errors.ts';
-import { checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
+import { checkDecodeBudget, checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
 
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -89,8 +89,13 @@ export function rawDataSize(h: PngHeader): number {
  * their concatenation and the unfiltered copy (measured peak ≈ 5 × the raw data), plus our copy
  * of the input and the luminance plane.
  */
-export function pngDecodeMemory(h: PngHeader, fileBytes: number): number {
-  return 5 * rawDataSize(h) + 2 * fileBytes + h.width * h.height;
+export function pngDecodeMemory(h: PngHeader, fileBytes: number, color = false): number {
+  return 5 * rawDataSize(h) + 2 * fileBytes + h.width * h.height * (color && isColorPng(h) ? 4 : 1);
+}
+
+/** Colour types that carry colour (RGB, RGBA, palette); grey and grey + alpha do not. */
+export function isColorPng(h: PngHeader): boolean {
+  return h.colorType === ColorType.Rgb || h.colorType === ColorType.Rgba || h.colorType === ColorType.Palette;
 }
 
 interface ChunkWalk {
@@ -148,10 +153,11 @@ function checkInflatedSize(bytes: Uint8Array, idat: [number, number][], expected
 }
 
 /**
- * Decodes a PNG to luminance (see color.ts for the luma weights and the composite over black).
+ * Decodes a PNG to luminance (see color.ts for the luma weights and the composite over black),
+ * and with `color` a colour PNG also to RGB composited over black.
  * 16-bit samples are reduced with round(v / 257); 1-, 2- and 4-bit grey is widened to 0..255.
  */
-export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>): DecodedImage {
+export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>, color = false): DecodedImage {
   const header = readPngHeader(bytes);
   const { width, height, depth, colorType } = header;
   checkDimensions(width, height, limits, 'PNG');
@@ -160,7 +166,8 @@ export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>): Dec
     throw new ImageError('unsupported_format', `interlaced PNGs with ${depth}-bit samples are not supported; save it non-interlaced or with 8-bit samples`);
   }
   const raw = rawDataSize(header);
-  checkDecodeMemory(pngDecodeMemory(header, bytes.length), `${width}×${height} PNG`, limits);
+  checkDecodeBudget(raw - height, `${width}×${height} ${depth}-bit PNG`, limits); // less each row's filter byte
+  checkDecodeMemory(pngDecodeMemory(header, bytes.length, color), `${width}×${height} PNG`, limits);
 
   const walk = walkChunks(bytes);
   if (colorType === ColorType.Palette && !walk.hasPalette) fail('PNG has palette colour type but no PLTE chunk');
@@ -179,10 +186,10 @@ export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>): Dec
   } catch (err) {
     fail(`PNG could not be decoded: ${(err as Error).message}`, err);
   }
-  return { width, height, ...pngToGray(png, header), format: 'png' };
+  return { width, height, ...pngToGray(png, header, color && isColorPng(header)), format: 'png' };
 }
 
-function pngToGray(png: DecodedPng, header: PngHeader): { gray: Uint8Array; hadAlpha: boolean } {
+function pngToGray(png: DecodedPng, header: PngHeader, color: boolean): { gray: Uint8Array; rgb?: Uint8Array; hadAlpha: boolean } {
   const { width: w, height: h, depth, colorType } = header;
   const n = w * h;
   const data = png.data;
@@ -192,6 +199,7 @@ function pngToGray(png: DecodedPng, header: PngHeader): { gray: Uint8Array; hadA
     fail(`PNG decoded to ${data.length} samples for ${png.width}×${png.height}, expected ${expected} for ${w}×${h}`);
   }
   const gray = new Uint8Array(n);
+  const rgb = color ? new Uint8Array(3 * n) : undefined;
   let hadAlpha = false;
   const wide = depth === 16;
 
@@ -205,9 +213,13 @@ function pngToGray(png: DecodedPng, header: PngHeader): { gray: Uint8Array; hadA
       const palette = png.palette ?? fail('PNG has palette colour type but no palette');
       lut = new Uint8Array(256);
       opaque = new Uint8Array(256);
+      const colors = new Uint8Array(3 * 256);
       palette.forEach(([r, g, b, a = 255], i) => {
         lut[i] = lumaOverBlack(r, g, b, a);
         opaque[i] = a === 255 ? 1 : 0;
+        colors[3 * i] = grayOverBlack(r, a);
+        colors[3 * i + 1] = grayOverBlack(g, a);
+        colors[3 * i + 2] = grayOverBlack(b, a);
       });
       for (let y = 0, i = 0; y < h; y++) {
         for (let x = 0, bit = 0; x < w; x++, bit += depth, i++) {
@@ -215,6 +227,7 @@ function pngToGray(png: DecodedPng, header: PngHeader): { gray: Uint8Array; hadA
           if (idx >= palette.length) fail(`PNG pixel (${x}, ${y}) uses palette entry ${idx}; the palette has ${palette.length}`);
           gray[i] = lut[idx];
           if (!opaque[idx]) hadAlpha = true;
+          if (rgb) rgb.set(colors.subarray(3 * idx, 3 * idx + 3), 3 * i);
         }
       }
     } else {
@@ -229,7 +242,7 @@ function pngToGray(png: DecodedPng, header: PngHeader): { gray: Uint8Array; hadA
         }
       }
     }
-    return { gray, hadAlpha };
+    return { gray, rgb, hadAlpha };
   }
 
   const s = (v: number) => (wide ? to8bit(v) : v);
@@ -256,7 +269,10 @@ function pngToGray(png: DecodedPng, header: PngHeader): { gray: Uint8Array; hadA
       for (let i = 0; i < n; i++) {
         const r = data[3 * i], g = data[3 * i + 1], b = data[3 * i + 2];
         if (keyed && r === t[0] && g === t[1] && b === t[2]) hadAlpha = true;
-        else gray[i] = lumaOverBlack(s(r), s(g), s(b), 255);
+        else {
+          gray[i] = lumaOverBlack(s(r), s(g), s(b), 255);
+          if (rgb) { rgb[3 * i] = s(r); rgb[3 * i + 1] = s(g); rgb[3 * i + 2] = s(b); }
+        }
       }
       break;
     }
@@ -264,9 +280,11 @@ function pngToGray(png: DecodedPng, header: PngHeader): { gray: Uint8Array; hadA
       for (let i = 0; i < n; i++) {
         const a = s(data[4 * i + 3]);
         if (a !== 255) hadAlpha = true;
-        gray[i] = lumaOverBlack(s(data[4 * i]), s(data[4 * i + 1]), s(data[4 * i + 2]), a);
+        const r = s(data[4 * i]), g = s(data[4 * i + 1]), b = s(data[4 * i + 2]);
+        gray[i] = lumaOverBlack(r, g, b, a);
+        if (rgb) { rgb[3 * i] = grayOverBlack(r, a); rgb[3 * i + 1] = grayOverBlack(g, a); rgb[3 * i + 2] = grayOverBlack(b, a); }
       }
       break;
   }
-  return { gray, hadAlpha };
+  return { gray, rgb, hadAlpha };
 }

@@ -1,10 +1,18 @@
 /*
- * A decoded image → what the models were trained on: 28×28 uint8 (or the run's own size), light
- * object on black.
+ * A decoded image → what the models were trained on: [height × width × channels] uint8 of the
+ * run's input shape (28×28×1 for Fashion-MNIST, 32×32×3 for CIFAR). One implementation for both
+ * sides: the trainer turns every image-folder file into its training pixels with it, and the API
+ * every upload, so an uploaded copy of a dataset image gets exactly its precomputed answer.
  *
- * 1. Polarity. The mean of the image's outermost ring of pixels decides: above 127 (a light
- *    background) the image is inverted, 255 − v, so the background becomes black. Every one of
- *    Fashion-MNIST's 70 000 images has a ring mean of at most 108, so none is ever inverted.
+ * 0. Channels. 1: the luminance plane (ITU-R BT.601, see color.ts). 3: RGB; a grayscale image
+ *    (or a grayscale PNG in a colour dataset) gets R = G = B = its luminance, as PIL's
+ *    convert('RGB') does.
+ * 1. Polarity. The mean luminance of the image's outermost ring of pixels decides. What 'auto'
+ *    does depends on the dataset (`datasetPolarity`, recorded in the run's manifest from its own
+ *    images): a light-on-dark dataset (every image's ring mean ≤ 127, e.g. all 70 000 of
+ *    Fashion-MNIST's, whose ring means are at most 108) inverts an image whose ring is light,
+ *    255 − v, so the background becomes black; a dark-on-light one inverts a dark-ringed image;
+ *    a dataset of natural photos (mixed) never inverts. Dataset images are never inverted.
  * 2. Frame. The image is centred in a black frame of the target's shape — a square of side
  *    max(width, height) for 28×28 — left/top getting the smaller half of an odd margin:
  *    Fashion-MNIST objects sit centred in a square frame, so stretching would distort them.
@@ -15,10 +23,10 @@
  *    (OpenCV's INTER_AREA; PIL's BOX takes whole pixels by their centres instead). A smaller one
  *    is upscaled bilinearly with pixel centres aligned, as PIL and OpenCV do. Weights are
  *    integers (area: overlaps in 1/28-pixel units; bilinear: 1/56-pixel units), so each output
- *    is an exact fraction, rounded half up to uint8 as PIL rounds.
+ *    is an exact fraction, rounded half up to uint8 as PIL rounds; each channel on its own.
  * 4. input = pixel · (1/255) in float32: the trainer's own conversion, bit for bit.
  */
-import { PIXEL_SCALE } from '../../lib/model/types.ts';
+import { PIXEL_SCALE } from '../model/types.ts';
 import type { DecodedImage } from './types.ts';
 
 export const IMAGE_SIDE = 28;
@@ -26,16 +34,46 @@ export const IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE;
 
 export type Polarity = 'auto' | 'keep' | 'invert';
 
+/**
+ * What a dataset's images look like, from their ring means: 'light-on-dark' when every image's
+ * ring averages ≤ 127 (light objects on black, like MNIST), 'dark-on-light' when every one
+ * averages above 127, 'mixed' otherwise (natural photos): then 'auto' never inverts.
+ */
+export type DatasetPolarity = 'light-on-dark' | 'dark-on-light' | 'mixed';
+
+/** The ring mean above which an image counts as light-bordered. */
+const LIGHT_RING = 127;
+
+/** Classifies a dataset from its images' ring means (see DatasetPolarity). */
+export function datasetPolarityOf(ringMeans: ArrayLike<number>): DatasetPolarity {
+  let light = 0;
+  for (let i = 0; i < ringMeans.length; i++) if (ringMeans[i] > LIGHT_RING) light++;
+  if (light === 0) return 'light-on-dark';
+  if (light === ringMeans.length) return 'dark-on-light';
+  return 'mixed';
+}
+
+/** Whether 'auto' inverts an image with this ring mean, for a dataset of this polarity. */
+export function autoInverts(ringMean: number, dataset: DatasetPolarity): boolean {
+  if (dataset === 'light-on-dark') return ringMean > LIGHT_RING;
+  if (dataset === 'dark-on-light') return ringMean <= LIGHT_RING;
+  return false;
+}
+
 export interface PreprocessOptions {
   /** Target width, e.g. from a run's manifest. Default 28. */
   width?: number;
   /** Target height. Default 28. */
   height?: number;
+  /** Target channels: 1 (luminance) or 3 (RGB). Default 1. */
+  channels?: 1 | 3;
   /**
-   * 'auto' (default): invert when the outermost ring of pixels averages above 127;
+   * 'auto' (default): invert when the image's ring disagrees with `datasetPolarity`;
    * 'keep': never invert; 'invert': always invert.
    */
   polarity?: Polarity;
+  /** The run's dataset polarity (its manifest's); decides what 'auto' does. Default 'light-on-dark'. */
+  datasetPolarity?: DatasetPolarity;
 }
 
 /** What was done to the image, for the API to report. */
@@ -46,12 +84,13 @@ export interface PreprocessSteps {
    * 'area': padded, then downscaled; 'bilinear': padded, then upscaled.
    */
   resample: 'none' | 'pad' | 'area' | 'bilinear';
-  /** Size the image was resampled to (28×28 unless asked otherwise). */
-  target: { width: number; height: number };
+  /** Size the image was resampled to (28×28 unless asked otherwise), and its channels. */
+  target: { width: number; height: number; channels: 1 | 3 };
   /** Black rows/columns added on each side to give the image the target's shape, in source pixels. */
   padding: { top: number; right: number; bottom: number; left: number };
   polarity: Polarity;
-  /** Mean of the outermost ring of source pixels (before any inversion), 0..255. */
+  datasetPolarity: DatasetPolarity;
+  /** Mean luminance of the outermost ring of source pixels (before any inversion), 0..255. */
   borderMean: number;
   inverted: boolean;
   /** Some pixel was translucent and was composited over black when decoding. */
@@ -61,14 +100,15 @@ export interface PreprocessSteps {
 }
 
 export interface ModelInput {
-  /** [height × width] row-major, 28×28 by default: what the model sees, × 255. */
+  /** [height × width × channels] row-major, channels interleaved: what the model sees, × 255. */
   pixels: Uint8Array;
-  /** [height × width] pixels · (1/255), the model's input. */
+  /** pixels · (1/255), the model's input. */
   input: Float32Array;
   steps: PreprocessSteps;
 }
 
 const POLARITIES: readonly Polarity[] = ['auto', 'keep', 'invert'];
+const DATASET_POLARITIES: readonly DatasetPolarity[] = ['light-on-dark', 'dark-on-light', 'mixed'];
 
 /** Mean of the pixels on the image's outermost ring (the whole image if it is 1 or 2 wide). */
 export function borderMean(gray: Uint8Array, width: number, height: number): number {
@@ -144,51 +184,67 @@ function axis(from: number, to: number): Axis {
 
 /**
  * Resamples the padded frame (image at offset left/top, black elsewhere, values mapped
- * through `value`) with separable integer taps; rounds each exact fraction half up.
+ * through `value`) with separable integer taps, each of the C interleaved channels on its own;
+ * rounds each exact fraction half up.
  */
 function resample(
-  gray: Uint8Array, width: number, height: number, left: number, top: number,
+  src: Uint8Array, width: number, height: number, C: number, left: number, top: number,
   xAxis: Axis, yAxis: Axis, value: (v: number) => number,
 ): Uint8Array {
   const T = xAxis.taps.length;
   const U = yAxis.taps.length;
-  // Horizontal pass over the image's own rows: [height × T] sums, each ≤ 255 · xAxis.total.
-  const rows = new Float64Array(height * T);
+  // Horizontal pass over the image's own rows: [height × T × C] sums, each ≤ 255 · xAxis.total.
+  const rows = new Float64Array(height * T * C);
   for (let y = 0; y < height; y++) {
-    const src = y * width;
+    const row = y * width;
     for (let i = 0; i < T; i++) {
       const { first, weights } = xAxis.taps[i];
-      let s = 0;
-      for (let k = 0; k < weights.length; k++) {
-        const x = first + k - left;
-        if (x >= 0 && x < width) s += weights[k] * value(gray[src + x]);
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let k = 0; k < weights.length; k++) {
+          const x = first + k - left;
+          if (x >= 0 && x < width) s += weights[k] * value(src[(row + x) * C + c]);
+        }
+        rows[(y * T + i) * C + c] = s;
       }
-      rows[y * T + i] = s;
     }
   }
   // Vertical pass; padded rows are black and add nothing. Sums ≤ 255 · total² < 2^53: exact.
   const den = xAxis.total * yAxis.total;
-  const out = new Uint8Array(U * T);
+  const out = new Uint8Array(U * T * C);
   for (let j = 0; j < U; j++) {
     const { first, weights } = yAxis.taps[j];
     for (let i = 0; i < T; i++) {
-      let s = 0;
-      for (let k = 0; k < weights.length; k++) {
-        const y = first + k - top;
-        if (y >= 0 && y < height) s += weights[k] * rows[y * T + i];
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let k = 0; k < weights.length; k++) {
+          const y = first + k - top;
+          if (y >= 0 && y < height) s += weights[k] * rows[(y * T + i) * C + c];
+        }
+        out[(j * T + i) * C + c] = Math.floor((2 * s + den) / (2 * den));
       }
-      out[j * T + i] = Math.floor((2 * s + den) / (2 * den));
     }
   }
   return out;
 }
 
-/** Turns a decoded image into the model's input (28×28 by default); see the top of this file. */
+/** R = G = B = v for each pixel of a plane. */
+function replicate(gray: Uint8Array): Uint8Array {
+  const out = new Uint8Array(gray.length * 3);
+  for (let i = 0; i < gray.length; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = gray[i];
+  return out;
+}
+
+/** Turns a decoded image into the model's input (28×28×1 by default); see the top of this file. */
 export function toModelInput(img: DecodedImage, options: PreprocessOptions = {}): ModelInput {
   const polarity = options.polarity ?? 'auto';
+  const datasetPolarity = options.datasetPolarity ?? 'light-on-dark';
   const W = options.width ?? IMAGE_SIDE;
   const H = options.height ?? IMAGE_SIDE;
+  const C = options.channels ?? 1;
   if (!POLARITIES.includes(polarity)) throw new RangeError(`polarity must be one of ${POLARITIES.join(', ')}, got ${String(polarity)}`);
+  if (!DATASET_POLARITIES.includes(datasetPolarity)) throw new RangeError(`datasetPolarity must be one of ${DATASET_POLARITIES.join(', ')}, got ${String(datasetPolarity)}`);
+  if (C !== 1 && C !== 3) throw new RangeError(`channels must be 1 or 3, got ${String(C)}`);
   if (!(Number.isInteger(W) && Number.isInteger(H) && W > 0 && H > 0 && W <= 1024 && H <= 1024)) {
     throw new RangeError(`target size must be integers 1..1024, got ${W}×${H}`);
   }
@@ -197,8 +253,10 @@ export function toModelInput(img: DecodedImage, options: PreprocessOptions = {})
     throw new RangeError(`image is ${width}×${height} but holds ${gray.length} pixels`);
   }
 
+  if (img.rgb && img.rgb.length !== 3 * width * height) throw new RangeError(`image is ${width}×${height} but holds ${img.rgb.length} RGB samples`);
+
   const mean = borderMean(gray, width, height);
-  const inverted = polarity === 'invert' || (polarity === 'auto' && mean > 127);
+  const inverted = polarity === 'invert' || (polarity === 'auto' && autoInverts(mean, datasetPolarity));
   const value = inverted ? (v: number) => 255 - v : (v: number) => v;
 
   // The smallest frame of the target's shape (a square for 28×28) that holds the image.
@@ -208,30 +266,38 @@ export function toModelInput(img: DecodedImage, options: PreprocessOptions = {})
   const top = (frameH - height) >> 1;
   const padding = { top, right: frameW - width - left, bottom: frameH - height - top, left };
 
+  // A grayscale source in a colour run is resampled once and replicated (each channel would
+  // give the same numbers).
+  const colour = C === 3 && img.rgb !== undefined;
+  const src = colour ? img.rgb! : gray;
+  const srcC = colour ? 3 : 1;
   let pixels: Uint8Array;
   let method: PreprocessSteps['resample'];
   if (width === W && height === H) {
     method = 'none';
-    pixels = Uint8Array.from(gray, value);
+    pixels = src.slice();
+    if (inverted) for (let i = 0; i < pixels.length; i++) pixels[i] = 255 - pixels[i];
   } else {
     const x = axis(frameW, W);
     const y = axis(frameH, H);
     const methods = [x.method, y.method];
     method = methods.includes('area') ? 'area' : methods.includes('bilinear') ? 'bilinear' : 'pad';
-    pixels = resample(gray, width, height, left, top, x, y, value);
+    pixels = resample(src, width, height, srcC, left, top, x, y, value);
   }
+  if (C === 3 && !colour) pixels = replicate(pixels);
 
-  const input = new Float32Array(W * H);
+  const input = new Float32Array(W * H * C);
   for (let i = 0; i < input.length; i++) input[i] = pixels[i] * PIXEL_SCALE;
   return {
     pixels,
     input,
     steps: {
       source: { width, height },
-      target: { width: W, height: H },
+      target: { width: W, height: H, channels: C },
       resample: method,
       padding,
       polarity,
+      datasetPolarity,
       borderMean: mean,
       inverted,
       alphaComposited: img.hadAlpha,

@@ -11,7 +11,7 @@ import { decode as decodeJpegLib } from 'jpeg-js';
 import { lumaOverBlack } from './color.ts';
 import { ImageError } from './errors.ts';
 import { applyOrientation, exifOrientation } from './exif.ts';
-import { checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
+import { checkDecodeBudget, checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
 
 /**
  * Memory per 8×8 block of coefficients jpeg-js holds: a separate 64-entry Int32Array each, whose
@@ -122,6 +122,7 @@ export function readJpegHeader(bytes: Uint8Array, limits: Required<ImageLimits>)
     if (isFrame) {
       if (frame) fail('JPEG holds more than one frame; only single-frame JPEGs are supported');
       frame = readFrame(bytes, marker, at + 2, end, limits);
+      checkDecodeBudget(frame.width * frame.height * frame.sampling.length, `${frame.width}×${frame.height} JPEG`, limits);
       checkDecodeMemory(jpegDecodeMemory(frame), `${frame.width}×${frame.height} JPEG`, limits);
     }
     if (marker === 0xe1 && orientation === 1) orientation = exifOrientation(bytes.subarray(at + 2, end));
@@ -152,8 +153,12 @@ export function readJpegHeader(bytes: Uint8Array, limits: Required<ImageLimits>)
   return { ...frame, orientation };
 }
 
-/** Decodes a baseline or progressive JPEG to luminance (see color.ts for the luma weights). */
-export function decodeJpeg(bytes: Uint8Array, limits: Required<ImageLimits>): DecodedImage {
+/**
+ * Decodes a baseline or progressive JPEG to luminance (see color.ts for the luma weights), and
+ * with `color` a colour JPEG (3 components YCbCr/RGB, or 4 with an Adobe marker: CMYK/YCCK,
+ * converted by jpeg-js) also to RGB.
+ */
+export function decodeJpeg(bytes: Uint8Array, limits: Required<ImageLimits>, color = false): DecodedImage {
   const header = readJpegHeader(bytes, limits);
   let rgb: Uint8Array;
   try {
@@ -183,5 +188,8 @@ export function decodeJpeg(bytes: Uint8Array, limits: Required<ImageLimits>): De
   const gray = new Uint8Array(n);
   for (let i = 0; i < n; i++) gray[i] = lumaOverBlack(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255);
   const upright = applyOrientation(gray, header.width, header.height, header.orientation);
-  return { ...upright, hadAlpha: false, format: 'jpeg', orientation: header.orientation };
+  const colour = color && header.sampling.length >= 3
+    ? { rgb: applyOrientation(rgb, header.width, header.height, header.orientation, 3).gray }
+    : {};
+  return { ...upright, ...colour, hadAlpha: false, format: 'jpeg', orientation: header.orientation };
 }

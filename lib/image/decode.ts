@@ -1,7 +1,7 @@
 import { ImageError } from './errors.ts';
 import { decodeJpeg } from './jpeg.ts';
 import { decodePng } from './png.ts';
-import { resolveLimits, type DecodedImage, type ImageLimits } from './types.ts';
+import { resolveLimits, type DecodedImage, type DecodeOptions, type ImageLimits } from './types.ts';
 
 /** Formats we recognise only to name them in the refusal. */
 const OTHER_FORMATS: [string, (b: Uint8Array) => boolean][] = [
@@ -26,21 +26,21 @@ export function isJpeg(b: Uint8Array): boolean {
 }
 
 /**
- * Decodes an uploaded PNG or JPEG to one luminance plane (see color.ts), upright (EXIF, see
- * exif.ts). The format comes from the magic bytes (PNG 89 50 4E 47, JPEG FF D8 FF);
+ * Decodes an uploaded PNG or JPEG to one luminance plane (see color.ts), and with
+ * `options.color` to RGB as well when the file holds colour, upright (EXIF, see exif.ts). The format comes from the magic bytes (PNG 89 50 4E 47, JPEG FF D8 FF);
  * `contentType` only sharpens the refusal of anything else. Every limit (`limits`, defaults in
  * DEFAULT_LIMITS) is checked from the header before pixels are decoded, and whatever goes wrong
  * with the input surfaces as an `ImageError`, never as a codec's own exception.
  */
-export function decodeImage(bytes: Uint8Array, contentType?: string, limits?: ImageLimits): DecodedImage {
+export function decodeImage(bytes: Uint8Array, contentType?: string, limits?: ImageLimits, options: DecodeOptions = {}): DecodedImage {
   const lim = resolveLimits(limits);
   if (bytes.length === 0) throw new ImageError('empty_body', 'the request body is empty; send a PNG or JPEG image');
   if (bytes.length > lim.maxBytes) {
     throw new ImageError('image_too_large', `image is ${bytes.length} bytes; the limit is ${lim.maxBytes} bytes`);
   }
   try {
-    if (isPng(bytes)) return decodePng(bytes, lim);
-    if (isJpeg(bytes)) return decodeJpeg(bytes, lim);
+    if (isPng(bytes)) return decodePng(bytes, lim, !!options.color);
+    if (isJpeg(bytes)) return decodeJpeg(bytes, lim, !!options.color);
   } catch (err) {
     if (err instanceof ImageError) throw err;
     throw new ImageError('undecodable_image', `image could not be decoded: ${(err as Error)?.message ?? String(err)}`, { cause: err });

@@ -1,6 +1,6 @@
 import { encode as encodeJpeg } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../lib/random.ts';
+import { mulberry32 } from '../random.ts';
 import { decodeImage } from './decode.ts';
 import { ImageError, IMAGE_ERROR_STATUS } from './errors.ts';
 import { toModelInput } from './preprocess.ts';

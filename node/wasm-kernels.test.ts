@@ -1,0 +1,141 @@
+/**
+ * The WebAssembly kernels against the JS reference kernels (lib/model/kernels.ts), loaded the
+ * way Node loads them. Which results must be bit-exact and which only close is stated in
+ * lib/model/wasm/source.ts; each is checked here.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  createPredictor,
+  decodeFloat16Array,
+  quantizeFloat16,
+  quantizeInt8Dynamic,
+  quantizeInt8Full,
+  toDenseModel,
+  toSparseModel,
+  type CompactModel,
+  type MlpWeights,
+} from '../lib/model/index.ts';
+import { plantedTask, pruneRandomly, randomImages, randomMlp } from '../lib/model/testing.ts';
+import { wasmKernels, type WasmKernels } from '../lib/model/wasm/runtime.ts';
+import { installNodeKernels } from './wasm-kernels.ts';
+
+const LENET = [784, 300, 100, 10];
+/** Odd widths: an odd input count (int8 pairs), partial blocks of every size, more than one block. */
+const ODD = [37, 101, 53, 3];
+
+let rt: WasmKernels;
+beforeAll(async () => {
+  rt = await installNodeKernels();
+});
+
+function allLogits(model: CompactModel, xs: Float32Array, n: number, kernels: 'auto' | 'js'): Float32Array[] {
+  const p = createPredictor(model, { kernels });
+  const d = model.dims[0];
+  const out = Array.from({ length: n }, (_, k) => p.logits(xs.slice(k * d, (k + 1) * d)));
+  p.release();
+  return out;
+}
+
+function kinds(w: MlpWeights, xs: Float32Array): Record<string, CompactModel> {
+  return {
+    'dense-f32': toDenseModel(w),
+    'sparse-f32 (50 %)': toSparseModel(pruneRandomly(w, 0.5, 7)),
+    'sparse-f32 (20 %, stored dense)': toSparseModel(pruneRandomly(w, 0.2, 7)),
+    f16: quantizeFloat16(w),
+    'int8-dynamic': quantizeInt8Dynamic(w),
+    'int8-full': quantizeInt8Full(w, xs, Math.min(50, xs.length / w.dims[0])),
+  };
+}
+
+describe('WebAssembly kernels', () => {
+  it('are installed on Node and run every kind', () => {
+    expect(wasmKernels()).toBe(rt);
+    const w = randomMlp(ODD, 1);
+    const xs = randomImages(8, ODD[0], 2);
+    for (const model of Object.values(kinds(w, xs))) expect(createPredictor(model).kernels).toBe('wasm');
+  });
+
+  for (const dims of [ODD, LENET]) {
+    it(`int8 kinds are bit-exact with the JS kernels (${dims.join('-')})`, () => {
+      const n = dims === LENET ? 60 : 200;
+      const w = randomMlp(dims, 3);
+      const xs = randomImages(n, dims[0], 4);
+      for (const model of [quantizeInt8Dynamic(w), quantizeInt8Full(w, xs, 50)]) {
+        const js = allLogits(model, xs, n, 'js');
+        const wa = allLogits(model, xs, n, 'auto');
+        for (let k = 0; k < n; k++) expect(Array.from(wa[k]), `${model.kind} image ${k}`).toEqual(Array.from(js[k]));
+      }
+    });
+
+    it(`float kinds stay within float32 rounding of the float64 JS kernels (${dims.join('-')})`, () => {
+      const n = dims === LENET ? 60 : 200;
+      const w = randomMlp(dims, 5);
+      const xs = randomImages(n, dims[0], 6);
+      for (const [name, model] of Object.entries(kinds(w, xs))) {
+        if (model.kind.startsWith('int8')) continue;
+        const js = allLogits(model, xs, n, 'js');
+        const wa = allLogits(model, xs, n, 'auto');
+        for (let k = 0; k < n; k++) {
+          const scale = Math.max(1, ...js[k].map(Math.abs));
+          for (let o = 0; o < js[k].length; o++) expect(Math.abs(wa[k][o] - js[k][o]), `${name} image ${k}`).toBeLessThan(1e-5 * scale);
+        }
+      }
+    });
+  }
+
+  it('CSR gives the dense kernel\'s logits bit for bit; f16 those of its decoded weights', () => {
+    const w = pruneRandomly(randomMlp(LENET, 8), 0.9, 9);
+    const xs = randomImages(40, 784, 10);
+    expect(allLogits(toSparseModel(w), xs, 40, 'auto')).toEqual(allLogits(toDenseModel(w), xs, 40, 'auto'));
+    const f16 = quantizeFloat16(w);
+    const decoded = toDenseModel({ dims: w.dims, layers: f16.layers.map((l, i) => ({ inDim: w.dims[i], outDim: w.dims[i + 1], weights: decodeFloat16Array(l.weights), bias: l.bias })) });
+    expect(allLogits(f16, xs, 40, 'auto')).toEqual(allLogits(decoded, xs, 40, 'auto'));
+  });
+
+  it('a batch (tiles of images) predicts exactly what one image at a time does', () => {
+    const w = randomMlp(LENET, 11);
+    const n = 37; // two full tiles and a partial one
+    const xs = randomImages(n, 784, 12);
+    for (const model of Object.values(kinds(w, xs))) {
+      const p = createPredictor(model);
+      const batch = p.predictBatch(xs, n);
+      const single = allLogits(model, xs, n, 'auto').map((l) => l.indexOf(Math.max(...l)));
+      expect(Array.from(batch), model.kind).toEqual(single);
+    }
+  });
+
+  it('agrees with the JS kernels on ≥ 99.9 % of argmax predictions of a trained-like net', () => {
+    const task = plantedTask(3000, 13);
+    for (const [name, model] of Object.entries(kinds(task.net, task.images))) {
+      const js = createPredictor(model, { kernels: 'js' }).predictBatch(task.images, task.n);
+      const wa = createPredictor(model).predictBatch(task.images, task.n);
+      let agree = 0;
+      for (let k = 0; k < task.n; k++) if (js[k] === wa[k]) agree++;
+      expect(agree / task.n, name).toBeGreaterThanOrEqual(0.999);
+    }
+  });
+
+  it('keeps weights compact: f16 and int8 at their own size, CSR never above dense', () => {
+    const w = randomMlp(LENET, 14);
+    const denseBytes = LENET.slice(1).reduce((a, o, l) => a + (LENET[l] * o + o) * 4, 0);
+    const mem = (m: CompactModel) => { const p = createPredictor(m); const b = p.memoryBytes; p.release(); return b; };
+    const slack = 4 * 3 * 32; // alignment and read-ahead slack per array
+    expect(mem(toDenseModel(w))).toBeLessThan(denseBytes + slack);
+    expect(mem(quantizeFloat16(w))).toBeLessThan(denseBytes / 2 + 1200 * 4 + slack);
+    expect(mem(quantizeInt8Dynamic(w))).toBeLessThan(denseBytes / 4 + 2 * 1200 * 4 + slack * 2);
+    for (const s of [0.1, 0.3, 0.5, 0.9]) expect(mem(toSparseModel(pruneRandomly(w, s, 15))), `sparsity ${s}`).toBeLessThan(denseBytes + slack * 2);
+  });
+
+  it('gives released memory back to later models', () => {
+    const w = randomMlp(LENET, 16);
+    const before = rt.bytesInUse;
+    const a = createPredictor(toDenseModel(w));
+    const held = rt.bytesInUse - before;
+    expect(held).toBeGreaterThanOrEqual(a.memoryBytes);
+    a.release();
+    const top = rt.memoryBytes;
+    for (let r = 0; r < 5; r++) createPredictor(toDenseModel(w)).release();
+    expect(rt.memoryBytes).toBe(top);
+    expect(() => a.logits(new Float32Array(784))).toThrow(/release/);
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * A colour run made from an image folder (test/global-setup.ts), served by both entry points:
+ * the overview says colour, image.png is colour and holds exactly the evaluation image, and the
+ * original files of dataset images — odd-size PNG, JPEG, CMYK JPEG — uploaded for a live
+ * prediction get exactly their precomputed answers. Web-standard APIs only: runs in both runtimes.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '../../lib/image/index.ts';
+import type { ApiClient } from './behaviours.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface ColorRun {
+  files: Record<string, string>;
+  uploads: { index: number; path: string; type: string; base64: string }[];
+}
+
+const bytesOf = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+
+export function colorRunBehaviours(getClient: () => ApiClient, getRun: () => ColorRun) {
+  let api: ApiClient;
+  let run: ColorRun;
+  let runId: string;
+  const auth = (init: RequestInit = {}): RequestInit => ({ ...init, headers: { authorization: `Bearer ${api.key}`, ...(init.headers as Record<string, string>) } });
+  const getJson = async (path: string): Promise<Json> => {
+    const r = await api.fetch(path, auth());
+    expect(r.status, `${path}: ${r.status}`).toBe(200);
+    return r.json() as Promise<Json>;
+  };
+  const predictions = (a: Json) => a.levels.map((l: Json) => [l.level, l.memberPredictions, l.modal.index, l.isPie]);
+
+  beforeAll(() => {
+    api = getClient();
+    run = getRun();
+    runId = new TextDecoder().decode(bytesOf(run.files.latest)).trim();
+  });
+
+  describe('a colour image-folder run', () => {
+    it('is described as colour, with the folder names as classes', async () => {
+      const ov = await getJson(`/v1/runs/${runId}`);
+      expect(ov.dataset).toMatchObject({ format: 'folder', inputShape: [24, 24, 3], classNames: ['bird', 'cat', 'dog'], polarity: 'mixed' });
+    });
+
+    it('serves image.png in colour, pixel for pixel the evaluation image', async () => {
+      const images = bytesOf(run.files[`${runId}/eval/images.bin`]);
+      for (const { index } of run.uploads) {
+        const r = await api.fetch(`/v1/runs/${runId}/images/${index}/image.png`, auth());
+        expect(r.status).toBe(200);
+        const png = decodeImage(new Uint8Array(await r.arrayBuffer()), 'image/png', undefined, { color: true });
+        expect([png.width, png.height]).toEqual([24, 24]);
+        expect(png.rgb).toBeDefined();
+        const px = 24 * 24 * 3;
+        expect(Array.from(png.rgb!)).toEqual(Array.from(images.subarray(index * px, (index + 1) * px)));
+      }
+    });
+
+    it('answers an upload of each original file (odd sizes, JPEG, CMYK) exactly as its dataset image', async () => {
+      for (const u of run.uploads) {
+        expect(u.index, u.path).toBeGreaterThanOrEqual(0);
+        const precomputed = await getJson(`/v1/runs/${runId}/images/${u.index}`);
+        const r = await api.fetch(`/v1/runs/${runId}/predict`, auth({ method: 'POST', body: bytesOf(u.base64), headers: { 'content-type': u.type } }));
+        expect(r.status, u.path).toBe(200);
+        const live = await r.json() as Json;
+        expect(live.image.preprocessing).toMatchObject({ inverted: false, datasetPolarity: 'mixed', target: { width: 24, height: 24, channels: 3 } });
+        expect(predictions(live), u.path).toEqual(predictions(precomputed));
+      }
+    });
+
+    it('answers an upload of its own image.png exactly as the dataset image', async () => {
+      const { index } = run.uploads[0];
+      const png = await (await api.fetch(`/v1/runs/${runId}/images/${index}/image.png?scale=1`, auth())).arrayBuffer();
+      const live = await (await api.fetch(`/v1/runs/${runId}/predict`, auth({ method: 'POST', body: png, headers: { 'content-type': 'image/png' } }))).json() as Json;
+      expect(live.image.preprocessing.resample).toBe('none');
+      expect(predictions(live)).toEqual(predictions(await getJson(`/v1/runs/${runId}/images/${index}`)));
+    });
+  });
+}

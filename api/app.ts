@@ -11,6 +11,7 @@ import { predict } from './routes/predict.ts';
 import { review } from './routes/review.ts';
 import { runs } from './routes/runs.ts';
 import { labelStudio } from './routes/label-studio.ts';
+import { labelStudioConfig } from './routes/label-studio-config.ts';
 import { web } from './routes/web.ts';
 import type { RunRepository } from './runs.ts';
 
@@ -69,6 +70,7 @@ export function createApp(repo: RunRepository, options: AppOptions) {
   app.route('/', review);
   app.route('/', predict);
   app.route('/', labelStudio);
+  app.route('/', labelStudioConfig);
   app.route('/', web);
 
   app.doc31('/openapi.json', {

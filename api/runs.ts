@@ -1,9 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import { modalFromCounts, taxicabFromCounts, voteCounts, type RunSummary } from '../lib/analysis/index.ts';
-import { sha256Hex } from '../lib/hash.ts';
-import { ManifestError, parseManifest, RUN_FILES, type FileEntry, type LevelEntry, type Manifest } from '../lib/manifest.ts';
+import { imageVoteStats, type RunSummary } from '../lib/analysis/index.ts';
+import { assertLabels } from '../lib/analysis/validate.ts';
+import { type ClassArray, classArrayFromBytes } from '../lib/class-array.ts';
+import { sha256Bytes, sha256Hex } from '../lib/hash.ts';
+import { classBytesOf, inputShapeOf, ManifestError, parseManifest, RUN_FILES, type FileEntry, type Manifest } from '../lib/manifest.ts';
 import { createPredictor, decodeModel, type Predictor } from '../lib/model/index.ts';
-import { LATEST_KEY, getText, type Store } from '../lib/store.ts';
+import { LATEST_KEY, getText, readRange, type Store } from '../lib/store.ts';
 import { CorruptRun, NotFound } from './errors.ts';
 import { MB, PredictorCache } from './predictor-cache.ts';
 
@@ -13,33 +15,43 @@ export const DEFAULT_PREDICTOR_BUDGET_MB = 2048;
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /**
- * One run, loaded from a store: manifest, analysis, predictions, evaluation images and labels,
- * plus per-image data derived once (vote counts, modal labels, taxicab scores). Every file is
- * checked against the manifest's SHA-256 when read. Model weights load lazily per level, on the
- * first live prediction that needs them, into the repository's predictor cache (a memory
- * budget, whole levels evicted least recently used).
+ * One run, loaded from a store: manifest, analysis, predictions and labels, plus per-image data
+ * derived once (modal labels, modal vote counts, taxicab scores, PIE flags) — all of it
+ * [levels × N] or [levels × K × N], never images × classes: vote counts are recounted sparsely
+ * per image (at most K distinct votes) when an answer needs them. Class indices are 1 or 2
+ * bytes as the manifest says (lib/class-array.ts). Evaluation images ([h × w × c] each, as
+ * inputShapeOf says) are not held: each is read on its own by range and checked against its
+ * SHA-256 in eval/images.sha256 (runs written before that file existed load their image file
+ * whole, as before). Every file is checked against the manifest's SHA-256 when read. Model
+ * weights load lazily per level, on the first live prediction that needs them, into the
+ * repository's predictor cache (a memory budget, whole levels evicted least recently used).
  */
 export class LoadedRun {
   readonly levels: number;
   readonly K: number;
   readonly N: number;
   readonly numClasses: number;
-  /** [levels × N × C] votes per class. */
-  readonly counts: Uint16Array;
   /** [levels × N] modal label. */
-  readonly modal: Uint8Array;
+  readonly modal: ClassArray;
+  /** [levels × N] how many of the level's K members vote for its modal label. */
+  readonly modalVotes: Uint16Array;
   /** [levels × N] taxicab distance to the dense vote distribution (0…2). */
   readonly taxicab: Float32Array;
   /** [levels][N] whether image i is a PIE at level t. */
   readonly isPie: Uint8Array;
+  /** Bytes of one evaluation image (height × width × channels). */
+  readonly imageBytes: number;
   /** Strong ETag for everything derived from this run (runs are immutable). */
   readonly etag: string;
   constructor(
     readonly manifest: Manifest,
     readonly summary: RunSummary,
-    readonly predictions: Uint8Array,
-    readonly labels: Uint8Array,
-    readonly images: Uint8Array,
+    /** [levels × K × N] */
+    readonly predictions: ClassArray,
+    /** [N] */
+    readonly labels: ClassArray,
+    /** Where images come from: SHA-256 per image [N × 32] for range reads, or the whole (verified) image file. */
+    private readonly images: { hashes: Uint8Array } | { all: Uint8Array },
     private readonly store: Store,
     manifestHash: string,
     private readonly cache: PredictorCache = new PredictorCache(Infinity),
@@ -49,16 +61,22 @@ export class LoadedRun {
     this.N = manifest.dataset.testSize;
     this.numClasses = manifest.dataset.numClasses;
     this.etag = `"${manifestHash.slice(0, 32)}"`;
-    // Vote counts once; modal labels and taxicab scores per level from them.
-    this.counts = voteCounts(predictions, this.levels, this.K, this.N, this.numClasses);
-    this.modal = new Uint8Array(this.levels * this.N);
-    this.taxicab = new Float32Array(this.levels * this.N);
-    const size = this.N * this.numClasses;
-    const dense = this.counts.subarray(0, size);
-    for (let t = 0; t < this.levels; t++) {
-      const level = this.counts.subarray(t * size, (t + 1) * size);
-      modalFromCounts(level, this.N, this.numClasses, summary.tieRule, this.modal.subarray(t * this.N, (t + 1) * this.N));
-      taxicabFromCounts(level, dense, this.K, this.N, this.numClasses, this.taxicab.subarray(t * this.N, (t + 1) * this.N));
+    const imagesEntry = manifest.files.find((f) => f.path === RUN_FILES.evalImages);
+    this.imageBytes = imagesEntry ? imagesEntry.bytes / this.N : 0;
+    const [h, w, c] = inputShapeOf(manifest);
+    if (this.imageBytes !== h * w * c) {
+      throw new CorruptRun(`run ${this.runId}: ${RUN_FILES.evalImages} (${imagesEntry?.bytes ?? 'missing'} bytes) does not hold ${this.N} images of ${h}×${w}×${c}`);
+    }
+    if ('hashes' in images && images.hashes.length !== this.N * 32) {
+      throw new CorruptRun(`run ${this.runId}: ${RUN_FILES.evalImageHashes} holds ${images.hashes.length / 32} hashes for ${this.N} images`);
+    }
+    try {
+      ({ modal: this.modal, modalVotes: this.modalVotes, taxicab: this.taxicab } =
+        imageVoteStats(predictions, this.levels, this.K, this.N, this.numClasses, summary.tieRule));
+      assertLabels(labels, this.N, this.numClasses);
+    } catch (err) {
+      if (err instanceof RangeError || err instanceof TypeError) throw new CorruptRun(`run ${this.runId}: ${err.message}`);
+      throw err;
     }
     this.isPie = new Uint8Array(this.levels * this.N);
     for (let t = 0; t < this.levels; t++) {
@@ -72,6 +90,18 @@ export class LoadedRun {
     const t = this.manifest.levels.findIndex((l) => l.name === name);
     if (t < 0) throw new NotFound(`run ${this.runId} has no level '${name}' (levels: ${this.manifest.levels.map((l) => l.name).join(', ')})`);
     return t;
+  }
+
+  /** Evaluation image i, [height × width × channels] uint8: one range read, checked against its SHA-256. */
+  async image(i: number): Promise<Uint8Array> {
+    const { imageBytes: n } = this;
+    if ('all' in this.images) return this.images.all.subarray(i * n, (i + 1) * n);
+    const bytes = await readRange(this.store, `${this.runId}/${RUN_FILES.evalImages}`, i * n, n);
+    if (!bytes) throw new CorruptRun(`run ${this.runId}: ${RUN_FILES.evalImages} is missing from the store`);
+    if (bytes.length !== n || !equalBytes(await sha256Bytes(bytes), this.images.hashes.subarray(i * 32, (i + 1) * 32))) {
+      throw new CorruptRun(`run ${this.runId}: evaluation image ${i} does not match its SHA-256 in ${RUN_FILES.evalImageHashes}`);
+    }
+    return bytes;
   }
 
   /** Bytes of level t's model files (what its predictors hold once loaded, about). */
@@ -90,11 +120,18 @@ export class LoadedRun {
       use);
   }
 
-  /** Bytes of weights and derived arrays held in memory (for the memory report). */
+  /** Bytes of the run's lookup data held in memory: predictions, labels, derived arrays, image hashes or images (for the memory report). */
   loadedBytes(): number {
-    return this.predictions.byteLength + this.labels.byteLength + this.images.byteLength + this.counts.byteLength +
-      this.modal.byteLength + this.taxicab.byteLength + this.isPie.byteLength;
+    const images = 'all' in this.images ? this.images.all : this.images.hashes;
+    return this.predictions.byteLength + this.labels.byteLength + images.byteLength +
+      this.modal.byteLength + this.modalVotes.byteLength + this.taxicab.byteLength + this.isPie.byteLength;
   }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 async function readVerified(store: Store, runId: string, manifest: Manifest, path: string): Promise<Uint8Array> {
@@ -231,13 +268,18 @@ export class RunRepository {
       if (err instanceof ManifestError) throw new CorruptRun(`run ${id}: ${err.message}`);
       throw err;
     }
+    const classBytes = classBytesOf(manifest);
+    // Runs with per-image hashes have their images read one at a time; older runs load the file.
+    const byRange = manifest.files.some((f) => f.path === RUN_FILES.evalImageHashes);
     const [analysis, predictions, labels, images] = await Promise.all([
       readVerified(this.store, id, manifest, RUN_FILES.analysis),
       readVerified(this.store, id, manifest, RUN_FILES.predictions),
       readVerified(this.store, id, manifest, RUN_FILES.evalLabels),
-      readVerified(this.store, id, manifest, RUN_FILES.evalImages),
+      readVerified(this.store, id, manifest, byRange ? RUN_FILES.evalImageHashes : RUN_FILES.evalImages),
     ]);
     const summary = JSON.parse(new TextDecoder().decode(analysis)) as RunSummary;
-    return new LoadedRun(manifest, summary, predictions, labels, images, this.store, await sha256Hex(manifestBytes), this.predictors);
+    return new LoadedRun(manifest, summary, classArrayFromBytes(predictions, classBytes, RUN_FILES.predictions),
+      classArrayFromBytes(labels, classBytes, RUN_FILES.evalLabels), byRange ? { hashes: images } : { all: images },
+      this.store, await sha256Hex(manifestBytes), this.predictors);
   }
 }

@@ -297,6 +297,16 @@ async function analyze(run: string | undefined, flags: StoreFlags & { tieRule?: 
   }
 }
 
+async function synthesize(flags: StoreFlags & { runId: string; classes: number; images: number; K: number; imageSize: number; seed: number }) {
+  const { writeSyntheticRun } = await import('../lib/synthetic.ts');
+  const store = await storeFrom(flags);
+  const started = performance.now();
+  const m = await writeSyntheticRun(store, { runId: flags.runId, numClasses: flags.classes, images: flags.images, K: flags.K, imageSize: flags.imageSize, seed: flags.seed });
+  console.log(`wrote ${m.runId} to ${describeStore(store)} in ${((performance.now() - started) / 1000).toFixed(1)} s: ` +
+    `${m.levels.length} levels × K = ${m.K}, ${m.dataset.testSize} images, ${m.dataset.numClasses} classes (predictions synthesised, no training)`);
+  console.log(formatReport(m));
+}
+
 export function buildCli(): Command {
   const program = new Command('pie')
     .description('PIE Lens: train dense, pruned and quantized populations and find the images compression forgets (PIEs).')
@@ -338,6 +348,14 @@ export function buildCli(): Command {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--public-reads', 'serve without API keys (as PIE_PUBLIC_READS=true)')
     .action((flags: StoreFlags & { port: number; host: string; publicReads?: boolean }) => serveRuns(flags));
+  withStoreOptions(program.command('synthesize').description('write a generated run of any shape (no training; ImageNet shape by default) for scale tests'))
+    .option('--run-id <id>', 'run id', 'synthetic-imagenet-shape')
+    .option('--classes <n>', 'number of classes', int, 1000)
+    .option('--images <n>', 'evaluation images', int, 50_000)
+    .option('-K <n>', 'members per level (10 levels)', int, 30)
+    .option('--image-size <px>', 'image height = width (grayscale)', int, 32)
+    .option('--seed <n>', 'seed', int, 1)
+    .action(synthesize);
   withStoreOptions(program.command('report').description('print the per-level table of a finished run'))
     .option('--run <id>', 'run id (default: the latest)')
     .option('--json', 'print the metrics as JSON')

@@ -19,3 +19,16 @@ export function fnv1a32(text: string, basis = 0x811c9dc5): number {
   }
   return h >>> 0;
 }
+
+/** SHA-256 as 32 raw bytes. */
+export async function sha256Bytes(data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', data));
+}
+
+/** SHA-256 of each of the n equal-sized images in `images`, [n × 32]: what lets a reader check one image read by range. */
+export async function imageHashes(images: Uint8Array, n: number): Promise<Uint8Array> {
+  const size = images.length / n;
+  const out = new Uint8Array(n * 32);
+  for (let i = 0; i < n; i++) out.set(await sha256Bytes(images.subarray(i * size, (i + 1) * size)), i * 32);
+  return out;
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { classBytesFor, type ClassBytes } from './class-array.ts';
 
 /**
  * The run manifest: the one file that says what a run is and which files belong to it.
@@ -100,6 +101,11 @@ export const ManifestSchema = z.object({
   architecture: z.object({ name: z.string(), dims: z.array(z.number().int().positive()) }),
   engine: z.object({ backend: z.string(), provider: z.string(), tfjsVersion: z.string(), workers: z.number().int() }),
   K: z.number().int().min(1),
+  /**
+   * Bytes per class index in predictions.bin and eval/labels.bin (lib/class-array.ts): 2 for
+   * runs of more than 256 classes. Absent (runs written before it existed) means 1.
+   */
+  classBytes: z.union([z.literal(1), z.literal(2)]).optional(),
   levels: z.array(LevelSchema).min(1),
   /** The resolved config the run was made with (trainer/config.ts). */
   settings: z.record(z.string(), z.unknown()),
@@ -130,7 +136,18 @@ export function parseManifest(text: string): Manifest {
   if (!result.success) {
     throw new ManifestError(`invalid manifest: ${result.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
+  classBytesOf(result.data);
   return result.data;
+}
+
+/** The class-index width of a run's files, checked against its class count. */
+export function classBytesOf(manifest: Manifest): ClassBytes {
+  const bytes = manifest.classBytes ?? 1;
+  const needed = classBytesFor(manifest.dataset.numClasses);
+  if (bytes !== needed) {
+    throw new ManifestError(`invalid manifest: ${manifest.dataset.numClasses} classes are stored with ${needed}-byte class indices, but classBytes is ${bytes}`);
+  }
+  return bytes;
 }
 
 /**
@@ -169,6 +186,8 @@ export const RUN_FILES = {
   analysis: 'analysis.json',
   evalImages: 'eval/images.bin',
   evalLabels: 'eval/labels.bin',
+  /** SHA-256 of each evaluation image (32 bytes each, image order): lets one image be read by range and still be checked. */
+  evalImageHashes: 'eval/images.sha256',
   /** The dataset block, written when training starts: a later start with other data is refused. */
   dataset: 'dataset.json',
   model: (level: string, member: number) => `models/${level}/${String(member).padStart(2, '0')}.piem`,

@@ -18,6 +18,22 @@ export interface Store {
   head(key: string): Promise<ObjectInfo | null>;
   /** Every key under `prefix` (recursively), sorted. */
   list(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * Bytes [offset, offset + length) of an object without reading the rest (an HTTP Range
+   * request on S3, R2's ranged get, a positioned file read); fewer bytes when the object ends
+   * sooner; null when it is missing. Optional: `readRange` falls back to a whole `get`.
+   */
+  getRange?(key: string, offset: number, length: number): Promise<Uint8Array | null>;
+}
+
+/** One byte range of an object, through the store's own range read when it has one. */
+export async function readRange(store: Store, key: string, offset: number, length: number): Promise<Uint8Array | null> {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+    throw new RangeError(`range of '${key}': expected a non-negative offset and length, got ${offset} and ${length}`);
+  }
+  if (store.getRange) return store.getRange(key, offset, length);
+  const all = await store.get(key);
+  return all ? all.subarray(offset, offset + length) : null;
 }
 
 /** A store that can also remove objects: what retention needs, and the API never does. */

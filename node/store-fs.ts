@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkKey, type DeletableStore, type ObjectInfo } from '../lib/store.ts';
@@ -17,6 +17,28 @@ export class FsStore implements DeletableStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
       throw err;
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | null> {
+    let file;
+    try {
+      file = await open(this.path(key), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
+      throw err;
+    }
+    try {
+      const out = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await file.read(out, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return out.subarray(0, got);
+    } finally {
+      await file.close();
     }
   }
 

@@ -91,6 +91,26 @@ export class S3Store implements DeletableStore {
     }
   }
 
+  /** A GET with an HTTP Range header: only the asked-for bytes cross the network. */
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | null> {
+    if (length === 0) return (await this.head(key)) ? new Uint8Array(0) : null;
+    try {
+      const out = await this.client.send(new GetObjectCommand({
+        Bucket: this.bucket, Key: this.objectKey(key), Range: `bytes=${offset}-${offset + length - 1}`,
+      }));
+      const bytes = await out.Body!.transformToByteArray();
+      // A server that ignores Range answers with the whole object (no Content-Range), and some
+      // (s3rver for `bytes=0-0`) send more than asked: cut the range out of what came.
+      const start = Number(/^bytes (\d+)-/.exec(out.ContentRange ?? '')?.[1] ?? 0);
+      return bytes.subarray(offset - start, offset - start + length);
+    } catch (err) {
+      if (isMissing(err)) return null;
+      // 416: the range starts at or past the end.
+      if ((err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 416) return new Uint8Array(0);
+      throw err;
+    }
+  }
+
   /** One PUT (atomic on S3) below the multipart threshold; above it, parts that S3 assembles only on completion. */
   async put(key: string, data: Uint8Array | string): Promise<void> {
     const body = typeof data === 'string' ? new TextEncoder().encode(data) : data;

@@ -36,13 +36,20 @@ describe('pie run on a Fashion-MNIST slice', () => {
     const manifest = parseManifest(readFileSync(join(runsDir, runId, 'manifest.json'), 'utf8'));
     expect(manifest.K).toBe(3);
     expect(manifest.levels.map((l) => l.name)).toEqual(['dense', 'p50', 'p90', 'f16', 'int8-dyn', 'int8-full']);
-    expect(manifest.files.length).toBe(5 + 2 * 6 * 3);
+    // predictions, analysis, eval images, their per-image hashes, labels, dataset.json; a model and a record per member.
+    expect(manifest.files.length).toBe(6 + 2 * 6 * 3);
+    expect(manifest.classBytes).toBe(1);
     for (const f of manifest.files) {
       const bytes = readFileSync(join(runsDir, runId, f.path));
       expect(bytes.length, f.path).toBe(f.bytes);
       expect(createHash('sha256').update(bytes).digest('hex'), f.path).toBe(f.sha256);
     }
     expect(readFileSync(join(runsDir, runId, 'predictions.bin')).length).toBe(6 * 3 * 1000);
+    // One SHA-256 per evaluation image, in image order.
+    const images = readFileSync(join(runsDir, runId, 'eval/images.bin')), hashes = readFileSync(join(runsDir, runId, 'eval/images.sha256'));
+    expect(hashes.length).toBe(1000 * 32);
+    const px = images.length / 1000;
+    expect(hashes.subarray(999 * 32).toString('hex')).toBe(createHash('sha256').update(images.subarray(999 * px)).digest('hex'));
     expect(manifest.metrics.kernelAgreement).toBeGreaterThanOrEqual(0.999);
     // No temporary files left behind.
     const all = readdirSync(join(runsDir, runId), { recursive: true }) as string[];

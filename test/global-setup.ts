@@ -3,13 +3,17 @@
  * directories (Node tests) and their files as base64 (Workers tests seed their R2 bucket with
  * them). The `tiny` run is synthetic grayscale data; the colour run is an image folder the setup
  * writes (PNG and JPEG, odd sizes, CMYK, 16-bit, palette, grayscale, one broken file skipped),
- * together with some of its test files, to upload as the originals.
+ * together with some of its test files, to upload as the originals. Also a generated 1000-class
+ * run (lib/synthetic.ts, 2-byte class indices), handed over the same two ways.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { FsStore } from '../node/store-fs.ts';
+import { writeSyntheticRun } from '../lib/synthetic.ts';
+import { WIDE_RUN } from './wide-run.ts';
 import { writeColorFolder } from '../trainer/testing.ts';
 
 /** An original dataset file and the index of its image in the run's evaluation set. */
@@ -19,6 +23,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     tinyRunDir: string;
     tinyRunFiles: Record<string, string>;
+    wideRunDir: string;
+    wideRunFiles: Record<string, string>;
     colorRunDir: string;
     colorRunFiles: Record<string, string>;
     colorUploads: ColorUpload[];
@@ -27,13 +33,9 @@ declare module 'vitest' {
 
 interface Built { dir: string; files: Record<string, string> }
 let built: { tiny: Built; color: Built; uploads: ColorUpload[] } | null = null;
+let wide: Built | null = null;
 
-const root = join(import.meta.dirname, '..');
-
-function runCli(args: string[]): Built {
-  const dir = mkdtempSync(join(tmpdir(), 'pie-test-run-'));
-  const r = spawnSync(process.execPath, [join(root, 'bin/pie.js'), 'run', ...args, '--runs-dir', dir, '--quiet'], { encoding: 'utf8', cwd: root });
-  if (r.status !== 0) throw new Error(`building the test run (${args.join(' ')}) failed:\n${r.stderr}\n${r.stdout}`);
+function filesOf(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
   for (const rel of readdirSync(dir, { recursive: true }) as string[]) {
     const path = join(dir, rel);
@@ -41,7 +43,24 @@ function runCli(args: string[]): Built {
       files[rel.split('\\').join('/')] = readFileSync(path).toString('base64');
     } catch { /* a directory */ }
   }
-  return { dir, files };
+  return files;
+}
+
+async function buildWide(): Promise<Built> {
+  if (wide) return wide;
+  const dir = mkdtempSync(join(tmpdir(), 'pie-wide-run-'));
+  await writeSyntheticRun(new FsStore(dir), { ...WIDE_RUN, sparsities: [...WIDE_RUN.sparsities] });
+  wide = { dir, files: filesOf(dir) };
+  return wide;
+}
+
+const root = join(import.meta.dirname, '..');
+
+function runCli(args: string[]): Built {
+  const dir = mkdtempSync(join(tmpdir(), 'pie-test-run-'));
+  const r = spawnSync(process.execPath, [join(root, 'bin/pie.js'), 'run', ...args, '--runs-dir', dir, '--quiet'], { encoding: 'utf8', cwd: root });
+  if (r.status !== 0) throw new Error(`building the test run (${args.join(' ')}) failed:\n${r.stderr}\n${r.stdout}`);
+  return { dir, files: filesOf(dir) };
 }
 
 function build() {
@@ -60,11 +79,14 @@ function build() {
   return built;
 }
 
-export default function setup(project: TestProject) {
+export default async function setup(project: TestProject) {
   const { tiny, color, uploads } = build();
   project.provide('tinyRunDir', tiny.dir);
   project.provide('tinyRunFiles', tiny.files);
   project.provide('colorRunDir', color.dir);
   project.provide('colorRunFiles', color.files);
   project.provide('colorUploads', uploads);
+  const w = await buildWide();
+  project.provide('wideRunDir', w.dir);
+  project.provide('wideRunFiles', w.files);
 }

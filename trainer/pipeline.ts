@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { analyzeRun, type RunAnalysis } from '../lib/analysis/index.ts';
-import { sha256Hex } from '../lib/hash.ts';
+import { type ClassArray, classArrayFromBytes, classArrayToBytes, classBytesFor, newClassArray } from '../lib/class-array.ts';
+import { imageHashes, sha256Hex } from '../lib/hash.ts';
 import { MANIFEST_VERSION, RUN_FILES, type DatasetInfo, type FileEntry, type LevelEntry, type Manifest, parseManifest } from '../lib/manifest.ts';
 import {
   decodeModel, encodeModel, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, toDenseModel, toMlpWeights, toSparseModel,
@@ -184,7 +185,7 @@ export async function trainPopulations(ctx: RunContext, only?: (level: string, m
         level: spec.level, member: spec.member, seed: spec.seed,
         layerSparsity: r.layerSparsity, targetSparsity: spec.sparsity,
         training: { steps: r.steps, examples: r.examples, seconds: r.seconds, finalLoss: r.finalLoss, engine: pool.engine?.backend ?? '?', schedule: r.schedule },
-        tfjsPredictions: toBase64(msg.tfjsPredictions),
+        tfjsPredictions: toBase64(classArrayToBytes(msg.tfjsPredictions)),
       }, spec.sparsity > 0 ? toSparseModel(r.weights) : toDenseModel(r.weights));
       summary.trained++;
       summary.examples += r.examples;
@@ -252,7 +253,7 @@ export async function quantizePopulations(ctx: RunContext): Promise<number> {
 }
 
 export interface EvaluateSummary {
-  predictions: Uint8Array;
+  predictions: ClassArray;
   records: MemberRecord[][];
   kernelAgreement: number;
   seconds: number;
@@ -282,7 +283,8 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
     members.push(row);
   }
   const records = members.map((row) => row.map((m) => m.record));
-  const predictions = new Uint8Array(ctx.levels.length * K * N);
+  const classBytes = classBytesFor(ctx.data.numClasses);
+  const predictions = newClassArray(ctx.levels.length * K * N, classBytes);
   const shared = sharedData(ctx);
   const pool = new WorkerPool(Math.min(ctx.cfg.workers, ctx.levels.length * K), { engine: ctx.cfg.engine, ...shared });
   const phase = ctx.progress.phase('evaluate', ctx.levels.length * K, 'models');
@@ -293,7 +295,7 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
       const msg = await pool.run({ type: 'evaluate', model }) as Extract<WorkerMessage, { type: 'evaluated' }>;
       predictions.set(msg.predictions, (t * K + m) * N);
       if (record.tfjsPredictions) {
-        const ref = fromBase64(record.tfjsPredictions);
+        const ref = classArrayFromBytes(fromBase64(record.tfjsPredictions), classBytes);
         for (let i = 0; i < N; i++) if (ref[i] === msg.predictions[i]) agree++;
         compared += N;
       }
@@ -315,8 +317,11 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
 /** Analysis, then every run file, then the manifest, then the `latest` pointer — in that order. */
 export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: TrainSummary): Promise<Manifest> {
   const { cfg, data } = ctx;
+  const classBytes = classBytesFor(data.numClasses);
+  const labels = newClassArray(data.test.n, classBytes);
+  labels.set(data.test.labels);
   const analysis: RunAnalysis = analyzeRun({
-    predictions: ev.predictions, labels: data.test.labels, numClasses: data.numClasses,
+    predictions: ev.predictions, labels, numClasses: data.numClasses,
     levelNames: ctx.levels.map((l) => l.name), K: cfg.K, tieRule: cfg.tieRule, alpha: cfg.alpha,
   });
   const files: FileEntry[] = [];
@@ -324,10 +329,11 @@ export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: 
     await ctx.store.put(key(ctx, path), bytes);
     files.push({ path, bytes: bytes.length, sha256: await sha256Hex(bytes), kind });
   };
-  await put(RUN_FILES.predictions, ev.predictions, 'predictions');
+  await put(RUN_FILES.predictions, classArrayToBytes(ev.predictions), 'predictions');
   await put(RUN_FILES.analysis, new TextEncoder().encode(JSON.stringify(analysis.summary)), 'analysis');
   await put(RUN_FILES.evalImages, data.test.images, 'eval-images');
-  await put(RUN_FILES.evalLabels, data.test.labels, 'eval-labels');
+  await put(RUN_FILES.evalImageHashes, await imageHashes(data.test.images, data.test.n), 'other');
+  await put(RUN_FILES.evalLabels, classArrayToBytes(labels), 'eval-labels');
   const datasetBytes = await ctx.store.get(key(ctx, RUN_FILES.dataset));
   files.push({ path: RUN_FILES.dataset, bytes: datasetBytes!.length, sha256: await sha256Hex(datasetBytes!), kind: 'dataset' });
   for (const row of ev.records) {
@@ -360,6 +366,7 @@ export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: 
       workers: cfg.workers,
     },
     K: cfg.K,
+    classBytes,
     levels,
     settings: publishedSettings(cfg),
     metrics: {
@@ -382,3 +389,4 @@ export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: 
   await ctx.store.put(LATEST_KEY, `${ctx.runId}\n`);
   return manifest;
 }
+

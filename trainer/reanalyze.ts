@@ -1,7 +1,8 @@
+import { classArrayFromBytes } from '../lib/class-array.ts';
 import { analyzeRun, DEFAULT_TIE_RULE, type RunSummary, type TieRule } from '../lib/analysis/index.ts';
 import { DEFAULT_ALPHA } from '../lib/analysis/classes.ts';
 import { sha256Hex } from '../lib/hash.ts';
-import { parseManifest, RUN_FILES, type Manifest } from '../lib/manifest.ts';
+import { classBytesOf, parseManifest, RUN_FILES, type Manifest } from '../lib/manifest.ts';
 import { getText, type Store } from '../lib/store.ts';
 
 export class ReanalyzeError extends Error {}
@@ -33,8 +34,10 @@ export async function reanalyzeRun(store: Store, runId: string, opts: ReanalyzeO
     }
     return bytes;
   };
-  const predictions = await read(RUN_FILES.predictions);
-  const labels = await read(RUN_FILES.evalLabels);
+  // 1 or 2 bytes per class index, as the manifest says (runs of more than 256 classes use 2).
+  const classBytes = classBytesOf(manifest);
+  const predictions = classArrayFromBytes(await read(RUN_FILES.predictions), classBytes, 'predictions');
+  const labels = classArrayFromBytes(await read(RUN_FILES.evalLabels), classBytes, 'labels');
   const settings = manifest.settings as { tieRule?: TieRule; alpha?: number };
   const tieRule = opts.tieRule ?? settings.tieRule ?? DEFAULT_TIE_RULE;
   const alpha = opts.alpha ?? settings.alpha ?? DEFAULT_ALPHA;

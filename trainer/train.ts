@@ -1,3 +1,4 @@
+import { type ClassArray, classBytesFor, newClassArray } from '../lib/class-array.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import type { MlpWeights } from '../lib/model/types.ts';
 import { mulberry32, permutation } from '../lib/random.ts';
@@ -184,9 +185,9 @@ export function trainMember(
 }
 
 /** Argmax predictions of an MLP computed by tfjs (to cross-check the lib/ kernels). */
-export function tfjsPredict(weights: MlpWeights, images: Float32Array, n: number, batch = 1000): Uint8Array {
+export function tfjsPredict(weights: MlpWeights, images: Float32Array, n: number, batch = 1000): ClassArray {
   const inDim = weights.dims[0];
-  const out = new Uint8Array(n);
+  const out = newClassArray(n, classBytesFor(weights.dims[weights.dims.length - 1]));
   const W = weights.layers.map((l) => tf.tensor2d(l.weights, [l.inDim, l.outDim]));
   const b = weights.layers.map((l) => tf.tensor1d(l.bias));
   for (let start = 0; start < n; start += batch) {

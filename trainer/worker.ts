@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Engine } from './engine.ts';
 import type { MemberSpec, trainMember } from './train.ts';
 import { createPredictor, decodeModel } from '../lib/model/index.ts';
+import type { ClassArray } from '../lib/class-array.ts';
 import { installNodeKernels } from '../node/wasm-kernels.ts';
 import { decodeFiles, probeImage, type DecodeJob, type DecodeResult, type ProbeResult } from './decode-images.ts';
 
@@ -27,8 +28,8 @@ export type WorkerTask =
 export type WorkerMessage =
   | { type: 'engine'; engine: Engine }
   | { type: 'progress'; id: number; examples: number; loss: number }
-  | { type: 'trained'; id: number; result: ReturnType<typeof trainMember>; tfjsPredictions: Uint8Array }
-  | { type: 'evaluated'; id: number; predictions: Uint8Array; seconds: number }
+  | { type: 'trained'; id: number; result: ReturnType<typeof trainMember>; tfjsPredictions: ClassArray }
+  | { type: 'evaluated'; id: number; predictions: ClassArray; seconds: number }
   | { type: 'probed'; id: number; results: ProbeResult[] }
   | ({ type: 'decoded'; id: number } & DecodeResult)
   | { type: 'error'; id: number; message: string };

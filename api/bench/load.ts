@@ -3,17 +3,25 @@
  * the targets). Bounded in time; loopback only.
  *
  *   npm run bench:api -- [--runs-dir runs] [--seconds 5] [--connections 8] [--targets node,workerd]
+ *                        [--synthetic imagenet]
  *
- * 1. Live prediction cost per level, in process: one image through the K members of a level,
+ * --synthetic imagenet first generates an ImageNet-shaped run (lib/synthetic.ts: 50 000
+ * images, 1000 classes, K = 30, 10 levels, predictions synthesised) into a temporary runs
+ * directory and measures that one.
+ *
+ * 1. Memory of the loaded run's lookup data (what every lookup needs: predictions, labels,
+ *    derived per-image arrays, image hashes; images themselves are read by range), against a
+ *    Workers isolate's 128 MB; then with every model of every level loaded, next to the
+ *    files' sizes.
+ * 2. Live prediction cost per level, in process: one image through the K members of a level,
  *    WebAssembly kernels (what the API runs) against the JS reference kernels.
- * 2. Memory of the loaded run: every model of every level loaded, next to the files' sizes.
  * 2b. Dataset-image lookups: PIE Lens against a bare Hono route returning the same JSON, both
  *    served by one process, measured in alternating rounds.
  * 3. Load on each target (Node: `pie serve`; workerd: `wrangler dev` over a local R2 bucket
  *    seeded with the run): dataset-image lookups and live predictions of uploaded PNGs,
  *    requests/s and p50/p99 latency, with autocannon as the load generator.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,6 +30,7 @@ import autocannon from 'autocannon';
 import { FsStore } from '../../node/store-fs.ts';
 import { RunRepository } from '../runs.ts';
 import { encodePng } from '../../lib/image/index.ts';
+import { inputShapeOf } from '../../lib/manifest.ts';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { createPredictor, decodeModel, type Predictor } from '../../lib/model/index.ts';
@@ -36,11 +45,20 @@ const values = benchArgs('API benchmarks (live cost per level, memory, requests/
   connections: { type: 'string', default: '8' },
   targets: { type: 'string', default: 'node,workerd' },
   images: { type: 'string', default: '200' },
+  synthetic: { type: 'string' },
 });
-const runsDir = resolve(values['runs-dir']!);
+if (values.synthetic !== undefined && values.synthetic !== 'imagenet') throw new Error(`--synthetic: expected 'imagenet', got '${values.synthetic}'`);
+const runsDir = values.synthetic ? mkdtempSync(join(tmpdir(), 'pie-bench-imagenet-')) : resolve(values['runs-dir']!);
+const root = join(import.meta.dirname, '..', '..');
+if (values.synthetic) {
+  // In a child process, so that none of the generator's memory is in the figures below.
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [join(root, 'bin/pie.js'), 'synthesize', '--runs-dir', runsDir], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pie synthesize failed:\n${r.stderr}`);
+  console.log(`generated an ImageNet-shaped run with 'pie synthesize' in ${((performance.now() - started) / 1000).toFixed(1)} s (${runsDir})`);
+}
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-const root = join(import.meta.dirname, '..', '..');
 
 // ---- 1 and 2: in-process cost per level and memory --------------------------------------
 // The API's kernels (WebAssembly SIMD) and, as the baseline in the same process, the JS
@@ -51,7 +69,18 @@ gc?.();
 const before = process.memoryUsage();
 const wasmBefore = kernels.bytesInUse;
 const repo = new RunRepository(new FsStore(runsDir));
+const loadStarted = performance.now();
 const run = await repo.get('latest');
+const loadMs = performance.now() - loadStarted;
+gc?.();
+const lookup = process.memoryUsage();
+const lookupMb = (lookup.heapUsed + lookup.arrayBuffers - before.heapUsed - before.arrayBuffers) / 1024 / 1024;
+const WORKERS_MB = 128;
+console.log(`run ${run.runId}: ${run.levels} levels × K = ${run.K}, ${run.N} evaluation images, ${run.numClasses} classes ` +
+  `(${run.numClasses > 256 ? 2 : 1}-byte class indices), images of ${run.imageBytes} bytes`);
+console.log(`lookup data of the loaded run: +${lookupMb.toFixed(1)} MB heap + array buffers ` +
+  `(${(lookupMb / WORKERS_MB * 100).toFixed(0)} % of a ${WORKERS_MB} MB Workers isolate; typed arrays ${mb(run.loadedBytes())} MB; loaded in ${loadMs.toFixed(0)} ms)` +
+  `${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
 const allLevels = run.manifest.levels.map((_, t) => t);
 const predictorsByLevel = await Promise.all(allLevels.map((t) => run.withPredictors(t, (ps) => ps)));
 gc?.();
@@ -59,16 +88,15 @@ const after = process.memoryUsage();
 const modelBytes = run.manifest.files.filter((f) => f.kind === 'model').reduce((a, f) => a + f.bytes, 0);
 const loadedWeights = kernels.bytesInUse - wasmBefore;
 const heapDelta = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
-console.log(`run ${run.runId}: ${run.levels} levels × K = ${run.K}, ${run.N} evaluation images`);
 console.log(`memory of the loaded run (all ${run.levels * run.K} models): weights ${mb(loadedWeights)} MB in the kernels' memory ` +
   `+ ${mb(heapDelta)} MB JS heap and buffers (run data ${mb(run.loadedBytes())} MB) = ${mb(loadedWeights + heapDelta)} MB; ` +
   `files: models ${mb(modelBytes)} MB + run data ${mb(run.loadedBytes())} MB = ${mb(modelBytes + run.loadedBytes())} MB; ` +
   `loaded / files = ${((loadedWeights + heapDelta) / (modelBytes + run.loadedBytes())).toFixed(2)}${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
 
 const nImages = Math.min(Number(values.images), run.N);
-const [h, w, c] = run.manifest.dataset.inputShape;
-const px = h * w * c;
-const inputs = Array.from({ length: nImages }, (_, i) => Float32Array.from(run.images.subarray(i * px, (i + 1) * px), (v) => v * PIXEL_SCALE));
+const [h, w, c] = inputShapeOf(run.manifest);
+const images = await Promise.all(Array.from({ length: Math.max(nImages, 16) }, (_, i) => run.image(i % run.N)));
+const inputs = images.slice(0, nImages).map((img) => Float32Array.from(img, (v) => v * PIXEL_SCALE));
 const logits = new Float32Array(run.numClasses);
 const jsByLevel = await Promise.all(run.manifest.levels.map((level) => Promise.all(level.members.map(async (m) =>
   createPredictor(decodeModel((await new FsStore(runsDir).get(`${run.runId}/${m.model}`))!), { kernels: 'js' })))));
@@ -129,7 +157,7 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
 }
 
 // ---- 3: load on each target -----------------------------------------------------------------
-const pngs = Array.from({ length: 16 }, (_, i) => encodePng(run.images.subarray(i * px, (i + 1) * px), w, h, 1, c));
+const pngs = images.slice(0, 16).map((img) => encodePng(img, w, h, 1, c));
 
 async function load(url: string, label: string) {
   let n = 0;
@@ -173,7 +201,7 @@ function waitForUrl(child: ChildProcess, pattern: RegExp, what: string): Promise
 console.log(`\nload: ${seconds} s per test, loopback, autocannon in this process`);
 const children: ChildProcess[] = [];
 try {
-  for (const target of values.targets!.split(',')) {
+  for (const target of values.targets!.split(',').filter((t) => t && t !== 'none')) {
     if (target === 'node') {
       const child = spawn(process.execPath, [join(root, 'bin/pie.js'), 'serve', '--runs-dir', runsDir, '--port', '0'], { cwd: root, env: { ...process.env, PIE_PUBLIC_READS: 'true' } });
       children.push(child);

@@ -112,3 +112,27 @@ export function choiceForClass(classNames: readonly string[], choices: readonly 
   }
   return out;
 }
+
+const escapeXml = (s: string) => s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
+
+/** Above this many classes a generated config lists its choices collapsed, behind a search box. */
+export const FILTER_ABOVE_CLASSES = 20;
+
+/**
+ * A Label Studio labeling config for a run: one `<Choice>` per class name over an `<Image>`
+ * whose URL is the task's `image` field. A run of many classes (ImageNet's 1000) gets Label
+ * Studio's `<Filter>` tag bound to the choices, so an annotator types to find a class instead
+ * of scrolling one long list, and the choices are not shown inline.
+ */
+export function labelConfigFor(classNames: readonly string[]): string {
+  const many = classNames.length > FILTER_ABOVE_CLASSES;
+  return [
+    '<View>',
+    '  <Image name="image" value="$image" zoom="true"/>',
+    many ? `  <Filter name="class_filter" toName="label" minlength="1" hotkey="shift+f" placeholder="Search ${classNames.length} classes"/>` : null,
+    `  <Choices name="label" toName="image" choice="single" showInline="${many ? 'false' : 'true'}">`,
+    ...classNames.map((n) => `    <Choice value="${escapeXml(n)}"/>`),
+    '  </Choices>',
+    '</View>',
+  ].filter((l) => l !== null).join('\n');
+}

@@ -55,7 +55,6 @@ images.openapi(createRoute({
   const cached = runCaching(c, requested, run);
   if (cached) return cached;
   const [h, w, channels] = inputShapeOf(run.manifest);
-  const px = h * w * channels;
-  const png = encodePng(run.images.subarray(index * px, (index + 1) * px), w, h, scale, channels);
+  const png = encodePng(await run.image(index), w, h, scale, channels);
   return c.body(png as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png' });
 });

@@ -5,7 +5,7 @@ import { baseUrl, runCaching } from '../http.ts';
 import { ReviewPageSchema, RunParam, decimalInt, errorResponses } from '../schemas.ts';
 import { classRef } from '../answer.ts';
 
-const classParam = (what: string) => decimalInt(0, 255).optional().openapi({ description: what });
+const classParam = (what: string) => decimalInt(0, 65535).optional().openapi({ description: what });
 
 const ReviewQuery = z.object({
   level: z.string().max(100).openapi({ example: 'p90', description: 'compressed level whose PIEs to list' }),
@@ -52,11 +52,11 @@ review.openapi(createRoute({
   const fingerprint = `${run.runId}|${q.level}|${q.trueClass}|${q.denseModal}|${q.levelModal}|${q.sort}`;
   const offset = q.cursor ? decodeCursor(q.cursor, fingerprint) : 0;
 
-  const denseDisagreement = (i: number) => {
-    let max = 0;
-    for (let c2 = 0; c2 < numClasses; c2++) max = Math.max(max, run.counts[i * numClasses + c2]);
-    return 1 - max / K;
-  };
+  for (const [name, c2] of [['trueClass', q.trueClass], ['denseModal', q.denseModal], ['levelModal', q.levelModal]] as const) {
+    if (c2 !== undefined && c2 >= numClasses) throw new BadInput(`${name} ${c2} is not a class of run ${run.runId} (classes 0…${numClasses - 1})`);
+  }
+  // The dense modal label's share of the dense votes, from the stored modal vote counts.
+  const denseDisagreement = (i: number) => 1 - run.modalVotes[i] / K;
   const ids: number[] = [];
   for (let i = 0; i < N; i++) {
     if (!run.isPie[t * N + i]) continue;

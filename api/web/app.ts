@@ -59,6 +59,44 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attrs | null, 
 function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs?: Attrs | null, ...kids: Kid[]): SVGElementTagNameMap[K] {
   const el = document.createElementNS('http://www.w3.org/2000/svg', tag); setAttrs(el, attrs); return add(el, kids);
 }
+/** Above this many classes a class is picked by typing (a search box over the names), not from one long list. */
+const SEARCH_ABOVE_CLASSES = 50;
+/**
+ * A class picker whose value is a class index as a string ('' = none). A few classes: a select.
+ * Many (ImageNet's 1000): a search box whose suggestions the browser filters as one types
+ * (a datalist of the names); a name, or #index, picks the class, and anything else is flagged.
+ */
+function classPicker(names: string[], id: string, selected: string, emptyLabel: string, onPick: (value: string) => void): { el: HTMLElement; value: () => string } {
+  if (names.length <= SEARCH_ABOVE_CLASSES) {
+    const select = h('select', { id, onchange: (e) => onPick(e.target.value) },
+      h('option', { value: '' }, emptyLabel), names.map((n, i) => h('option', { value: String(i), selected: String(i) === selected }, n)));
+    return { el: select, value: () => select.value };
+  }
+  let current = selected;
+  const input = h('input', {
+    id, type: 'search', list: id + '-names', autocomplete: 'off', spellcheck: 'false', class: 'class-search',
+    placeholder: emptyLabel + ' — type to search ' + names.length + ' classes', value: selected !== '' ? names[Number(selected)] ?? '' : '',
+  });
+  const lower = names.map((n) => n.toLowerCase());
+  const resolve = (text: string): string | null => {
+    const t = text.trim().toLowerCase();
+    if (!t) return '';
+    const i = lower.indexOf(t);
+    if (i >= 0) return String(i);
+    const m = /^#(\d+)$/.exec(t);
+    return m && Number(m[1]) < names.length ? m[1] : null;
+  };
+  input.addEventListener('change', () => {
+    const v = resolve(input.value);
+    if (v === null) { input.setCustomValidity('no class named “' + input.value.trim() + '”: pick one of the suggestions'); input.reportValidity(); return; }
+    input.setCustomValidity('');
+    current = v;
+    onPick(v);
+  });
+  const el = h('span', { class: 'class-picker' }, input, h('datalist', { id: id + '-names' }, names.map((n) => h('option', { value: n }))));
+  return { el, value: () => current };
+}
+
 function bar(frac: number, cls?: string) {
   const fill = h('span', { class: 'fill' + (cls ? ' ' + cls : '') });
   fill.style.width = (Math.max(0, Math.min(1, frac)) * 100).toFixed(1) + '%'; // CSSOM, which the CSP allows
@@ -396,8 +434,7 @@ async function viewGallery(route: Route) {
   const names = ov.dataset.classNames;
   const controls = h('div', { class: 'toolbar' },
     levelSelect(ov, level.name, (n) => href({ page: '1' }, n)),
-    h('div', {}, h('label', { for: 'class' }, 'Class'), h('select', { id: 'class', onchange: (e) => go({ class: e.target.value }) },
-      h('option', { value: '' }, 'all classes'), names.map((n, i) => h('option', { value: String(i), selected: String(i) === cls }, n)))),
+    h('div', {}, h('label', { for: 'class' }, 'Class'), classPicker(names, 'class', cls, 'all classes', (v) => go({ class: v })).el),
     h('div', {}, h('label', { for: 'by' }, 'Class is the'), h('select', { id: 'by', onchange: (e) => go({ by: e.target.value }) },
       ([['true', 'true label'], ['dense', 'dense modal label'], ['level', level.name + ' modal label']] as const).map(([v, t]) => h('option', { value: v, selected: v === by }, t)))),
     h('div', {}, h('label', { for: 'sort' }, 'Sort by'), h('select', { id: 'sort', onchange: (e) => go({ sort: e.target.value }) },
@@ -510,14 +547,14 @@ async function viewTry() {
   const autoText = ov.dataset.polarity === 'light-on-dark' ? 'auto (light background → inverted)'
     : ov.dataset.polarity === 'dark-on-light' ? 'auto (dark background → inverted)' : 'auto (never inverted for this dataset)';
   const polarity = h('select', { id: 'polarity' }, [['auto', autoText], ['keep', 'keep as is'], ['invert', 'invert']].map(([v, t]) => h('option', { value: v }, t)));
-  const truth = h('select', { id: 'truth' }, h('option', { value: '' }, 'not known'), ov.dataset.classNames.map((n, i) => h('option', { value: String(i) }, n)));
+  const truth = classPicker(ov.dataset.classNames, 'truth', '', 'not known', () => send(lastFile));
   const drop = h('label', { class: 'drop', for: 'file' }, h('strong', {}, 'Drop an image here, or choose a file'), h('span', { class: 'muted' }, 'PNG or JPEG, any size: it is made ' + (ic === 3 ? 'colour' : 'grayscale') + ' and ' + iw + '×' + ih + ' like the training data'), file);
   async function send(f: File | null | undefined) {
     if (!f) return;
     lastFile = f;
     result.replaceChildren(h('p', { class: 'muted' }, 'Asking every model of every level…'));
     const q = new URLSearchParams({ polarity: polarity.value });
-    if (truth.value !== '') q.set('label', truth.value);
+    if (truth.value() !== '') q.set('label', truth.value());
     try {
       const r = await api(runBase(ov) + '/predict?' + q, { method: 'POST', body: f, headers: { 'content-type': f.type || 'application/octet-stream' } });
       const a: Answer = await r.json(), pre: Preprocessing = (a.image as { preprocessing?: Preprocessing }).preprocessing || {};
@@ -533,7 +570,6 @@ async function viewTry() {
   }
   file.addEventListener('change', () => send(file.files![0]));
   polarity.addEventListener('change', () => send(lastFile));
-  truth.addEventListener('change', () => send(lastFile));
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); send(e.dataTransfer!.files[0]); });
@@ -543,7 +579,7 @@ async function viewTry() {
     h('form', { class: 'try-form', onsubmit: (e) => e.preventDefault() }, drop,
       h('div', { class: 'row' },
         h('div', {}, h('label', { for: 'polarity' }, 'Polarity'), polarity),
-        h('div', {}, h('label', { for: 'truth' }, 'True class (optional)'), truth))),
+        h('div', {}, h('label', { for: 'truth' }, 'True class (optional)'), truth.el))),
     result,
   ];
 }

@@ -34,7 +34,8 @@ code { font: 0.92em ui-monospace, SFMono-Regular, Menlo, monospace; overflow-wra
 .key.wanted { outline: 3px solid var(--warn); outline-offset: 3px; border-radius: 4px; }
 label { font-weight: 600; font-size: .9rem; }
 input, select, button { font: inherit; font-size: .9rem; }
-input[type="password"], input[type="text"], select { padding: .3rem .45rem; border: 1px solid #7a838e; border-radius: 5px; background: #fff; color: var(--fg); max-width: 100%; }
+input[type="password"], input[type="text"], input[type="search"], select { padding: .3rem .45rem; border: 1px solid #7a838e; border-radius: 5px; background: #fff; color: var(--fg); max-width: 100%; }
+.class-search { min-width: 16rem; }
 input#key { width: 12rem; }
 select#run { max-width: 14rem; }
 button { padding: .3rem .8rem; border: 1px solid var(--accent); border-radius: 5px; background: var(--accent); color: #fff; cursor: pointer; }

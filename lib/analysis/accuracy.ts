@@ -1,3 +1,4 @@
+import type { ClassArray } from '../class-array.ts';
 import { type Summary, summarize } from './stats.ts';
 import { assertLabels, assertLevel, assertPredictions } from './validate.ts';
 
@@ -19,8 +20,8 @@ export interface MemberAccuracy {
 
 /** Per-member accuracy and per-class recall from predictions [levels × K × N] and labels [N]. */
 export function memberAccuracy(
-  predictions: Uint8Array,
-  labels: Uint8Array,
+  predictions: ClassArray,
+  labels: ClassArray,
   levels: number,
   K: number,
   N: number,

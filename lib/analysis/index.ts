@@ -10,7 +10,10 @@ export {
   taxicabFromCounts,
   voteCounts,
   voteDistribution,
+  imageVotes,
+  imageVoteStats,
 } from './votes.ts';
+export type { ImageVotes, ImageVoteStats } from './votes.ts';
 export { pieAccuracy, pieIndices, pieSets } from './pie.ts';
 export type { PieAccuracy } from './pie.ts';
 export { accuracySummary, memberAccuracy } from './accuracy.ts';

@@ -1,5 +1,5 @@
-import { assertPredictions, assertTieRule } from './validate.ts';
-import { levelVoteCounts } from './votes.ts';
+import { type ClassArray, classBytesFor, newClassArray } from '../class-array.ts';
+import { imageVoteStats } from './votes.ts';
 
 /**
  * How a tied mode is broken. METHOD.md: the released code takes the largest tied class index
@@ -17,8 +17,8 @@ export function modalFromCounts(
   N: number,
   numClasses: number,
   tieRule: TieRule = DEFAULT_TIE_RULE,
-  out: Uint8Array = new Uint8Array(N),
-): Uint8Array {
+  out: ClassArray = newClassArray(N, classBytesFor(numClasses)),
+): ClassArray {
   const largest = tieRule === 'largest';
   for (let i = 0; i < N; i++) {
     const row = i * numClasses;
@@ -42,20 +42,12 @@ export function modalFromCounts(
  * predictions: [levels × K × N]. Returns [levels × N]: out[t * N + i] = M(i, t).
  */
 export function modalLabels(
-  predictions: Uint8Array,
+  predictions: ClassArray,
   levels: number,
   K: number,
   N: number,
   numClasses: number,
   tieRule: TieRule = DEFAULT_TIE_RULE,
-): Uint8Array {
-  assertPredictions(predictions, levels, K, N, numClasses);
-  assertTieRule(tieRule);
-  const out = new Uint8Array(levels * N);
-  const counts = new Uint16Array(N * numClasses);
-  for (let t = 0; t < levels; t++) {
-    levelVoteCounts(predictions, t, K, N, numClasses, counts);
-    modalFromCounts(counts, N, numClasses, tieRule, out.subarray(t * N, (t + 1) * N));
-  }
-  return out;
+): ClassArray {
+  return imageVoteStats(predictions, levels, K, N, numClasses, tieRule).modal;
 }

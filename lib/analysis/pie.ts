@@ -1,3 +1,4 @@
+import type { ClassArray } from '../class-array.ts';
 import { assertLevel } from './validate.ts';
 
 /**
@@ -5,7 +6,7 @@ import { assertLevel } from './validate.ts';
  * from the dense population's. The true label plays no part. modal: [levels × N] from
  * modalLabels. Returns the image indices in ascending order; level 0 gives an empty set.
  */
-export function pieIndices(modal: Uint8Array, level: number, N: number): Uint32Array {
+export function pieIndices(modal: ClassArray, level: number, N: number): Uint32Array {
   assertModal(modal, N);
   assertLevel(level, modal.length / N);
   const row = level * N;
@@ -18,7 +19,7 @@ export function pieIndices(modal: Uint8Array, level: number, N: number): Uint32A
 }
 
 /** PIE sets of every level, in level order (entry 0, the dense level, is empty). */
-export function pieSets(modal: Uint8Array, levels: number, N: number): Uint32Array[] {
+export function pieSets(modal: ClassArray, levels: number, N: number): Uint32Array[] {
   if (modal.length !== levels * N) {
     throw new RangeError(`modal: expected length levels × N = ${levels * N}, got ${modal.length}`);
   }
@@ -45,9 +46,9 @@ export interface PieAccuracy {
  * Empty sets give null rather than NaN so the result survives JSON.
  */
 export function pieAccuracy(
-  predictions: Uint8Array,
-  labels: Uint8Array,
-  modal: Uint8Array,
+  predictions: ClassArray,
+  labels: ClassArray,
+  modal: ClassArray,
   level: number,
   K: number,
   N: number,
@@ -90,7 +91,7 @@ export function pieAccuracy(
   };
 }
 
-function assertModal(modal: Uint8Array, N: number): void {
+function assertModal(modal: ClassArray, N: number): void {
   if (!Number.isInteger(N) || N < 1 || modal.length === 0 || modal.length % N !== 0) {
     throw new RangeError(`modal: expected length levels × N with N = ${N}, got ${modal.length}`);
   }

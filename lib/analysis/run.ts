@@ -1,19 +1,23 @@
 import { type AccuracySummary, accuracySummary, memberAccuracy } from './accuracy.ts';
 import { type ClassImpact, classImpact, DEFAULT_ALPHA, type ImpactCounts } from './classes.ts';
-import { DEFAULT_TIE_RULE, modalFromCounts, type TieRule } from './modal.ts';
+import { DEFAULT_TIE_RULE, type TieRule } from './modal.ts';
 import { type PieAccuracy, pieAccuracy, pieIndices } from './pie.ts';
+import type { ClassArray } from '../class-array.ts';
 import { assertAlpha, assertLabels, assertPredictions, assertTieRule } from './validate.ts';
-import { levelVoteCounts, taxicabFromCounts } from './votes.ts';
+import { imageVoteStats } from './votes.ts';
 
 export interface AnalyzeRunInput {
   /**
    * [levels × K × N]: predictions[(t * K + k) * N + i] = class predicted for image i by member
    * k of level t. Level 0 is the dense population every other level is compared with.
    */
-  predictions: Uint8Array;
+  predictions: ClassArray;
   /** [N] true labels. */
-  labels: Uint8Array;
-  /** Number of classes, 1–256; every prediction and label must be below it. */
+  labels: ClassArray;
+  /**
+   * Number of classes, 1–65 536; every prediction and label must be below it. Above 256,
+   * predictions and labels are Uint16Arrays (lib/class-array.ts).
+   */
   numClasses: number;
   /** One name per level, level 0 first (e.g. ['dense', 'p50', 'p90', 'int8dyn']); unique. */
   levelNames: string[];
@@ -58,7 +62,7 @@ export interface RunAnalysis {
   /** Per-image bulk data, kept as typed arrays (store them as binary, not JSON). */
   perImage: {
     /** [levels × N]: modal label M(i, t) at modal[t * N + i]. */
-    modal: Uint8Array;
+    modal: ClassArray;
     /** [levels × N]: taxicab distance of v(i, t) from v(i, 0), in [0, 2]; row 0 is all 0. */
     taxicab: Float32Array;
   };
@@ -80,17 +84,8 @@ export function analyzeRun(input: AnalyzeRunInput): RunAnalysis {
   assertTieRule(tieRule);
   assertAlpha(alpha);
 
-  // One vote-count pass per level feeds both the modal label and the taxicab score.
-  const modal = new Uint8Array(levels * N);
-  const taxicab = new Float32Array(levels * N);
-  const dense = levelVoteCounts(predictions, 0, K, N, numClasses);
-  const counts = new Uint16Array(N * numClasses);
-  for (let t = 0; t < levels; t++) {
-    const row = [t * N, (t + 1) * N] as const;
-    const c = t === 0 ? dense : levelVoteCounts(predictions, t, K, N, numClasses, counts);
-    modalFromCounts(c, N, numClasses, tieRule, modal.subarray(...row));
-    if (t > 0) taxicabFromCounts(c, dense, K, N, numClasses, taxicab.subarray(...row));
-  }
+  // One sparse vote-count pass per image feeds both the modal label and the taxicab score.
+  const { modal, taxicab } = imageVoteStats(predictions, levels, K, N, numClasses, tieRule);
 
   const acc = memberAccuracy(predictions, labels, levels, K, N, numClasses);
   const summaries = levelNames.map((name, t): LevelSummary => {

@@ -1,5 +1,6 @@
 // Seeded synthetic data for the analysis tests. Not exported from index.ts.
 
+import { type ClassArray, classBytesFor, newClassArray } from '../class-array.ts';
 import { mulberry32 } from '../random.ts';
 
 export { mulberry32 };
@@ -15,8 +16,8 @@ export function otherClass(rand: () => number, avoid: number, numClasses: number
 }
 
 /** Balanced labels: image i has class i mod numClasses. */
-export function balancedLabels(N: number, numClasses: number): Uint8Array {
-  const labels = new Uint8Array(N);
+export function balancedLabels(N: number, numClasses: number): ClassArray {
+  const labels = newClassArray(N, classBytesFor(numClasses));
   for (let i = 0; i < N; i++) labels[i] = i % numClasses;
   return labels;
 }
@@ -27,14 +28,14 @@ export function balancedLabels(N: number, numClasses: number): Uint8Array {
  */
 export function noisyPredictions(
   rand: () => number,
-  labels: Uint8Array,
+  labels: ClassArray,
   levels: number,
   K: number,
   numClasses: number,
   correctProb: (level: number, member: number, label: number) => number,
-): Uint8Array {
+): ClassArray {
   const N = labels.length;
-  const out = new Uint8Array(levels * K * N);
+  const out = newClassArray(levels * K * N, classBytesFor(numClasses));
   for (let t = 0; t < levels; t++) {
     for (let k = 0; k < K; k++) {
       const base = (t * K + k) * N;
@@ -48,7 +49,7 @@ export function noisyPredictions(
 }
 
 /** Sets the votes of one image at one level: member k predicts votes[k]. */
-export function setVotes(predictions: Uint8Array, level: number, image: number, K: number, N: number, votes: number[]): void {
+export function setVotes(predictions: ClassArray, level: number, image: number, K: number, N: number, votes: number[]): void {
   for (let k = 0; k < K; k++) predictions[(level * K + k) * N + image] = votes[k];
 }
 

@@ -1,3 +1,5 @@
+import { type ClassArray, classCapacity, MAX_CLASSES } from '../class-array.ts';
+
 // Up-front input checks shared by the public functions. Messages say what was expected and
 // what was received, so a caller can surface them unchanged as a bad-input error.
 
@@ -13,7 +15,7 @@ function assertCount(name: string, value: number, min: number, max: number): voi
  * land in a neighbouring image's counts.
  */
 export function assertPredictions(
-  predictions: Uint8Array,
+  predictions: ClassArray,
   levels: number,
   K: number,
   N: number,
@@ -23,15 +25,15 @@ export function assertPredictions(
   // Vote counts are Uint16.
   assertCount('K (members per level)', K, 1, 65535);
   assertCount('N (images)', N, 1, 2 ** 31 - 1);
-  // Classes are stored in a Uint8Array.
-  assertCount('numClasses', numClasses, 1, 256);
+  assertCount('numClasses', numClasses, 1, MAX_CLASSES);
+  assertWidth('predictions', predictions, numClasses);
   const expected = levels * K * N;
   if (predictions.length !== expected) {
     throw new RangeError(
       `predictions: expected length levels × K × N = ${levels} × ${K} × ${N} = ${expected}, got ${predictions.length}`,
     );
   }
-  if (numClasses < 256) {
+  if (numClasses < classCapacity(predictions)) {
     for (let j = 0; j < predictions.length; j++) {
       if (predictions[j] >= numClasses) {
         const i = j % N;
@@ -45,11 +47,22 @@ export function assertPredictions(
   }
 }
 
-export function assertLabels(labels: Uint8Array, N: number, numClasses: number): void {
+/** Class indices of a run with more than 256 classes need two bytes each (lib/class-array.ts). */
+function assertWidth(name: string, a: ClassArray, numClasses: number): void {
+  if (!(a instanceof Uint8Array || a instanceof Uint16Array)) {
+    throw new TypeError(`${name}: expected a Uint8Array or Uint16Array of class indices`);
+  }
+  if (numClasses > classCapacity(a)) {
+    throw new RangeError(`${name}: ${numClasses} classes need 2-byte class indices (a Uint16Array), got a Uint8Array`);
+  }
+}
+
+export function assertLabels(labels: ClassArray, N: number, numClasses: number): void {
   if (labels.length !== N) {
     throw new RangeError(`labels: expected length N = ${N}, got ${labels.length}`);
   }
-  if (numClasses < 256) {
+  assertWidth('labels', labels, numClasses);
+  if (numClasses < classCapacity(labels)) {
     for (let i = 0; i < N; i++) {
       if (labels[i] >= numClasses) {
         throw new RangeError(`labels: expected class indices < ${numClasses}, got ${labels[i]} (image ${i})`);

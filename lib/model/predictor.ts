@@ -1,3 +1,4 @@
+import { type ClassArray, classBytesFor, newClassArray } from '../class-array.ts';
 import { decodeFloat16Array } from './float16.ts';
 import { quantizeActivation } from './int8.ts';
 import { argmax, denseLayer, int8DynamicLayer, int8FullLayer, sparseLayer, storeActivation } from './kernels.ts';
@@ -15,7 +16,8 @@ export interface Predictor {
    */
   logits(x: Float32Array, out?: Float32Array): Float32Array;
   /** Predicted class of each of n images (xs: [n × dims[0]]); ties go to the smallest class. */
-  predictBatch(xs: Float32Array, n: number): Uint8Array;
+  /** Predicted classes, one byte each up to 256 classes and two above (lib/class-array.ts). */
+  predictBatch(xs: Float32Array, n: number): ClassArray;
   /** Which kernels run it: the WebAssembly SIMD kernels, or the JS reference kernels. */
   readonly kernels: 'wasm' | 'js';
   /** Bytes of weights the predictor holds (for the wasm kernels: in their linear memory). */
@@ -88,8 +90,7 @@ export function createPredictor(model: CompactModel, options: PredictorOptions =
     predictBatch(xs, n) {
       if (!Number.isInteger(n) || n < 0) throw new RangeError(`predictBatch: n must be a non-negative integer, got ${n}`);
       if (xs.length < n * inDim) throw new RangeError(`predictBatch: ${xs.length} values cannot hold ${n} images of ${inDim}`);
-      if (outDim > 256) throw new RangeError(`predictBatch: ${outDim} classes do not fit a Uint8Array of labels`);
-      const labels = new Uint8Array(n);
+      const labels = newClassArray(n, classBytesFor(outDim));
       for (let k = 0; k < n; k++) {
         forward(xs, k * inDim, batchLogits);
         labels[k] = argmax(batchLogits);
@@ -102,7 +103,6 @@ export function createPredictor(model: CompactModel, options: PredictorOptions =
 function checkBatch(xs: Float32Array, n: number, inDim: number, outDim: number): void {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`predictBatch: n must be a non-negative integer, got ${n}`);
   if (xs.length < n * inDim) throw new RangeError(`predictBatch: ${xs.length} values cannot hold ${n} images of ${inDim}`);
-  if (outDim > 256) throw new RangeError(`predictBatch: ${outDim} classes do not fit a Uint8Array of labels`);
 }
 
 function wasmPredictor(model: CompactModel, wm: ReturnType<typeof loadWasmModel>, inDim: number, outDim: number): Predictor {
@@ -120,7 +120,7 @@ function wasmPredictor(model: CompactModel, wm: ReturnType<typeof loadWasmModel>
     },
     predictBatch(xs, n) {
       checkBatch(xs, n, inDim, outDim);
-      const labels = new Uint8Array(n);
+      const labels = newClassArray(n, classBytesFor(outDim));
       wm.forward(xs, 0, n, null, labels, 0);
       return labels;
     },

@@ -119,9 +119,9 @@ function timed(f: () => void, minMs: number): { cpuUs: number; wallUs: number } 
   return { cpuUs: used / reps, wallUs: ((performance.now() - t0) * 1000) / reps };
 }
 
-interface Measured { js: number; wasm: number; singleUs: number; fileBytes: number; loadedBytes: number; labels: Uint8Array; agreement: number; wasmVsJs: number }
+interface Measured { js: number; wasm: number; singleUs: number; fileBytes: number; loadedBytes: number; labels: ArrayLike<number>; agreement: number; wasmVsJs: number }
 
-function measure(model: CompactModel, xs: Float32Array, n: number, minMs: number, reference?: Uint8Array): Measured {
+function measure(model: CompactModel, xs: Float32Array, n: number, minMs: number, reference?: ArrayLike<number>): Measured {
   const js = createPredictor(model, { kernels: 'js' });
   const wasm = createPredictor(model);
   const inDim = DIMS[0];
@@ -163,7 +163,7 @@ function main(): void {
     rows.push([kind, `${Math.round(100 * sparsity)} %`, (r.fileBytes / 1024).toFixed(1), (r.loadedBytes / 1024).toFixed(1), fmt(r.js), fmt(r.wasm),
       `${(r.wasm / r.js).toFixed(1)}×`, r.singleUs.toFixed(1), `${(100 * r.agreement).toFixed(1)} %`, `${(100 * r.wasmVsJs).toFixed(2)} %`]);
 
-  let denseLabels: Uint8Array | undefined;
+  let denseLabels: ArrayLike<number> | undefined;
   let denseWasm = 0;
   const results: Record<string, Measured> = {};
   for (const s of SPARSITIES) {

@@ -1,3 +1,4 @@
+import type { ClassArray } from '../../class-array.ts';
 import type { CompactModel, Int8WeightsLayer } from '../types.ts';
 import { BLOCK } from './source.ts';
 import type { WasmKernels } from './runtime.ts';
@@ -18,7 +19,7 @@ export interface WasmModel {
   /** Bytes of linear memory the model's arrays occupy (with alignment). */
   readonly bytes: number;
   /** Logits of n images (x: [n × dims[0]] floats) into out; labels too when asked. */
-  forward(xs: Float32Array, xOff: number, n: number, logits: Float32Array | null, labels: Uint8Array | null, labelsOff: number): void;
+  forward(xs: Float32Array, xOff: number, n: number, logits: Float32Array | null, labels: ClassArray | null, labelsOff: number): void;
   release(): void;
 }
 

@@ -1,3 +1,4 @@
+import { parseClassMap } from './label-studio/config.ts';
 import type { ImageLimits } from './image/types.ts';
 import type { RunRepository } from './runs.ts';
 
@@ -22,6 +23,8 @@ export interface AppOptions {
     run: string;
     /** Level whose PIE status scores a task (default: the most compressed pruned level). */
     level?: string;
+    /** Class name → choice value, for projects whose choices are named differently (PIE_LABEL_STUDIO_CLASS_MAP). */
+    classMap?: Record<string, string>;
   };
   /** Limits on uploaded images (api/image); a Worker lowers the decoder memory limit. */
   imageLimits?: ImageLimits;
@@ -50,6 +53,7 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AppOpti
       basicAuth: user && pass ? { username: user, password: pass } : undefined,
       run: env.PIE_LABEL_STUDIO_RUN || 'latest',
       level: env.PIE_LABEL_STUDIO_LEVEL || undefined,
+      classMap: parseClassMap(env.PIE_LABEL_STUDIO_CLASS_MAP),
     },
   };
 }

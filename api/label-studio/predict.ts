@@ -29,14 +29,16 @@ export interface PieDetails {
   levels: { level: string; modal: string; isPie: boolean; taxicab: number }[];
 }
 
-/** One prediction per task, in the shape /predict answers (label_studio/ml/models.py reads result, score, model_version). */
+/** One prediction for a task, in the shape /predict answers (label_studio/ml/models.py reads result, score, model_version). */
 export interface TaskPrediction {
   result: ChoicesResult[];
   score: number;
   model_version: string;
   pie: PieDetails | null;
-  error: { code: string; message: string } | null;
 }
+
+/** A task's outcome: its prediction, or why it has none (its image could not be had). */
+export type TaskOutcome = { prediction: TaskPrediction; error: null } | { prediction: null; error: { code: string; message: string } };
 
 export interface LabelStudioTask { id?: string | number; data?: Record<string, unknown> }
 
@@ -49,6 +51,11 @@ export interface PredictTasksOptions {
   timeoutMs: number;
   /** Tasks fetched and predicted at once. */
   concurrency?: number;
+  /**
+   * Answers a task image without downloading it, or returns null to download it: the API's own
+   * image URLs (own-image.ts). Throws TaskImageError if it names an image that does not exist.
+   */
+  ownImage?: (ref: string) => Promise<ImageAnswer | Uint8Array | null>;
 }
 
 /**
@@ -71,8 +78,7 @@ export function scoringLevelIndex(run: LoadedRun, configured?: string): number {
  * a PIE at the scoring level scores 0.5 + taxicab / 4 (above 0.5, up to 1), any other image
  * taxicab / 4 (0 up to, not reaching, 0.5: its modal label did not change, so its vote
  * distributions share that class and are less than 2 apart). Sorting by score descending lists
- * the PIEs first, most changed first, then the images closest to becoming PIEs. A task whose
- * image could not be had scores 0.
+ * the PIEs first, most changed first, then the images closest to becoming PIEs.
  */
 export function pieScore(isPie: boolean, taxicab: number): number {
   const t = Math.min(Math.max(taxicab, 0), 2) / 4;
@@ -96,7 +102,6 @@ export function toTaskPrediction(answer: ImageAnswer, t: number, config: LabelCo
       pieLevels: answer.pieLevels,
       levels: answer.levels.map((l) => ({ level: l.level, modal: l.modal.name, isPie: l.isPie, taxicab: l.taxicab })),
     },
-    error: null,
   };
 }
 
@@ -112,10 +117,11 @@ export function imageRef(task: LabelStudioTask, config: LabelConfig): string {
 }
 
 /**
- * Predicts every task, in order, one prediction each: Label Studio pairs results with tasks by
- * position and drops the whole batch if the counts differ (label_studio/ml/models.py
- * `_get_predictions_from_ml_backend`). A task whose image cannot be fetched or decoded gets an
- * empty result, score 0 and the reason in `error`; other failures (a broken run) fail the request.
+ * Predicts every task, in order, one outcome each: Label Studio pairs results with tasks by
+ * position (label_studio/ml/models.py `_get_predictions_from_ml_backend`). A task whose image
+ * cannot be fetched or decoded gets no prediction and the reason, so that Label Studio, which
+ * skips tasks that already hold a prediction of the current model version, tries it again on
+ * the next retrieve; other failures (a broken run) fail the request.
  */
 export async function predictTasks(
   run: LoadedRun,
@@ -123,22 +129,29 @@ export async function predictTasks(
   config: LabelConfig,
   scoringLevel: number,
   opts: PredictTasksOptions,
-): Promise<TaskPrediction[]> {
-  const choiceOf = choiceForClass(run.manifest.dataset.classNames, config.choices);
+  choiceOf: (string | null)[] = choiceForClass(run.manifest.dataset.classNames, config.choices),
+): Promise<TaskOutcome[]> {
   // One token exchange for the whole batch, if the token needs one.
   const authorize = labelStudioAuthorizer(opts);
-  const one = async (task: LabelStudioTask): Promise<TaskPrediction> => {
+  const one = async (task: LabelStudioTask): Promise<TaskOutcome> => {
     try {
-      const { bytes, contentType } = await loadTaskImage(imageRef(task, config), {
-        labelStudioUrl: opts.labelStudioUrl, apiKey: opts.apiKey, authorize, taskId: task.id,
-        fetch: opts.fetch, maxBytes: opts.limits.maxBytes, timeoutMs: opts.timeoutMs,
-      });
-      // The decoder goes by the bytes; the content type only names what it refuses.
-      const answer = await answerForImage(run, decodeUpload(bytes, contentType, opts.limits));
-      return toTaskPrediction(answer, scoringLevel, config, choiceOf);
+      const ref = imageRef(task, config);
+      const own = await opts.ownImage?.(ref);
+      let answer: ImageAnswer;
+      if (own && !(own instanceof Uint8Array)) {
+        answer = own;
+      } else {
+        const { bytes, contentType } = own ? { bytes: own, contentType: 'image/png' } : await loadTaskImage(ref, {
+          labelStudioUrl: opts.labelStudioUrl, apiKey: opts.apiKey, authorize, taskId: task.id,
+          fetch: opts.fetch, maxBytes: opts.limits.maxBytes, timeoutMs: opts.timeoutMs,
+        });
+        // The decoder goes by the bytes; the content type only names what it refuses.
+        answer = await answerForImage(run, decodeUpload(bytes, contentType, opts.limits));
+      }
+      return { prediction: toTaskPrediction(answer, scoringLevel, config, choiceOf), error: null };
     } catch (err) {
       if (!(err instanceof TaskImageError || err instanceof ImageError)) throw err;
-      return { result: [], score: 0, model_version: run.runId, pie: null, error: { code: err.code, message: err.message } };
+      return { prediction: null, error: { code: err.code, message: err.message } };
     }
   };
   return mapLimit(tasks, opts.concurrency ?? 4, one);

@@ -15,6 +15,12 @@ function checkIndex(run: LoadedRun, index: number): void {
   if (index >= run.N) throw new NotFound(`run ${run.runId} has ${run.N} evaluation images (0…${run.N - 1}); there is no image ${index}`);
 }
 
+/** Evaluation image `index` of a run as PNG, `scale` times enlarged. */
+export function datasetPng(run: LoadedRun, index: number, scale = 1): Uint8Array {
+  const [h, w] = run.manifest.dataset.imageShape;
+  return encodePng(run.images.subarray(index * w * h, (index + 1) * w * h), w, h, scale);
+}
+
 export const images = new OpenAPIHono<AppEnv>();
 
 images.openapi(createRoute({
@@ -53,7 +59,5 @@ images.openapi(createRoute({
   checkIndex(run, index);
   const cached = runCaching(c, requested, run);
   if (cached) return cached;
-  const [h, w] = run.manifest.dataset.imageShape;
-  const png = encodePng(run.images.subarray(index * w * h, (index + 1) * w * h), w, h, scale);
-  return c.body(png as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png' });
+  return c.body(datasetPng(run, index, scale) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png' });
 });

@@ -1,12 +1,12 @@
 /**
  * Node entry point: the API over the local run directory (the embedded default) or any other
- * store (an S3 bucket: `pie serve --store s3://bucket/prefix`) with @hono/node-server.
+ * store (an S3 bucket: `pie serve --store s3://bucket/prefix`), on node/server.ts's listener.
  * Settings come from the same variables as the Worker's (api/context.ts).
  */
-import { serve, type ServerType } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
+import type { ServerType } from '@hono/node-server';
 import type { Store } from '../lib/store.ts';
-import { FsStore } from '../trainer/store-fs.ts';
+import { listen } from '../node/server.ts';
+import { FsStore } from '../node/store-fs.ts';
 import { createApp, type App } from './app.ts';
 import { optionsFromEnv, type AppOptions } from './context.ts';
 import { RunRepository } from './runs.ts';
@@ -40,16 +40,6 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
   const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!));
   const app = createApp(repo, options);
-  const hostname = opts.hostname ?? '127.0.0.1';
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: opts.port ?? 8787, hostname }, () => resolve(s));
-    s.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-  return {
-    url: `http://${host}:${port}`,
-    app, repo, options, server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const { url, server, close } = await listen(app.fetch, { port: opts.port, hostname: opts.hostname });
+  return { url, app, repo, options, server, close };
 }

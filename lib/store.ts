@@ -1,7 +1,7 @@
 /**
  * Where runs live. Keys are '/'-separated paths ("<runId>/manifest.json", "latest").
- * Implementations: a local directory (trainer/store-fs.ts, the embedded default), any
- * S3-compatible bucket (trainer/store-s3.ts) and a Workers R2 binding (api/r2-store.ts).
+ * Implementations: a local directory (node/store-fs.ts, the embedded default), any
+ * S3-compatible bucket (node/store-s3.ts) and a Workers R2 binding (api/r2-store.ts).
  * A missing key is `null`, never an exception.
  */
 export interface ObjectInfo {

@@ -13,7 +13,7 @@ import { parseManifest } from '../lib/manifest.ts';
 import { decodeModel, sparsityOf } from '../lib/model/index.ts';
 
 const root = join(import.meta.dirname, '..');
-const pie = (args: string[]) => spawnSync(process.execPath, [join(root, 'trainer/bin/pie.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+const pie = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/pie.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 600_000 });
 const slice = ['--train-limit', '3000', '--test-limit', '1000', '-K', '3', '--epochs', '1', '--sparsities', '0.5,0.9', '--quiet'];
 
 describe('pie run on a Fashion-MNIST slice', () => {
@@ -85,7 +85,7 @@ describe('a killed run', () => {
   it('resumes from the members it finished and never leaves a half-written file', async () => {
     const runsDir = mkdtempSync(join(tmpdir(), 'pie-kill-'));
     const args = ['train', ...slice, '--runs-dir', runsDir, '--workers', '1'];
-    const child = spawn(process.execPath, [join(root, 'trainer/bin/pie.js'), ...args], { cwd: root, stdio: 'ignore' });
+    const child = spawn(process.execPath, [join(root, 'bin/pie.js'), ...args], { cwd: root, stdio: 'ignore' });
     // Wait for the first finished member, then kill the process hard.
     const deadline = Date.now() + 300_000;
     const records = () => {

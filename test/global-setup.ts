@@ -22,7 +22,7 @@ function build() {
   if (built) return built;
   const dir = mkdtempSync(join(tmpdir(), 'pie-tiny-run-'));
   const root = join(import.meta.dirname, '..');
-  const r = spawnSync(process.execPath, [join(root, 'trainer/bin/pie.js'), 'run', '--preset', 'tiny', '--runs-dir', dir, '--quiet'], { encoding: 'utf8', cwd: root });
+  const r = spawnSync(process.execPath, [join(root, 'bin/pie.js'), 'run', '--preset', 'tiny', '--runs-dir', dir, '--quiet'], { encoding: 'utf8', cwd: root });
   if (r.status !== 0) throw new Error(`building the test run failed:\n${r.stderr}\n${r.stdout}`);
   const files: Record<string, string> = {};
   for (const rel of readdirSync(dir, { recursive: true }) as string[]) {

@@ -1,7 +1,7 @@
 import { sha256Hex } from '../lib/hash.ts';
 import { parseManifest, RUN_FILES, type FileEntry } from '../lib/manifest.ts';
 import { LATEST_KEY, latestRunId, type Store } from '../lib/store.ts';
-import { withRetry, type RetryOptions } from './retry.ts';
+import { withRetry, type RetryOptions } from '../node/retry.ts';
 
 export interface PublishOptions {
   /** Objects uploaded at once. Default 8. */

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { FsStore } from '../../trainer/store-fs.ts';
+import { FsStore } from '../../node/store-fs.ts';
 import { RunRepository } from '../runs.ts';
 import { encodePng } from '../image/index.ts';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
@@ -117,7 +117,7 @@ const children: ChildProcess[] = [];
 try {
   for (const target of values.targets!.split(',')) {
     if (target === 'node') {
-      const child = spawn(process.execPath, [join(root, 'trainer/bin/pie.js'), 'serve', '--runs-dir', runsDir, '--port', '0'], { cwd: root, env: { ...process.env, PIE_PUBLIC_READS: 'true' } });
+      const child = spawn(process.execPath, [join(root, 'bin/pie.js'), 'serve', '--runs-dir', runsDir, '--port', '0'], { cwd: root, env: { ...process.env, PIE_PUBLIC_READS: 'true' } });
       children.push(child);
       const url = await waitForUrl(child, /serving .* at (http:\/\/[^\s]+)/, 'pie serve');
       await fetch(`${url}${runPath}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } }); // load models

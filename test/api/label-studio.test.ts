@@ -13,7 +13,7 @@ import { choiceForClass, parseLabelConfig } from '../../api/label-studio/config.
 import { pieScore } from '../../api/label-studio/predict.ts';
 import { decodeDataUrl, labelStudioAuthHeader, loadTaskImage, type TaskImageOptions } from '../../api/label-studio/task-image.ts';
 import { RunRepository } from '../../api/runs.ts';
-import { FsStore } from '../../trainer/store-fs.ts';
+import { FsStore } from '../../node/store-fs.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

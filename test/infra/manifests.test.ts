@@ -17,7 +17,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CronJob } from 'kubernetes-models/batch/v1';
 import { ConfigMap } from 'kubernetes-models/v1';
-import { buildCli } from '../../trainer/cli.ts';
+import { buildCli } from '../../cli/pie.ts';
 
 const root = join(import.meta.dirname, '../..');
 const k8sDir = join(root, 'infra/k8s');

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { LATEST_KEY, latestRunId, type ObjectInfo, type Store } from '../../lib/store.ts';
 import { PublishError, publishRun } from '../../trainer/publish.ts';
-import { isTransient } from '../../trainer/retry.ts';
-import { FsStore } from '../../trainer/store-fs.ts';
+import { isTransient } from '../../node/retry.ts';
+import { FsStore } from '../../node/store-fs.ts';
 
 const source = new FsStore(inject('tinyRunDir'));
 const runId = readFileSync(join(inject('tinyRunDir'), 'latest'), 'utf8').trim();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { listRuns, planPrune, pruneRuns } from '../../trainer/retention.ts';
-import { FsStore } from '../../trainer/store-fs.ts';
+import { FsStore } from '../../node/store-fs.ts';
 
 const tiny = inject('tinyRunDir');
 const tinyId = readFileSync(join(tiny, 'latest'), 'utf8').trim();

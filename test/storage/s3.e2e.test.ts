@@ -16,10 +16,10 @@ import { startNodeServer } from '../../api/node.ts';
 import { parseManifest } from '../../lib/manifest.ts';
 import { getText, latestRunId } from '../../lib/store.ts';
 import { startLocalS3, type LocalS3 } from '../../trainer/dev/local-s3.ts';
-import { S3Store } from '../../trainer/store-s3.ts';
+import { S3Store } from '../../node/store-s3.ts';
 
 const root = join(import.meta.dirname, '../..');
-const pieJs = join(root, 'trainer/bin/pie.js');
+const pieJs = join(root, 'bin/pie.js');
 // s3rver's one account; the trainer reads the pair from the environment as it would real keys.
 const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 Object.assign(process.env, env);

@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseManifest } from '../../lib/manifest.ts';
 import { getText, latestRunId } from '../../lib/store.ts';
 import { startLocalS3, type LocalS3 } from '../../trainer/dev/local-s3.ts';
-import { S3Store } from '../../trainer/store-s3.ts';
+import { S3Store } from '../../node/store-s3.ts';
 
 const root = join(import.meta.dirname, '../..');
-const pieJs = join(root, 'trainer/bin/pie.js');
+const pieJs = join(root, 'bin/pie.js');
 const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 Object.assign(process.env, env);
 const pie = (args: string[]) => spawnSync(process.execPath, [pieJs, ...args], { cwd: root, env, encoding: 'utf8', timeout: 300_000 });

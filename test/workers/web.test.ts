@@ -1,6 +1,7 @@
 /** The web page from inside workerd: the Worker bundle carries the page and its assets. */
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { appJs } from '../../api/web/app-js.ts';
 
 describe('web page on Workers', () => {
   it('serves the page without a key, with its Content-Security-Policy', async () => {
@@ -17,7 +18,10 @@ describe('web page on Workers', () => {
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(js.headers.get('cache-control')).toMatch(/immutable/);
-    expect(await js.text()).toContain("window.addEventListener('hashchange', render)");
+    // The page script built from api/web/app.ts, whole.
+    const text = await js.text();
+    expect(text).toBe(appJs);
+    expect(text).toContain('window.addEventListener("hashchange", render)');
     const css = await SELF.fetch('https://pie.test/assets/app.css');
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
     await css.arrayBuffer();

@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import { MANIFEST_VERSION, RUN_FILES, type FileEntry, type Manifest } from '../../lib/manifest.ts';
 import { startLocalS3, type LocalS3 } from '../dev/local-s3.ts';
 import { publishRun } from '../publish.ts';
-import { FsStore } from '../store-fs.ts';
-import { S3Store } from '../store-s3.ts';
+import { FsStore } from '../../node/store-fs.ts';
+import { S3Store } from '../../node/store-s3.ts';
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import type { Store } from '../lib/store.ts';
-import { ConfigError } from './config.ts';
 import { FsStore } from './store-fs.ts';
+
+/** A store setting that is missing or wrong (the CLI prints the message, without a stack trace). */
+export class StoreSettingsError extends Error {}
 
 /** How to reach an S3-compatible service; credentials are not here: the AWS SDK finds them. */
 export interface S3Settings {
@@ -35,7 +37,7 @@ export async function openStore(where: string, s3: S3Settings = {}): Promise<Sto
 /** The bucket a run is published to: --bucket / PIE_S3_BUCKET and --prefix / PIE_S3_PREFIX. */
 export async function openBucket(flags: { bucket?: string; prefix?: string }, s3: S3Settings, env = process.env): Promise<Store> {
   const bucket = flags.bucket ?? env.PIE_S3_BUCKET;
-  if (!bucket) throw new ConfigError('no bucket to publish to: pass --bucket <name> or set PIE_S3_BUCKET');
+  if (!bucket) throw new StoreSettingsError('no bucket to publish to: pass --bucket <name> or set PIE_S3_BUCKET');
   const { S3Store } = await import('./store-s3.ts');
   return new S3Store({ bucket, prefix: flags.prefix ?? env.PIE_S3_PREFIX ?? '', ...s3 });
 }

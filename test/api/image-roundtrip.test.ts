@@ -3,10 +3,10 @@ import { encode as encodeJpeg } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { FASHION_MNIST_DIR, loadDataset } from '../../trainer/data.ts';
-import { decodeImage } from './decode.ts';
-import { encodePng } from './encode.ts';
-import { toModelInput, type Polarity } from './preprocess.ts';
-import { pngOf, randomGray } from './testing.ts';
+import { decodeImage } from '../../api/image/decode.ts';
+import { encodePng } from '../../api/image/encode.ts';
+import { toModelInput, type Polarity } from '../../api/image/preprocess.ts';
+import { pngOf, randomGray } from '../../api/image/testing.ts';
 
 /** Seeded 28×28 images: random (dark border, as in the dataset), all black, all white, a gradient. */
 function cases(): { name: string; gray: Uint8Array; polarity: Polarity }[] {
@@ -72,7 +72,7 @@ describe.skipIf(!existsSync(FASHION_MNIST_DIR))('Fashion-MNIST test images', () 
       if (toModelInput(img).steps.inverted) throw new Error(`test image ${k} was inverted`);
       if (k % 10 === 0) expect(roundTrip(encodePng(gray, 28, 28), 'auto'), `image ${k}`).toEqual(gray);
     }
-  });
+  }, 180_000); // all 10 000 test images
 });
 
 describe('JPEG upload', () => {

@@ -2,17 +2,17 @@ import { Command, Option } from 'commander';
 import { basename, resolve } from 'node:path';
 import { isDeletable, latestRunId, getText, type Store } from '../lib/store.ts';
 import { parseManifest, RUN_FILES } from '../lib/manifest.ts';
-import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput } from './config.ts';
-import { DatasetError } from './data.ts';
+import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput } from '../trainer/config.ts';
+import { DatasetError } from '../trainer/data.ts';
 import {
   evaluatePopulations, finishRun, missingMembers, prepareRun, quantizePopulations, trainPopulations, type RunContext, type TrainSummary,
-} from './pipeline.ts';
-import { createProgress, type Progress } from './progress.ts';
-import { formatBytes, PublishError, publishRun } from './publish.ts';
-import { formatReport } from './report.ts';
-import { listRuns, pruneRuns } from './retention.ts';
-import { parseShard, shardFilter, trainedMembers } from './shard.ts';
-import { describeStore, openBucket, openStore, s3Settings } from './stores.ts';
+} from '../trainer/pipeline.ts';
+import { createProgress, type Progress } from '../trainer/progress.ts';
+import { formatBytes, PublishError, publishRun } from '../trainer/publish.ts';
+import { formatReport } from '../trainer/report.ts';
+import { listRuns, pruneRuns } from '../trainer/retention.ts';
+import { parseShard, shardFilter, trainedMembers } from '../trainer/shard.ts';
+import { describeStore, openBucket, openStore, s3Settings, StoreSettingsError } from '../node/stores.ts';
 
 /** Where runs are read and written, and how to reach S3 (credentials come from the AWS SDK's own chain). */
 interface StoreFlags {
@@ -291,7 +291,7 @@ export async function main(argv = process.argv): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DatasetError) {
+    if (err instanceof ConfigError || err instanceof DatasetError || err instanceof StoreSettingsError) {
       console.error(`pie: ${err.message}`);
       process.exitCode = 2;
     } else if (err instanceof PublishError || err instanceof IncompleteRun) {
@@ -304,6 +304,6 @@ export async function main(argv = process.argv): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('cli.ts')) {
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('cli/pie.ts')) {
   await main();
 }

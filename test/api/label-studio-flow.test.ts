@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { DEFAULT_MAX_BODY_BYTES, type AppOptions } from '../../api/context.ts';
 import { RunRepository } from '../../api/runs.ts';
-import { FsStore } from '../../trainer/store-fs.ts';
+import { FsStore } from '../../node/store-fs.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -1,10 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requireApiKey } from './auth.ts';
 import type { AppEnv, AppOptions } from './context.ts';
-import { ApiError, errorBody, PayloadTooLarge, toApiError } from './errors.ts';
+import { ApiError, errorBody, Overloaded, PayloadTooLarge, toApiError } from './errors.ts';
+import { docs } from './routes/docs.ts';
 import { health } from './routes/health.ts';
 import { images } from './routes/images.ts';
 import { predict } from './routes/predict.ts';
@@ -32,9 +32,15 @@ export function createApp(repo: RunRepository, options: AppOptions) {
     },
   });
 
+  // A damaged run is refused on every request until its cached refusal expires: log it once.
+  const logged = new Set<string>();
   app.onError((err, c) => {
     const e = toApiError(err);
-    if (e.status >= 500) console.error(err);
+    if (e.code === 'corrupt_run') {
+      if (!logged.has(e.message) && logged.size < 1000) { logged.add(e.message); console.error(`refused: ${e.message}`); }
+    } else if (e instanceof Overloaded) {
+      c.header('Retry-After', String(e.retryAfterSeconds));
+    } else if (e.status >= 500) console.error(err);
     return c.json(errorBody(e.code, e.message), e.status);
   });
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
@@ -48,7 +54,7 @@ export function createApp(repo: RunRepository, options: AppOptions) {
     app.use('*', cors({
       origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins,
       allowHeaders: ['Authorization', 'Content-Type'],
-      exposeHeaders: ['ETag', 'X-Run-Id'],
+      exposeHeaders: ['ETag', 'X-Run-Id', 'X-Stale'],
       maxAge: 600,
     }));
   }
@@ -76,7 +82,7 @@ export function createApp(repo: RunRepository, options: AppOptions) {
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.route('/', docs);
   return app;
 }
 

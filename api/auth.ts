@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from './context.ts';
-import { Unauthorized } from './errors.ts';
+import type { AppEnv, AppOptions } from './context.ts';
+import { BadInput, Unauthorized } from './errors.ts';
 
 /** Compares in time independent of where the strings differ (API keys are secrets). */
 export function safeEqual(a: string, b: string): boolean {
@@ -10,14 +10,45 @@ export function safeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/**
+ * The token of `Authorization: Bearer <token>` (RFC 6750: the scheme, one space, the token), null
+ * without a bearer header, or 'malformed' for a bearer header in any other shape — tabs, several
+ * spaces, trailing spaces, a second token — which is refused with a 400 rather than trimmed.
+ */
+export function bearerToken(header: string | undefined): string | null | 'malformed' {
+  if (header === undefined || !/^bearer(\s|$)/i.test(header)) return null;
+  const m = /^bearer ([\x21-\x7e]+)$/i.exec(header);
+  return m ? m[1] : 'malformed';
+}
+
 export function hasValidKey(header: string | undefined, keys: string[]): boolean {
-  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  return !!m && keys.some((k) => safeEqual(m[1].trim(), k));
+  const token = bearerToken(header);
+  return token !== null && token !== 'malformed' && keys.some((k) => safeEqual(token, k));
+}
+
+/** Throws a 400 for a malformed bearer header (see bearerToken). */
+export function checkBearerShape(header: string | undefined): void {
+  if (bearerToken(header) === 'malformed') {
+    throw new BadInput("malformed Authorization header: send exactly 'Bearer <key>' (one space, no tabs or trailing spaces)", 'malformed_authorization');
+  }
+}
+
+/**
+ * Why every protected route refuses, or null when some request can pass: no keys are configured
+ * and reads are not explicitly public. Auth fails closed — an empty or blank PIE_API_KEYS never
+ * opens the API; only PIE_PUBLIC_READS=true does.
+ */
+export function accessProblem(options: Pick<AppOptions, 'apiKeys' | 'publicReads'>): string | null {
+  if (options.publicReads || options.apiKeys.length) return null;
+  return 'no API keys are configured (PIE_API_KEYS) and reads are not public (PIE_PUBLIC_READS=true), so every route but /health, /docs and the page refuses';
 }
 
 /** Bearer API keys on every route this is mounted on, unless reads are public. */
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { apiKeys, publicReads } = c.var.options;
-  if (publicReads || hasValidKey(c.req.header('authorization'), apiKeys)) return next();
-  throw new Unauthorized();
+  const header = c.req.header('authorization');
+  checkBearerShape(header);
+  if (publicReads || hasValidKey(header, apiKeys)) return next();
+  const problem = accessProblem(c.var.options);
+  throw problem ? new Unauthorized(`this server refuses every request: ${problem}`) : new Unauthorized();
 };

@@ -1,5 +1,8 @@
 import { parseClassMap } from './label-studio/config.ts';
+import { parseAllowedOrigins, type FetchPolicy } from './fetch-policy.ts';
 import type { ImageLimits } from './image/types.ts';
+import type { DocsAssets } from './routes/docs.ts';
+import type { Prepared, PrepareRequest } from './upload.ts';
 import type { RunRepository } from './runs.ts';
 
 /** Settings of one API instance; the Node and Workers entry points fill them from their environment. */
@@ -12,6 +15,8 @@ export interface AppOptions {
   corsOrigins: string[];
   /** Largest accepted request body, bytes. */
   maxBodyBytes: number;
+  /** Base of absolute links in answers (PIE_PUBLIC_URL, e.g. https://pie.example.com); unset: root-relative links. */
+  publicUrl?: string;
   labelStudio: {
     /** Base URL of the Label Studio instance, to resolve its relative /data/... task URLs. */
     url?: string;
@@ -25,9 +30,24 @@ export interface AppOptions {
     level?: string;
     /** Class name → choice value, for projects whose choices are named differently (PIE_LABEL_STUDIO_CLASS_MAP). */
     classMap?: Record<string, string>;
+    /** Most tasks one /ml/predict request may carry (PIE_ML_MAX_TASKS, default 100); more → 413. */
+    maxTasks: number;
+  };
+  /** Fetching task images on a caller's behalf (the Label Studio backend). */
+  taskImages: FetchPolicy & {
+    /** Time for one image, redirects included (PIE_FETCH_TIMEOUT_MS, default 10 000). */
+    timeoutMs: number;
+    /** Largest image downloaded, bytes (PIE_FETCH_MAX_BYTES, default 8 MiB). */
+    maxBytes: number;
+    /** Downloads in flight at once across all requests of this instance (PIE_FETCH_CONCURRENCY, default 4). */
+    maxConcurrent: number;
   };
   /** Limits on uploaded images (api/image); a Worker lowers the decoder memory limit. */
   imageLimits?: ImageLimits;
+  /** Decodes and preprocesses uploads (Node: a worker pool); default inline. */
+  prepareUpload?: (req: PrepareRequest) => Promise<Prepared>;
+  /** swagger-ui's assets for /docs (the entry points supply them). */
+  docsAssets?: DocsAssets;
   /** fetch used for task images (tests inject one). */
   fetch?: typeof fetch;
 }
@@ -38,14 +58,40 @@ export interface AppEnv {
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/** A positive integer setting, or its default when unset; anything else is a start-up error. */
+function intSetting(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const v = env[name]?.trim();
+  if (!v) return fallback;
+  if (!/^[1-9][0-9]*$/.test(v)) throw new RangeError(`${name} must be a positive integer, got '${v.slice(0, 40)}'`);
+  return Number(v);
+}
+
+function flag(v?: string): boolean {
+  return v === 'true' || v === '1';
+}
+
+function publicUrl(v?: string): string | undefined {
+  if (!v?.trim()) return undefined;
+  let u: URL;
+  try { u = new URL(v.trim()); } catch { throw new RangeError(`PIE_PUBLIC_URL '${v.slice(0, 100)}' is not a URL`); }
+  if (!/^https?:$/.test(u.protocol) || u.search || u.hash) throw new RangeError(`PIE_PUBLIC_URL '${v.slice(0, 100)}' must be an http(s) URL without query or fragment`);
+  return u.href.replace(/\/+$/, '');
+}
+
+function originOf(url?: string): string[] {
+  if (!url) return [];
+  try { return [new URL(url).origin]; } catch { throw new RangeError(`LABEL_STUDIO_URL '${url.slice(0, 100)}' is not a URL`); }
+}
+
 /** Reads the shared settings from string variables (process.env on Node, Worker vars/secrets). */
 export function optionsFromEnv(env: Record<string, string | undefined>): AppOptions {
   const list = (v?: string) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const user = env.LABEL_STUDIO_BASIC_AUTH_USER, pass = env.LABEL_STUDIO_BASIC_AUTH_PASS;
   return {
     apiKeys: list(env.PIE_API_KEYS),
-    publicReads: env.PIE_PUBLIC_READS === 'true' || env.PIE_PUBLIC_READS === '1',
+    publicReads: flag(env.PIE_PUBLIC_READS),
     corsOrigins: list(env.PIE_CORS_ORIGINS),
+    publicUrl: publicUrl(env.PIE_PUBLIC_URL),
     maxBodyBytes: Number(env.PIE_MAX_BODY_BYTES) > 0 ? Number(env.PIE_MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES,
     labelStudio: {
       url: env.LABEL_STUDIO_URL || undefined,
@@ -54,6 +100,15 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AppOpti
       run: env.PIE_LABEL_STUDIO_RUN || 'latest',
       level: env.PIE_LABEL_STUDIO_LEVEL || undefined,
       classMap: parseClassMap(env.PIE_LABEL_STUDIO_CLASS_MAP),
+      maxTasks: intSetting(env, 'PIE_ML_MAX_TASKS', 100),
+    },
+    imageLimits: env.PIE_DECODE_BUDGET_BYTES ? { maxDecodeBytes: intSetting(env, 'PIE_DECODE_BUDGET_BYTES', 0) } : undefined,
+    taskImages: {
+      allowedOrigins: [...originOf(env.LABEL_STUDIO_URL), ...parseAllowedOrigins(list(env.PIE_FETCH_ORIGINS))],
+      allowPrivate: flag(env.PIE_FETCH_ALLOW_PRIVATE),
+      timeoutMs: intSetting(env, 'PIE_FETCH_TIMEOUT_MS', 10_000),
+      maxBytes: intSetting(env, 'PIE_FETCH_MAX_BYTES', DEFAULT_MAX_BODY_BYTES),
+      maxConcurrent: intSetting(env, 'PIE_FETCH_CONCURRENCY', 4),
     },
   };
 }

@@ -28,6 +28,10 @@ export class PayloadTooLarge extends ApiError {
 export class UnsupportedMediaType extends ApiError {
   constructor(message: string) { super(415, 'unsupported_media_type', message); }
 }
+/** Too much work waiting: 503, with Retry-After (app.onError adds it). */
+export class Overloaded extends ApiError {
+  constructor(message: string, readonly retryAfterSeconds = 1) { super(503, 'overloaded', message); }
+}
 /** Stored data that fails its manifest check: the server's problem, not the caller's. */
 export class CorruptRun extends ApiError {
   constructor(message: string) { super(500, 'corrupt_run', message); }

@@ -18,11 +18,23 @@ export function runCaching(c: Context<AppEnv>, requested: string, run: LoadedRun
   c.header('Cache-Control', requested === 'latest' ? `${scope}, max-age=30` : `${scope}, max-age=31536000, immutable`);
   c.header('ETag', tag);
   c.header('X-Run-Id', run.runId);
+  markStale(c, requested);
   const match = c.req.header('if-none-match');
   if (match && match.split(',').some((t) => t.trim().replace(/^W\//, '') === tag || t.trim() === '*')) {
     return c.body(null, 304);
   }
   return null;
+}
+
+/**
+ * Says so when `latest` (or the run list) was answered from memory because the store is
+ * unreachable: `X-Stale: <reason>`, and no caching downstream.
+ */
+export function markStale(c: Context<AppEnv>, requested = 'latest'): void {
+  const stale = requested === 'latest' ? c.var.repo.stale : null;
+  if (!stale) return;
+  c.header('X-Stale', stale);
+  c.header('Cache-Control', 'no-store');
 }
 
 /** 32-bit FNV-1a of a string. */
@@ -35,8 +47,11 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** Base URL of this API as the client reached it (for links in answers). */
-export function baseUrl(c: Context): string {
-  const u = new URL(c.req.url);
-  return `${u.protocol}//${u.host}`;
+/**
+ * The base of links in answers (`png`, `detail`): the configured public URL (PIE_PUBLIC_URL), or
+ * none — links are then root-relative. Never the request's Host header: such answers are cached
+ * for a year, and a forged Host would be cached with them.
+ */
+export function baseUrl(c: Context<AppEnv>): string {
+  return c.var.options.publicUrl ?? '';
 }

@@ -4,10 +4,14 @@
  * Settings come from the same variables as the Worker's (api/context.ts).
  */
 import type { ServerType } from '@hono/node-server';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Store } from '../lib/store.ts';
 import { listen } from '../node/server.ts';
 import { FsStore } from '../node/store-fs.ts';
 import { createApp, type App } from './app.ts';
+import { guardedFetch } from './node-fetch.ts';
+import { createUploadPool } from './upload-pool.ts';
 import { optionsFromEnv, type AppOptions } from './context.ts';
 import { RunRepository } from './runs.ts';
 
@@ -32,14 +36,26 @@ export interface NodeServer {
   close(): Promise<void>;
 }
 
+/** swagger-ui-dist's files, read once per server from the installed package. */
+function docsAssets(): { js: string; css: string } {
+  const resolve = createRequire(import.meta.url).resolve;
+  const read = (file: string) => readFileSync(resolve(`swagger-ui-dist/${file}`), 'utf8');
+  return { js: read('swagger-ui-bundle.js'), css: read('swagger-ui.css') };
+}
+
 export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServer> {
+  // No keys and no PIE_PUBLIC_READS=true: protected routes refuse (see accessProblem).
   const fromEnv = optionsFromEnv(opts.env ?? process.env);
-  // Locally, with no keys configured, reads are public: the default must work offline, at once.
-  if (!fromEnv.apiKeys.length && (opts.env ?? process.env).PIE_PUBLIC_READS === undefined) fromEnv.publicReads = true;
   const options: AppOptions = { ...fromEnv, ...opts.options };
+  options.fetch ??= guardedFetch({ allowPrivate: options.taskImages.allowPrivate });
+  options.docsAssets ??= docsAssets();
+  const env = opts.env ?? process.env;
+  const count = (name: string) => (env[name] && /^[1-9][0-9]*$/.test(env[name]!.trim()) ? Number(env[name]) : undefined);
+  const pool = options.prepareUpload ? null : createUploadPool({ threads: count('PIE_UPLOAD_THREADS'), queue: count('PIE_UPLOAD_QUEUE') });
+  if (pool) options.prepareUpload = (req) => pool.prepare(req);
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
   const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!));
   const app = createApp(repo, options);
   const { url, server, close } = await listen(app.fetch, { port: opts.port, hostname: opts.hostname });
-  return { url, app, repo, options, server, close };
+  return { url, app, repo, options, server, close: async () => { await close(); await pool?.close(); } };
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { modalFromCounts, taxicabFromCounts, voteCounts, type RunSummary } from '../lib/analysis/index.ts';
 import { sha256Hex } from '../lib/hash.ts';
 import { ManifestError, parseManifest, RUN_FILES, type FileEntry, type LevelEntry, type Manifest } from '../lib/manifest.ts';
@@ -98,29 +99,114 @@ async function readVerified(store: Store, runId: string, manifest: Manifest, pat
   return bytes;
 }
 
-/** Resolves run ids ('latest' or a named run) to loaded runs, caching each for the isolate's life. */
-export class RunRepository {
-  private cache = new Map<string, Promise<LoadedRun>>();
-  private latest: { id: string; at: number } | null = null;
+/**
+ * Loaded runs kept at once by default. A `quick` run with every level's models loaded holds about
+ * 51 MB (README, `npm run bench:api`): two fit a Workers isolate's 128 MB, three would not.
+ */
+export const DEFAULT_MAX_LOADED_RUNS = 2;
 
-  constructor(readonly store: Store, private readonly latestTtlMs = 30_000) {}
+export interface RepositoryOptions {
+  /** How long the `latest` pointer is trusted before it is read again (default 30 s). */
+  latestTtlMs?: number;
+  /** After the store failed, how long until it is asked again (default 5 s): meanwhile the last good answers serve. */
+  retryMs?: number;
+  /** How long a damaged run's refusal is kept before its files are read again (default 60 s). */
+  failureTtlMs?: number;
+  /** Loaded runs kept at once (default DEFAULT_MAX_LOADED_RUNS); the least recently used goes first. */
+  maxRuns?: number;
+}
+
+/**
+ * Resolves run ids ('latest' or a named run) to loaded runs. The last `maxRuns` runs asked for
+ * stay loaded (least recently used goes first), so requests naming many run ids cannot fill an
+ * isolate's 128 MB; a run asked for again after eviction is loaded (and verified) again.
+ * When the store is unreachable, the last good `latest` pointer and run list keep serving
+ * (stale-if-error; `stale` says since when and why). A damaged run's refusal is cached, so that
+ * a bad run is not re-read and re-hashed per request (app.onError logs it once).
+ */
+export class RunRepository {
+  private cache: LRUCache<string, Promise<LoadedRun>>;
+  private latest: { id: string; at: number } | null = null;
+  private runList: string[] | null = null;
+  private outage: { since: number; reason: string; retryAt: number } | null = null;
+  private damaged = new Map<string, { error: CorruptRun; at: number }>();
+  private readonly opts: Required<RepositoryOptions>;
+
+  constructor(readonly store: Store, options: RepositoryOptions = {}) {
+    this.opts = { latestTtlMs: 30_000, retryMs: 5_000, failureTtlMs: 60_000, maxRuns: DEFAULT_MAX_LOADED_RUNS, ...options };
+    this.cache = new LRUCache({ max: this.opts.maxRuns });
+  }
+
+  get maxRuns(): number {
+    return this.opts.maxRuns;
+  }
+
+  /** Run ids loaded now, most recently used first. */
+  loadedIds(): string[] {
+    return [...this.cache.keys()];
+  }
+
+  /** Why answers may be stale (the store is unreachable), or null. */
+  get stale(): string | null {
+    return this.outage ? `the store has been unreachable since ${new Date(this.outage.since).toISOString()} (${this.outage.reason}); serving the last good data` : null;
+  }
+
+  /** What /health reports: the outage, and each damaged run whose refusal is cached. */
+  problems(): string[] {
+    const now = Date.now();
+    const out = this.stale ? [this.stale] : [];
+    for (const [id, d] of this.damaged) if (now - d.at < this.opts.failureTtlMs) out.push(`run ${id} is damaged: ${d.error.message}`);
+    return out;
+  }
+
+  /** Runs a store read; on failure, the last good value if there is one (and the outage is noted). */
+  private async fromStore<T>(read: () => Promise<T>, lastGood: T | null): Promise<T> {
+    if (lastGood !== null && this.outage && Date.now() < this.outage.retryAt) return lastGood;
+    try {
+      const v = await read();
+      this.outage = null;
+      return v;
+    } catch (err) {
+      if (err instanceof NotFound || lastGood === null) throw err;
+      const now = Date.now();
+      this.outage = { since: this.outage?.since ?? now, reason: (err as Error).message?.slice(0, 200) || String(err), retryAt: now + this.opts.retryMs };
+      return lastGood;
+    }
+  }
 
   async latestId(): Promise<string> {
-    if (this.latest && Date.now() - this.latest.at < this.latestTtlMs) return this.latest.id;
-    const text = await getText(this.store, LATEST_KEY);
-    const id = text?.trim();
-    if (!id) throw new NotFound('no run has been published yet (the store has no latest pointer)');
-    this.latest = { id, at: Date.now() };
+    if (this.latest && Date.now() - this.latest.at < this.opts.latestTtlMs) return this.latest.id;
+    const id = await this.fromStore(async () => {
+      const text = await getText(this.store, LATEST_KEY);
+      const found = text?.trim();
+      if (!found) throw new NotFound('no run has been published yet (the store has no latest pointer)');
+      this.latest = { id: found, at: Date.now() };
+      return found;
+    }, this.latest?.id ?? null);
     return id;
+  }
+
+  /** Ids of the runs in the store (a finished run has a manifest at <id>/manifest.json). */
+  async runIds(): Promise<string[]> {
+    return this.fromStore(async () => {
+      const keys = await this.store.list('');
+      this.runList = keys.filter((k) => k.key.endsWith(`/${RUN_FILES.manifest}`) && k.key.split('/').length === 2).map((k) => k.key.split('/')[0]);
+      return this.runList;
+    }, this.runList);
   }
 
   async get(idOrLatest: string): Promise<LoadedRun> {
     const id = idOrLatest === 'latest' ? await this.latestId() : idOrLatest;
     if (!RUN_ID.test(id)) throw new NotFound(`no run '${id.slice(0, 120)}' (run ids use letters, digits, '.', '_' and '-')`);
+    const bad = this.damaged.get(id);
+    if (bad && Date.now() - bad.at < this.opts.failureTtlMs) throw bad.error;
     let p = this.cache.get(id);
     if (!p) {
       p = this.load(id);
-      p.catch(() => this.cache.delete(id));
+      p.catch((err) => {
+        if (this.cache.peek(id) === p) this.cache.delete(id);
+        if (err instanceof CorruptRun) this.damaged.set(id, { error: err, at: Date.now() });
+      });
       this.cache.set(id, p);
     }
     return p;

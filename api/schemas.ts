@@ -6,6 +6,16 @@ export const ErrorSchema = z.object({
   error: z.object({ code: z.string().openapi({ example: 'not_found' }), message: z.string() }),
 }).openapi('Error');
 
+/**
+ * A whole number in a path or query: decimal digits only. z.coerce.number would also take
+ * `0x10`, `+5`, `1e1`, ` 5` or `5.0` — each now a 400 naming the expected form.
+ */
+export const decimalInt = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string()
+    .regex(/^(0|[1-9][0-9]{0,15})$/, { message: 'expected a decimal integer (digits only: no sign, prefix, exponent or leading zeros)' })
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
 export const RunParam = z.object({
   run: z.string().min(1).max(100).openapi({ param: { name: 'run', in: 'path' }, example: 'latest', description: "a run id, or 'latest'" }),
 });

@@ -24,11 +24,11 @@ interface PublishFlags extends StoreFlags {
   bucket?: string; prefix?: string; concurrency?: number; latest?: boolean;
 }
 
-interface RunFlags extends PublishFlags {
+export interface RunFlags extends PublishFlags {
   preset: string; config?: string; quiet?: boolean; dataset?: string; dataDir?: string;
   trainLimit?: number; testLimit?: number; k?: number; epochs?: number; sparsities?: number[];
   workers?: number; engine?: RunConfig['engine']; seed?: number; runId?: string;
-  batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string;
+  batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string; publicReads?: boolean;
   shard?: string; publish?: boolean; ifComplete?: boolean;
 }
 
@@ -53,7 +53,7 @@ function withRunOptions(cmd: Command): Command {
   return cmd
     .option('--preset <name>', 'quick (default), paper, or tiny (synthetic data, seconds)', 'quick')
     .option('--config <file>', 'JSON file overriding preset settings (see trainer/config.ts)')
-    .option('--dataset <kind>', 'fashion-mnist | idx | synthetic')
+    .addOption(new Option('--dataset <kind>', 'fashion-mnist, idx (with --data-dir) or synthetic').choices(['fashion-mnist', 'idx', 'synthetic']))
     .option('--data-dir <dir>', 'folder with IDX files (train-/t10k-images-idx3-ubyte[.gz], …), e.g. MNIST')
     .option('--train-limit <n>', 'use only the first n training images', int)
     .option('--test-limit <n>', 'use only the first n test images', int)
@@ -65,7 +65,8 @@ function withRunOptions(cmd: Command): Command {
     .option('--workers <n>', 'worker threads (default: one per core)', int)
     .addOption(new Option('--engine <name>', 'tfjs backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
     .option('--seed <n>', 'base seed', int)
-    .option('--runs-dir <dir>', 'local store for runs', 'runs')
+    // No commander default: the preset, then the config file's runsDir, apply below the flag.
+    .option('--runs-dir <dir>', "local store for runs (default: the config file's runsDir, else runs)")
     .option('--run-id <id>', 'run id (default: derived from the settings, so a re-run resumes)')
     .option('-q, --quiet', 'plain progress lines instead of bars (CI logs)')
     .addOption(storeOption());
@@ -107,20 +108,23 @@ async function publishTo(flags: PublishFlags, source: Store, runId: string, prog
   return publishRun(source, bucket, runId, { concurrency: flags.concurrency, setLatest: flags.latest ?? true, log: progress.log });
 }
 
-function configFrom(flags: RunFlags): RunConfig {
+export function configFrom(flags: RunFlags): RunConfig {
   const over: Record<string, unknown> = {
     K: flags.k, epochs: flags.epochs, sparsities: flags.sparsities, workers: flags.workers, engine: flags.engine,
     seed: flags.seed, runsDir: flags.runsDir, runId: flags.runId, batchSize: flags.batchSize, learningRate: flags.learningRate,
   };
+  // --dataset / --data-dir name a whole dataset (replacing the config's); the limits only narrow
+  // whichever dataset the preset, config file and those flags give.
+  const limits = { trainLimit: flags.trainLimit, testLimit: flags.testLimit };
   if (flags.dataset === 'synthetic') {
-    over.dataset = { kind: 'synthetic' };
-  } else if (flags.dataset || flags.dataDir || flags.trainLimit || flags.testLimit) {
+    if (flags.dataDir) throw new ConfigError('--data-dir is for IDX files, not --dataset synthetic');
+    over.dataset = { kind: 'synthetic', ...limits };
+  } else if (flags.dataset || flags.dataDir) {
     if (flags.dataset === 'idx' && !flags.dataDir) throw new ConfigError('--dataset idx needs --data-dir <folder with the IDX files>');
-    over.dataset = {
-      kind: 'idx',
-      name: flags.dataDir ? basename(resolve(flags.dataDir)) : 'fashion-mnist',
-      dir: flags.dataDir, trainLimit: flags.trainLimit, testLimit: flags.testLimit,
-    };
+    if (flags.dataset === 'fashion-mnist' && flags.dataDir) throw new ConfigError('--dataset fashion-mnist reads the installed Fashion-MNIST: use --dataset idx with --data-dir');
+    over.dataset = { kind: 'idx', name: flags.dataDir ? basename(resolve(flags.dataDir)) : 'fashion-mnist', dir: flags.dataDir, ...limits };
+  } else if (flags.trainLimit !== undefined || flags.testLimit !== undefined) {
+    over.dataset = limits;
   }
   return resolveConfig(flags.preset, flags.config, over as RunConfigInput);
 }
@@ -214,11 +218,14 @@ async function runsPrune(flags: StoreFlags & { keep: number; dryRun?: boolean })
     ` (the ${flags.keep} newest finished, latest, and partial runs)`);
 }
 
-async function serveRuns(flags: StoreFlags & { port: number; host: string }, store?: Store) {
+async function serveRuns(flags: StoreFlags & { port: number; host: string; publicReads?: boolean }, store?: Store) {
   const { startNodeServer } = await import('../api/node.ts');
+  const { accessProblem } = await import('../api/auth.ts');
   const source = store ?? (await storeFrom(flags));
-  const server = await startNodeServer({ store: source, port: flags.port, hostname: flags.host });
-  const access = server.options.publicReads ? 'reads are public (set PIE_API_KEYS to require keys)' : 'send Authorization: Bearer <key>';
+  const server = await startNodeServer({ store: source, port: flags.port, hostname: flags.host, options: flags.publicReads ? { publicReads: true } : {} });
+  const problem = accessProblem(server.options);
+  if (problem) console.warn(`\nWARNING: ${problem}. Set PIE_API_KEYS, or PIE_PUBLIC_READS=true (--public-reads) to serve without keys.`);
+  const access = problem ? 'protected routes refuse' : server.options.publicReads ? 'reads are public (set PIE_API_KEYS and drop PIE_PUBLIC_READS to require keys)' : 'send Authorization: Bearer <key>';
   console.log(`\nPIE Lens API serving ${describeStore(source)} at ${server.url}  (${access})`);
   console.log(`  ${server.url}/v1/runs/latest   ${server.url}/docs   Ctrl-C to stop`);
   const stop = () => { void server.close().then(() => process.exit(0)); };
@@ -251,6 +258,7 @@ export function buildCli(): Command {
     .option('--serve', 'then serve the API over the store')
     .option('--port <n>', 'API port (with --serve)', int, 8787)
     .option('--host <addr>', 'API address (with --serve)', '127.0.0.1')
+    .option('--public-reads', 'serve without API keys (with --serve; as PIE_PUBLIC_READS=true)')
     .action((flags: RunFlags) => train(flags, true));
   withS3Options(withRunOptions(program.command('train').description('train the dense and pruned populations and quantize the dense members (resumable)')))
     .option('--shard <i/n>', "train only shard i of n (0-based) of the members, for 'pie aggregate' to finish")
@@ -280,7 +288,8 @@ export function buildCli(): Command {
   withStoreOptions(program.command('serve').description('serve the PIE Lens API (Node) over a runs directory or a bucket'))
     .option('--port <n>', 'port', int, 8787)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .action((flags: StoreFlags & { port: number; host: string }) => serveRuns(flags));
+    .option('--public-reads', 'serve without API keys (as PIE_PUBLIC_READS=true)')
+    .action((flags: StoreFlags & { port: number; host: string; publicReads?: boolean }) => serveRuns(flags));
   withStoreOptions(program.command('report').description('print the per-level table of a finished run'))
     .option('--run <id>', 'run id (default: the latest)')
     .option('--json', 'print the metrics as JSON')

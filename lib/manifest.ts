@@ -43,6 +43,8 @@ export const LevelMetricsSchema = z.object({
   accuracy: AccuracySummary.extend({ perMember: z.array(z.number()) }),
   pieCount: z.number().int().nonnegative(),
   impacted: z.object({ down: z.number().int(), up: z.number().int(), downAdjusted: z.number().int(), upAdjusted: z.number().int() }),
+  /** Classes both of whose samples are constant with different means: not significant here, p = 0 in SciPy (ours). */
+  constantDiffering: z.number().int().nonnegative().optional(),
   pieAccuracy: z.object({
     densePie: z.number().nullable(),
     denseNonPie: z.number().nullable(),

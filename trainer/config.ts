@@ -50,9 +50,9 @@ export const RunConfigSchema = z.object({
   calibrationImages: z.number().int().positive().default(100),
   /** Base seed; each member's seed is derived from it, the level and the member index. */
   seed: z.number().int().nonnegative().default(1),
-  /** Modal-label tie rule (METHOD.md: the released code takes the largest tied class). */
+  /** Modal-label tie rule (METHOD.md: the released code takes the largest tied class). Analysis only: not in the run id. */
   tieRule: z.enum(['largest', 'smallest']).default('largest'),
-  /** Significance level of the class-level Welch test. */
+  /** Significance level of the class-level Welch test. Analysis only: not in the run id. */
   alpha: z.number().gt(0).lt(1).default(0.05),
   /** Parallel worker threads (default: one per core). */
   workers: z.number().int().positive().default(() => availableParallelism()),
@@ -80,7 +80,7 @@ export const PRESETS: Record<string, RunConfigInput> = {
     preset: 'paper',
     dataset: { kind: 'idx' },
     K: 30,
-    sparsities: [0.3, 0.5, 0.7, 0.9, 0.95, 0.99],
+    sparsities: [0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99],
     quantization: ['float16', 'int8-dynamic', 'int8-full'],
     epochs: 20,
   },
@@ -98,6 +98,11 @@ export const PRESETS: Record<string, RunConfigInput> = {
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
+/**
+ * Deep merge where the override wins and arrays replace (never concatenate: `sparsities` from a
+ * config file must not add to the preset's). Hand-written because defu, the usual library,
+ * concatenates arrays and lets the left side win, and this is the whole of what is needed.
+ */
 function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
   if (!over) return base;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
@@ -115,7 +120,8 @@ export class ConfigError extends Error {}
 
 /**
  * Preset ← config file (JSON) ← flags, validated once up front; errors name the setting.
- * Changing the dataset kind in an override replaces the preset's dataset block.
+ * A dataset block that names its `kind` is a whole dataset and replaces the one below it; one
+ * without a kind (e.g. only `trainLimit`) changes the dataset below it, whatever its kind.
  */
 export function resolveConfig(preset: string, file?: string, overrides?: DeepPartial<RunConfigInput>): RunConfig {
   const base = PRESETS[preset];
@@ -140,10 +146,27 @@ export function resolveConfig(preset: string, file?: string, overrides?: DeepPar
 }
 
 function overlay(cfg: RunConfigInput, over: DeepPartial<RunConfigInput> | undefined): RunConfigInput {
-  if (over?.dataset?.kind && over.dataset.kind !== cfg.dataset.kind) {
-    cfg = { ...cfg, dataset: over.dataset as RunConfigInput['dataset'] };
+  if (!over) return cfg;
+  if (over.dataset?.kind) cfg = { ...cfg, dataset: { kind: over.dataset.kind } as RunConfigInput['dataset'] };
+  if (over.dataset && cfg.dataset.kind === 'synthetic') {
+    // Limits on generated data are its sizes: the first n images of a generated set are a set of n.
+    const { trainLimit, testLimit, ...rest } = over.dataset as { trainLimit?: number; testLimit?: number };
+    over = { ...over, dataset: { ...rest, ...(trainLimit !== undefined && { train: trainLimit }), ...(testLimit !== undefined && { test: testLimit }) } as DeepPartial<RunConfigInput>['dataset'] };
   }
   return merge(cfg, over);
+}
+
+/**
+ * The settings a manifest publishes: everything but what is local to the machine that ran it
+ * (the runs folder, the dataset's folder, the worker count, the explicit run id).
+ */
+export function publishedSettings(cfg: RunConfig): Record<string, unknown> {
+  const { runsDir: _r, workers: _w, runId: _i, ...rest } = cfg;
+  if (rest.dataset.kind === 'idx') {
+    const { dir: _d, ...dataset } = rest.dataset;
+    return { ...rest, dataset };
+  }
+  return rest;
 }
 
 export interface LevelSpec {

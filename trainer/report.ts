@@ -37,7 +37,17 @@ export function formatReport(m: Manifest): string {
     ...rows.map(line),
     '',
     `PIE: the level's modal label differs from the dense population's. Classes: Welch t-test p ≤ ${String(m.settings.alpha ?? 0.05)} (BH: Benjamini–Hochberg adjusted).`,
+    constantLine(m),
     `training: ${Math.round(t.examplesPerSecondPerWorker)} examples/s per worker, ${Math.round(t.examplesPerSecondTotal)} in total (${t.seconds.toFixed(0)} s); ` +
       `evaluation: ${Math.round(e.imagesPerSecond)} images/s; kernels = tfjs on ${(m.metrics.kernelAgreement * 100).toFixed(2)} % of predictions`,
   ].join('\n');
+}
+
+/**
+ * Classes whose recall is constant in both populations with different means: not significant
+ * here, p = 0 (significant) in SciPy and the released code — ours, so the report says how many.
+ */
+function constantLine(m: Manifest): string {
+  const per = m.metrics.levels.slice(1).map((l) => `${l.name} ${l.constantDiffering ?? 0}`);
+  return `classes with constant recall in both populations (t = ±∞; not counted as significant, SciPy would give p = 0): ${per.join(', ')}`;
 }

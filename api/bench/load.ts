@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from '../../node/bench-args.ts';
 import autocannon from 'autocannon';
 import { FsStore } from '../../node/store-fs.ts';
 import { RunRepository } from '../runs.ts';
@@ -22,14 +22,12 @@ import { encodePng } from '../image/index.ts';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 
-const { values } = parseArgs({
-  options: {
-    'runs-dir': { type: 'string', default: 'runs' },
-    seconds: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '8' },
-    targets: { type: 'string', default: 'node,workerd' },
-    images: { type: 'string', default: '200' },
-  },
+const values = benchArgs('API benchmarks (live cost per level, memory, requests/s on Node and workerd): npm run bench:api -- [options]', {
+  'runs-dir': { type: 'string', default: 'runs' },
+  seconds: { type: 'string', default: '5' },
+  connections: { type: 'string', default: '8' },
+  targets: { type: 'string', default: 'node,workerd' },
+  images: { type: 'string', default: '200' },
 });
 const runsDir = resolve(values['runs-dir']!);
 const seconds = Number(values.seconds);

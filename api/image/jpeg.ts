@@ -11,7 +11,7 @@ import { decode as decodeJpegLib } from 'jpeg-js';
 import { lumaOverBlack } from './color.ts';
 import { ImageError } from './errors.ts';
 import { applyOrientation, exifOrientation } from './exif.ts';
-import { checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
+import { checkDecodeBudget, checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
 
 /**
  * Memory per 8×8 block of coefficients jpeg-js holds: a separate 64-entry Int32Array each, whose
@@ -122,6 +122,7 @@ export function readJpegHeader(bytes: Uint8Array, limits: Required<ImageLimits>)
     if (isFrame) {
       if (frame) fail('JPEG holds more than one frame; only single-frame JPEGs are supported');
       frame = readFrame(bytes, marker, at + 2, end, limits);
+      checkDecodeBudget(frame.width * frame.height * frame.sampling.length, `${frame.width}×${frame.height} JPEG`, limits);
       checkDecodeMemory(jpegDecodeMemory(frame), `${frame.width}×${frame.height} JPEG`, limits);
     }
     if (marker === 0xe1 && orientation === 1) orientation = exifOrientation(bytes.subarray(at + 2, end));

@@ -12,7 +12,7 @@ import { decode as decodePngLib, type DecodedPng } from 'fast-png';
 import { Unzlib } from 'fflate';
 import { grayOverBlack, lumaOverBlack, to8bit } from './color.ts';
 import { ImageError } from './errors.ts';
-import { checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
+import { checkDecodeBudget, checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
 
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -160,6 +160,7 @@ export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>): Dec
     throw new ImageError('unsupported_format', `interlaced PNGs with ${depth}-bit samples are not supported; save it non-interlaced or with 8-bit samples`);
   }
   const raw = rawDataSize(header);
+  checkDecodeBudget(raw - height, `${width}×${height} ${depth}-bit PNG`, limits); // less each row's filter byte
   checkDecodeMemory(pngDecodeMemory(header, bytes.length), `${width}×${height} PNG`, limits);
 
   const walk = walkChunks(bytes);

@@ -33,6 +33,12 @@ export interface ImageLimits {
    * of 4:2:0 JPEG (1.1 of 4:4:4) or 2 of 8-bit RGBA PNG.
    */
   maxDecodeMemory?: number;
+  /**
+   * Decode budget: largest decoded image data, width × height × channels × bytes per sample, read
+   * from the header — what decoding costs in CPU. Default 64 MiB: a 4096² 8-bit RGBA PNG passes,
+   * the same at 16 bits (128 MiB) does not.
+   */
+  maxDecodeBytes?: number;
 }
 
 export const DEFAULT_LIMITS: Required<ImageLimits> = {
@@ -41,6 +47,7 @@ export const DEFAULT_LIMITS: Required<ImageLimits> = {
   maxHeight: 4096,
   maxPixels: 4096 * 4096,
   maxDecodeMemory: 1024 * 1024 * 1024,
+  maxDecodeBytes: 64 * 1024 * 1024,
 };
 
 export function resolveLimits(limits: ImageLimits = {}): Required<ImageLimits> {
@@ -68,6 +75,13 @@ export function checkDimensions(width: number, height: number, limits: Required<
 export function checkDecodeMemory(bytes: number, what: string, limits: Required<ImageLimits>): void {
   if (bytes > limits.maxDecodeMemory) {
     throw new ImageError('image_too_large', `decoding this ${what} needs about ${mib(bytes)} of memory; the limit is ${mib(limits.maxDecodeMemory)}`);
+  }
+}
+
+/** Throws `image_too_large` when the decoded samples would exceed `maxDecodeBytes`. */
+export function checkDecodeBudget(bytes: number, what: string, limits: Required<ImageLimits>): void {
+  if (bytes > limits.maxDecodeBytes) {
+    throw new ImageError('image_too_large', `this ${what} decodes to ${mib(bytes)} of samples; the decode budget is ${mib(limits.maxDecodeBytes)} (PIE_DECODE_BUDGET_BYTES)`);
   }
 }
 

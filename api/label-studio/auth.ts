@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { hasValidKey, safeEqual } from '../auth.ts';
+import { checkBearerShape, hasValidKey, safeEqual } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
 import { errorBody } from '../errors.ts';
 
@@ -25,11 +25,13 @@ function basicCredentials(header: string | undefined): { username: string; passw
  * - Basic credentials configured: only those;
  * - else API keys, unless reads are public: `Authorization: Bearer <key>`, or Basic with the key
  *   as password (any user name) so a Label Studio project can connect;
- * - else (reads are public, or no keys are configured) open.
+ * - else open if reads are public (PIE_PUBLIC_READS=true);
+ * - else (no credentials of any kind) closed: every route refuses, naming the settings.
  */
 export const requireLabelStudioAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { labelStudio, apiKeys, publicReads } = c.var.options;
   const header = c.req.header('authorization');
+  checkBearerShape(header);
   const basic = basicCredentials(header);
   let ok: boolean;
   let wanted = '';
@@ -42,8 +44,11 @@ export const requireLabelStudioAuth: MiddlewareHandler<AppEnv> = async (c, next)
   } else if (apiKeys.length && !publicReads) {
     wanted = 'an API key: Authorization: Bearer <key>, or HTTP Basic with the key as password';
     ok = hasValidKey(header, apiKeys) || (!!basic && apiKeys.some((k) => safeEqual(basic.password, k)));
-  } else {
+  } else if (publicReads) {
     ok = true;
+  } else {
+    wanted = 'credentials, and none are configured (set LABEL_STUDIO_BASIC_AUTH_USER/_PASS or PIE_API_KEYS, or PIE_PUBLIC_READS=true)';
+    ok = false;
   }
   if (ok) return next();
   return c.json(errorBody('unauthorized', `missing or wrong credentials: the ML backend routes need ${wanted}`), 401, {

@@ -1,8 +1,10 @@
 import type { ImageAnswer } from '../answer.ts';
+import type { FetchPolicy } from '../fetch-policy.ts';
+import type { Semaphore } from '../limit.ts';
 import type { LoadedRun } from '../runs.ts';
 import { ImageError } from '../image/errors.ts';
 import type { ImageLimits } from '../image/types.ts';
-import { answerForImage, decodeUpload } from '../upload.ts';
+import { answerForPrepared, prepareUpload, type Prepared, type PrepareRequest } from '../upload.ts';
 import { choiceForClass, type LabelConfig } from './config.ts';
 import { TaskImageError, labelStudioAuthorizer, loadTaskImage, looksLikeImageRef } from './task-image.ts';
 
@@ -46,6 +48,8 @@ export interface PredictTasksOptions {
   labelStudioUrl?: string;
   apiKey?: string;
   fetch: typeof fetch;
+  /** Where task images may be fetched from. */
+  policy: FetchPolicy;
   /** Decoder and download limits (maxBytes caps each download). */
   limits: ImageLimits & { maxBytes: number };
   timeoutMs: number;
@@ -56,7 +60,19 @@ export interface PredictTasksOptions {
    * image URLs (own-image.ts). Throws TaskImageError if it names an image that does not exist.
    */
   ownImage?: (ref: string) => Promise<ImageAnswer | Uint8Array | null>;
+  /** Shared by every request of the instance: downloads in flight at once. */
+  fetchSlots?: Semaphore;
+  /** Decodes and preprocesses an image (Node: the upload worker pool); default inline. */
+  prepare?: (req: PrepareRequest) => Promise<Prepared>;
+  /** Where the detail of each failed download goes (default console.warn). */
+  log?: (line: string) => void;
 }
+
+/**
+ * What a client learns of a download that went out and failed: one text whatever the cause, so
+ * that the API cannot be used to tell a closed port from a 404, a timeout or a content type.
+ */
+export const FETCH_FAILED_MESSAGE = 'the task image could not be fetched (the server log has the reason)';
 
 /**
  * The level that scores tasks: the configured one, else the pruned level with the highest
@@ -134,6 +150,7 @@ export async function predictTasks(
   // One token exchange for the whole batch, if the token needs one.
   const authorize = labelStudioAuthorizer(opts);
   const one = async (task: LabelStudioTask): Promise<TaskOutcome> => {
+    let fetched = false;
     try {
       const ref = imageRef(task, config);
       const own = await opts.ownImage?.(ref);
@@ -141,17 +158,25 @@ export async function predictTasks(
       if (own && !(own instanceof Uint8Array)) {
         answer = own;
       } else {
-        const { bytes, contentType } = own ? { bytes: own, contentType: 'image/png' } : await loadTaskImage(ref, {
+        fetched = !own && !/^\s*data:/i.test(ref);
+        const load = () => loadTaskImage(ref, {
           labelStudioUrl: opts.labelStudioUrl, apiKey: opts.apiKey, authorize, taskId: task.id,
-          fetch: opts.fetch, maxBytes: opts.limits.maxBytes, timeoutMs: opts.timeoutMs,
+          fetch: opts.fetch, policy: opts.policy, maxBytes: opts.limits.maxBytes, timeoutMs: opts.timeoutMs,
         });
+        const { bytes, contentType } = own ? { bytes: own, contentType: 'image/png' } : await (opts.fetchSlots ? opts.fetchSlots.run(load) : load());
         // The decoder goes by the bytes; the content type only names what it refuses.
-        answer = await answerForImage(run, decodeUpload(bytes, contentType, opts.limits));
+        const [height, width] = run.manifest.dataset.imageShape;
+        const req: PrepareRequest = { kind: 'bytes', bytes, contentType, limits: opts.limits, width, height, polarity: 'auto' };
+        answer = await answerForPrepared(run, opts.prepare ? await opts.prepare(req) : prepareUpload(req), null);
       }
       return { prediction: toTaskPrediction(answer, scoringLevel, config, choiceOf), error: null };
     } catch (err) {
       if (!(err instanceof TaskImageError || err instanceof ImageError)) throw err;
-      return { prediction: null, error: { code: err.code, message: err.message } };
+      // A downloaded image's decoding errors would describe the response (HTML, a GIF…): hidden too.
+      const hidden = err instanceof TaskImageError ? err.requested : fetched;
+      if (hidden) (opts.log ?? console.warn)(`label-studio predict: task ${task.id ?? '?'}: ${err.code}: ${err.message}`);
+      const error = hidden ? { code: 'fetch_failed', message: FETCH_FAILED_MESSAGE } : { code: err.code, message: err.message };
+      return { prediction: null, error };
     }
   };
   return mapLimit(tasks, opts.concurrency ?? 4, one);

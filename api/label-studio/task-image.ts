@@ -2,8 +2,10 @@
  * Fetches the image a Label Studio task points to, the way label-studio-sdk's `get_local_path`
  * does (src/label_studio_sdk/_extensions/label_studio_tools/core/utils/io.py) minus its disk
  * cache and local-directory shortcuts: Label Studio's own paths are resolved against its URL
- * and sent with its API token; other http(s) URLs are fetched as they are.
+ * and sent with its API token; other http(s) URLs are fetched only from the origins the fetch
+ * policy allows (api/fetch-policy.ts), checked again at every redirect.
  */
+import { checkFetchUrl, FetchRefused, type FetchPolicy } from '../fetch-policy.ts';
 
 /**
  * Why a task's image could not be had:
@@ -13,18 +15,25 @@
  *   LABEL_STUDIO_API_KEY is not configured;
  * - `bad_data_url`: a data: URL that does not decode;
  * - `image_too_large`: over the download limit;
+ * - `fetch_refused`: the fetch policy does not allow the URL (or a redirect's target);
  * - `fetch_failed` / `fetch_timeout`: a network error, a non-2xx status, or too slow.
+ * `requested` says whether a request had gone out: what follows one is the network's answer,
+ * which a client must not see (it would make the API a port scanner).
  */
 export type TaskImageErrorCode =
   | 'no_image' | 'unsupported_url' | 'no_label_studio_url' | 'no_label_studio_token'
-  | 'bad_data_url' | 'image_too_large' | 'fetch_failed' | 'fetch_timeout';
+  | 'bad_data_url' | 'image_too_large' | 'fetch_refused' | 'fetch_failed' | 'fetch_timeout';
 
 export class TaskImageError extends Error {
   override name = 'TaskImageError';
-  constructor(readonly code: TaskImageErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+  constructor(readonly code: TaskImageErrorCode, message: string, options?: { cause?: unknown; status?: number; requested?: boolean }) {
     super(message, options);
     this.status = options?.status;
+    this.requested = options?.requested ?? options?.status !== undefined;
   }
+
+  /** A request went out before this failure. */
+  readonly requested: boolean;
 
   /** The HTTP status of a failed download, if there was one. */
   readonly status?: number;
@@ -40,6 +49,8 @@ export interface TaskImageOptions {
   /** The task's id: cloud storage URIs are presigned through /tasks/<id>/presign/. */
   taskId?: string | number;
   fetch: typeof fetch;
+  /** Where requests may go; checked before the first request and at every redirect. */
+  policy: FetchPolicy;
   /** Largest image accepted, bytes. */
   maxBytes: number;
   /** Time allowed for the whole download, redirects included. */
@@ -82,18 +93,20 @@ export function labelStudioAuthHeader(apiKey: string): string {
  * (src/label_studio_sdk/tokens/client_ext.py `TokensClientExt.api_key`). Any other token is
  * sent as it is.
  */
-export function labelStudioAuthorizer(opts: Pick<TaskImageOptions, 'labelStudioUrl' | 'apiKey' | 'fetch' | 'timeoutMs'>): () => Promise<string> {
+export function labelStudioAuthorizer(opts: Pick<TaskImageOptions, 'labelStudioUrl' | 'apiKey' | 'fetch' | 'timeoutMs' | 'policy'>): () => Promise<string> {
   let header: Promise<string> | null = null;
   const exchange = async (refresh: string): Promise<string> => {
     const url = `${opts.labelStudioUrl!.replace(/\/+$/, '')}/api/token/refresh/`;
     let res: Response;
     try {
+      checkFetchUrl(new URL(url), opts.policy);
       res = await opts.fetch(url, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }),
         signal: AbortSignal.timeout(opts.timeoutMs),
       });
     } catch (err) {
-      throw new TaskImageError('fetch_failed', `POST ${url}: ${(err as Error).message}`, { cause: err });
+      if (err instanceof FetchRefused) throw new TaskImageError('fetch_refused', `POST ${url} refused: ${err.message}`);
+      throw new TaskImageError('fetch_failed', `POST ${url}: ${(err as Error).message}`, { cause: err, requested: true });
     }
     const body = res.ok ? await res.json().catch(() => null) as { access?: unknown } | null : null;
     if (typeof body?.access !== 'string') {
@@ -162,13 +175,21 @@ async function fetchCapped(first: string, opts: TaskImageOptions, signal: AbortS
   const lsOrigin = opts.labelStudioUrl ? originOf(opts.labelStudioUrl) : null;
   const authorize = opts.authorize ?? labelStudioAuthorizer(opts);
   let url = first;
+  let requested = false;
   try {
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const target = new URL(url);
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TaskImageError('unsupported_url', `redirected to a ${target.protocol} URL`);
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TaskImageError('unsupported_url', `redirected to a ${target.protocol} URL`, { requested });
+      try {
+        checkFetchUrl(target, opts.policy);
+      } catch (err) {
+        if (!(err instanceof FetchRefused)) throw err;
+        throw new TaskImageError('fetch_refused', `${hop ? `GET ${redact(first)} redirected to ${redact(url)}, refused` : `GET ${redact(url)} refused`}: ${err.message}`, { requested });
+      }
       // The token goes to Label Studio only, never to a host a redirect points at (e.g. a presigned S3 URL).
       const headers: Record<string, string> = {};
       if (opts.apiKey && lsOrigin && target.origin === lsOrigin) headers.authorization = await authorize();
+      requested = true;
       const res = await opts.fetch(url, { headers, signal, redirect: 'manual' });
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location) {
@@ -182,16 +203,17 @@ async function fetchCapped(first: string, opts: TaskImageOptions, signal: AbortS
       }
       return { bytes: await readCapped(res, opts.maxBytes, url), contentType: res.headers.get('content-type') ?? undefined };
     }
-    throw new TaskImageError('fetch_failed', `GET ${redact(first)}: more than ${MAX_REDIRECTS} redirects`);
+    throw new TaskImageError('fetch_failed', `GET ${redact(first)}: more than ${MAX_REDIRECTS} redirects`, { requested });
   } catch (err) {
     if (err instanceof TaskImageError) throw err;
-    if (signal.aborted) throw new TaskImageError('fetch_timeout', `GET ${redact(url)}: no complete answer within ${opts.timeoutMs} ms`, { cause: err });
-    throw new TaskImageError('fetch_failed', `GET ${redact(url)}: ${(err as Error).message}`, { cause: err });
+    if (signal.aborted) throw new TaskImageError('fetch_timeout', `GET ${redact(url)}: no complete answer within ${opts.timeoutMs} ms`, { cause: err, requested });
+    const cause = (err as Error & { cause?: Error }).cause?.message;
+    throw new TaskImageError('fetch_failed', `GET ${redact(url)}: ${(err as Error).message}${cause ? ` (${cause})` : ''}`, { cause: err, requested });
   }
 }
 
 async function readCapped(res: Response, maxBytes: number, url: string): Promise<Uint8Array> {
-  const tooLarge = () => new TaskImageError('image_too_large', `${redact(url)} is over the ${maxBytes} byte limit`);
+  const tooLarge = () => new TaskImageError('image_too_large', `${redact(url)} is over the ${maxBytes} byte limit`, { requested: true });
   if (Number(res.headers.get('content-length')) > maxBytes) {
     await res.body?.cancel();
     throw tooLarge();

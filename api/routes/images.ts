@@ -2,13 +2,13 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { NotFound } from '../errors.ts';
 import { baseUrl, runCaching } from '../http.ts';
-import { ImageAnswerSchema, RunParam, errorResponses } from '../schemas.ts';
+import { ImageAnswerSchema, RunParam, decimalInt, errorResponses } from '../schemas.ts';
 import { buildAnswer, datasetMemberPredictions } from '../answer.ts';
 import { encodePng } from '../image/index.ts';
 import type { LoadedRun } from '../runs.ts';
 
 const ImageParams = RunParam.extend({
-  index: z.coerce.number().int().min(0).openapi({ param: { name: 'index', in: 'path' }, example: 42, description: 'index into the evaluation set' }),
+  index: decimalInt(0).openapi({ param: { name: 'index', in: 'path' }, example: 42, description: 'index into the evaluation set' }),
 });
 
 function checkIndex(run: LoadedRun, index: number): void {
@@ -46,7 +46,7 @@ images.openapi(createRoute({
   summary: 'A dataset image as PNG (grayscale; `scale` enlarges it with nearest-neighbour pixels)',
   request: {
     params: ImageParams,
-    query: z.object({ scale: z.coerce.number().int().min(1).max(32).default(1).openapi({ example: 8 }) }),
+    query: z.object({ scale: decimalInt(1, 32).default(1).openapi({ example: 8 }) }),
   },
   responses: {
     200: { description: 'PNG image', content: { 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },

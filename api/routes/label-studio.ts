@@ -11,7 +11,10 @@
  * carries the labeling config, so it is parsed per request.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../context.ts';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv, AppOptions } from '../context.ts';
+import { PayloadTooLarge } from '../errors.ts';
+import { Semaphore } from '../limit.ts';
 import { requireLabelStudioAuth } from '../label-studio/auth.ts';
 import { buildAnswer, datasetMemberPredictions } from '../answer.ts';
 import { checkChoices, parseLabelConfig } from '../label-studio/config.ts';
@@ -24,8 +27,8 @@ import { PredictRequestSchema, PredictResponseSchema, SetupRequestSchema, Webhoo
 import { ErrorSchema } from '../schemas.ts';
 import { NotFound } from '../errors.ts';
 
-/** Time allowed to download one task image. */
-const IMAGE_TIMEOUT_MS = 10_000;
+/** Downloads in flight, per app instance (its options), across all requests. */
+const fetchSlots = new WeakMap<AppOptions, Semaphore>();
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errors = {
@@ -58,9 +61,15 @@ export const REASON_HEADER = 'x-pie-reason';
 // Label Studio posts every project event to <backend>/webhook, without the backend's credentials
 // (label_studio/ml/models.py `create_ml_webhook` makes a plain webhook). The route reads and
 // keeps nothing, so it stays open rather than answering each event with a 401.
+// Being open, it takes small bodies only (Label Studio's events carry a task and an annotation).
+export const WEBHOOK_MAX_BYTES = 64 * 1024;
+const webhookLimit = bodyLimit({
+  maxSize: WEBHOOK_MAX_BYTES,
+  onError: () => { throw new PayloadTooLarge(`webhook bodies are limited to ${WEBHOOK_MAX_BYTES} bytes`); },
+});
 labelStudio.use('/ml/*', async (c, next) => {
   const path = new URL(c.req.url).pathname;
-  const refused = await (path === '/ml/webhook' ? next() : requireLabelStudioAuth(c, next));
+  const refused = await (path === '/ml/webhook' ? webhookLimit(c, next) : requireLabelStudioAuth(c, next));
   if (refused instanceof Response) c.res = refused;
   c.header('Cache-Control', 'no-store');
   const res = c.res;
@@ -125,16 +134,26 @@ labelStudio.openapi(createRoute({
   const { choiceOf } = checkChoices(run.runId, run.manifest.dataset.classNames, config, ls.classMap);
   const scoringLevel = scoringLevelIndex(run, ls.level);
   const tasks = Array.isArray(body.tasks) ? body.tasks : [body.tasks];
+  if (tasks.length > ls.maxTasks) {
+    throw new PayloadTooLarge(`${tasks.length} tasks in one request; the limit is ${ls.maxTasks} (PIE_ML_MAX_TASKS)`);
+  }
+  const ti = options.taskImages;
+  let slots = fetchSlots.get(options);
+  if (!slots) fetchSlots.set(options, slots = new Semaphore(ti.maxConcurrent));
   const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
   const origin = new URL(c.req.url).origin;
   const outcomes = await predictTasks(run, tasks, config, scoringLevel, {
     labelStudioUrl: ls.url,
     apiKey: ls.apiKey,
     fetch: fetchFn,
-    limits: { maxBytes: options.maxBodyBytes, ...options.imageLimits },
-    timeoutMs: IMAGE_TIMEOUT_MS,
+    policy: ti,
+    limits: { ...options.imageLimits, maxBytes: ti.maxBytes },
+    timeoutMs: ti.timeoutMs,
+    concurrency: ti.maxConcurrent,
+    fetchSlots: slots,
+    prepare: options.prepareUpload,
     ownImage: async (ref) => {
-      const own = ownImageRef(ref, [origin]);
+      const own = ownImageRef(ref, [origin, ...(options.publicUrl ? [new URL(options.publicUrl).origin] : [])]);
       if (!own) return null;
       const source = await repo.get(own.run).catch((err: unknown) => {
         if (err instanceof NotFound) throw new TaskImageError('fetch_failed', `${ref}: ${err.message}`);
@@ -157,7 +176,7 @@ labelStudio.openapi(createRoute({
   if (ls.url && ls.apiKey && body.project !== undefined && outcomes.some((o) => o.prediction)) {
     const aligning = keeper.align({
       labelStudioUrl: ls.url, fetch: fetchFn, project: body.project, runId: run.runId,
-      authorize: labelStudioAuthorizer({ labelStudioUrl: ls.url, apiKey: ls.apiKey, fetch: fetchFn, timeoutMs: IMAGE_TIMEOUT_MS }),
+      authorize: labelStudioAuthorizer({ labelStudioUrl: ls.url, apiKey: ls.apiKey, fetch: fetchFn, policy: ti, timeoutMs: ti.timeoutMs }),
       isOwnRun: async (v) => (await repo.manifestOf(v).catch(() => null)) !== null,
     });
     try { c.executionCtx.waitUntil(aligning); } catch { /* Node: the promise runs on by itself */ }

@@ -1,14 +1,14 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { BadInput, UnsupportedMediaType } from '../errors.ts';
-import { ImageAnswerSchema, RunParam, uploadErrorResponses } from '../schemas.ts';
-import { answerForImage, decodePixels, decodeUpload } from '../upload.ts';
+import { ImageAnswerSchema, RunParam, decimalInt, uploadErrorResponses } from '../schemas.ts';
+import { answerForPrepared, prepareUpload, type PrepareRequest } from '../upload.ts';
 
 const PredictQuery = z.object({
   polarity: z.enum(['auto', 'keep', 'invert']).default('auto').openapi({
     description: 'auto: invert images with a light background (the training images are light objects on black)',
   }),
-  label: z.coerce.number().int().min(0).max(255).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
+  label: decimalInt(0, 255).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
 });
 
 const binary = { schema: z.string().openapi({ format: 'binary' }) };
@@ -45,25 +45,31 @@ predict.openapi(createRoute({
   if (label !== undefined && label >= run.numClasses) throw new BadInput(`label ${label} is not a class of run ${run.runId} (0…${run.numClasses - 1})`);
   const limits = { maxBytes: c.var.options.maxBodyBytes, ...c.var.options.imageLimits };
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-  let image;
+  const [height, width] = run.manifest.dataset.imageShape;
+  const common = { limits, width, height, polarity };
+  let req: PrepareRequest;
   if (type === 'application/json') {
     // Parsed (malformed JSON → 400) and shape-checked by the route's schema; decodePixels checks the rest.
-    image = decodePixels(c.req.valid('json'), limits);
+    req = { kind: 'pixels', json: c.req.valid('json'), ...common };
   } else if (type === 'multipart/form-data') {
     let form: Record<string, unknown>;
     try {
-      form = await c.req.parseBody();
+      form = await c.req.parseBody({ all: true });
     } catch (err) {
       throw new BadInput(`multipart body could not be parsed: ${(err as Error).message}`, 'malformed_multipart');
     }
-    const file = form.image ?? form.file;
+    const given = [form.image, form.file].flat().filter((v) => v !== undefined);
+    if (given.length > 1) throw new BadInput(`multipart body has ${given.length} image fields ('image'/'file'); send exactly one`, 'several_images');
+    const file = given[0];
     if (!(file instanceof File)) throw new BadInput("multipart body needs a file field named 'image'", 'missing_image');
-    image = decodeUpload(new Uint8Array(await file.arrayBuffer()), file.type, limits);
+    req = { kind: 'bytes', bytes: new Uint8Array(await file.arrayBuffer()), contentType: file.type, ...common };
   } else if (type === 'image/png' || type === 'image/jpeg' || type === 'application/octet-stream' || type === '') {
-    image = decodeUpload(new Uint8Array(await c.req.arrayBuffer()), type, limits);
+    req = { kind: 'bytes', bytes: new Uint8Array(await c.req.arrayBuffer()), contentType: type, ...common };
   } else {
     throw new UnsupportedMediaType(`content type '${type.slice(0, 100)}' is not accepted: send image/png, image/jpeg, multipart/form-data or application/json`);
   }
   c.header('Cache-Control', 'no-store');
-  return c.json(await answerForImage(run, image, { polarity, trueLabel: label ?? null }), 200);
+  // Off the event loop on Node (a worker pool), inline on Workers.
+  const prepared = c.var.options.prepareUpload ? await c.var.options.prepareUpload(req) : prepareUpload(req);
+  return c.json(await answerForPrepared(run, prepared, label ?? null), 200);
 });

@@ -2,10 +2,10 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { BadInput } from '../errors.ts';
 import { baseUrl, runCaching } from '../http.ts';
-import { ReviewPageSchema, RunParam, errorResponses } from '../schemas.ts';
+import { ReviewPageSchema, RunParam, decimalInt, errorResponses } from '../schemas.ts';
 import { classRef } from '../answer.ts';
 
-const classParam = (what: string) => z.coerce.number().int().min(0).max(255).optional().openapi({ description: what });
+const classParam = (what: string) => decimalInt(0, 255).optional().openapi({ description: what });
 
 const ReviewQuery = z.object({
   level: z.string().max(100).openapi({ example: 'p90', description: 'compressed level whose PIEs to list' }),
@@ -15,7 +15,7 @@ const ReviewQuery = z.object({
   sort: z.enum(['taxicab', 'dense-disagreement', 'index']).default('taxicab').openapi({
     description: 'taxicab: most changed vote distribution first; dense-disagreement: most split dense population first',
   }),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: decimalInt(1, 500).default(50),
   cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
 });
 

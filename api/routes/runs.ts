@@ -1,25 +1,23 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { BadInput } from '../errors.ts';
-import { runCaching } from '../http.ts';
+import { markStale, runCaching } from '../http.ts';
 import { ClassesSchema, OverviewSchema, RunParam, errorResponses as errors } from '../schemas.ts';
-import { RUN_FILES } from '../../lib/manifest.ts';
 
 export const runs = new OpenAPIHono<AppEnv>();
 
 runs.openapi(createRoute({
   method: 'get', path: '/v1/runs', tags: ['runs'], summary: 'Runs in the store, newest pointer first',
   responses: {
-    200: { description: 'Run ids', content: { 'application/json': { schema: z.object({ latest: z.string().nullable(), runs: z.array(z.string()) }) } } },
+    200: { description: 'Run ids; `stale` (and the X-Stale header) when the store is unreachable and the last good list is served', content: { 'application/json': { schema: z.object({ latest: z.string().nullable(), runs: z.array(z.string()), stale: z.string().optional() }) } } },
     401: errors[401],
   },
 }), async (c) => {
-  const store = c.var.repo.store;
-  const keys = await store.list('');
-  const ids = keys.filter((k) => k.key.endsWith(`/${RUN_FILES.manifest}`) && k.key.split('/').length === 2).map((k) => k.key.split('/')[0]);
+  const ids = await c.var.repo.runIds();
   let latest: string | null = null;
   try { latest = await c.var.repo.latestId(); } catch { latest = null; }
-  return c.json({ latest, runs: ids }, 200);
+  markStale(c);
+  return c.json({ latest, runs: ids, ...(c.var.repo.stale ? { stale: c.var.repo.stale } : {}) }, 200);
 });
 
 runs.openapi(createRoute({

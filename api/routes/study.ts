@@ -55,7 +55,8 @@ study.openapi(createRoute({
   const { run: requested } = c.req.valid('param');
   const q = c.req.valid('query');
   const run = await c.var.repo.get(requested);
-  return c.json(studyPlan(run, { ...q, baseUrl: baseUrl(c) }), 200);
+  // The configured public URL, else the origin this (uncached) request came to: task images need absolute URLs.
+  return c.json(studyPlan(run, { ...q, baseUrl: baseUrl(c) || new URL(c.req.url).origin }), 200);
 });
 
 study.openapi(createRoute({

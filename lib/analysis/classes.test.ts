@@ -104,7 +104,8 @@ describe('classImpact edge cases', () => {
       recall: new Float64Array([1, 0.8, 1, 0.8, 1, 0.8, 1, 0.4, 1, 0.4, 1, 0.4]),
       support: new Uint32Array([5, 5]),
     };
-    const { classes, impacted } = classImpact(acc, 1);
+    const { classes, impacted, constantDiffering } = classImpact(acc, 1);
+    expect(constantDiffering).toBe(2);
     expect(classes[0]).toMatchObject({ t: null, df: null, p: null, significant: false, direction: 'none' });
     expect(classes[0].normalizedChange!).toBeCloseTo(0.2, 12);
     expect(classes[1]).toMatchObject({ t: null, p: null, significant: false, direction: 'none' });

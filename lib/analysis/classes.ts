@@ -12,8 +12,9 @@ export type Direction = 'down' | 'up' | 'none';
  * the same after a JSON round trip:
  * - a class with no images has no recall → every number is null;
  * - K < 2 leaves the variances undefined → t, df, p, pAdjusted are null;
- * - both samples constant with different means → t = ±∞ is reported as null with p = 0
- *   (see welchTTest); `direction` still carries the sign.
+ * - both samples constant with different means → t = ±∞ and p are null, not significant and
+ *   direction 'none' **(ours)**: SciPy gives p = 0, significant (see welchTTest); counted in
+ *   `constantDiffering`.
  */
 export interface ClassImpact {
   classIndex: number;
@@ -47,6 +48,8 @@ export interface ImpactCounts {
 export interface LevelClassImpact {
   classes: ClassImpact[];
   impacted: ImpactCounts;
+  /** Classes whose two samples are both constant with different means: not significant here, p = 0 in SciPy **(ours)**. */
+  constantDiffering: number;
 }
 
 export interface ClassImpactOptions {
@@ -85,6 +88,7 @@ export function classImpact(acc: MemberAccuracy, level: number, options: ClassIm
   const V = new Float64Array(K);
   const pValues = new Float64Array(C);
   const down: boolean[] = [];
+  const tValues: number[] = [];
   const classes: ClassImpact[] = [];
   for (let c = 0; c < C; c++) {
     let recallDense = 0;
@@ -98,6 +102,7 @@ export function classImpact(acc: MemberAccuracy, level: number, options: ClassIm
       V[k] = rt - levelAcc;
     }
     const { t, df, p } = welchTTest(V, B);
+    tValues.push(t);
     const significant = p <= alpha;
     pValues[c] = p;
     down.push(t < 0);
@@ -125,7 +130,9 @@ export function classImpact(acc: MemberAccuracy, level: number, options: ClassIm
     if (row.significant) impacted[down[c] ? 'down' : 'up']++;
     if (row.significantAdjusted) impacted[down[c] ? 'downAdjusted' : 'upAdjusted']++;
   }
-  return { classes, impacted };
+  // t = ±∞ only when both samples are constant with different constants (welchTTest).
+  const constantDiffering = tValues.filter((t) => t === Infinity || t === -Infinity).length;
+  return { classes, impacted, constantDiffering };
 }
 
 function finiteOrNull(x: number): number | null {

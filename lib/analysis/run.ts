@@ -37,6 +37,8 @@ export interface LevelSummary {
   classes: ClassImpact[];
   /** Number of classes significantly down / up, uncorrected and BH-adjusted. */
   impacted: ImpactCounts;
+  /** Classes not tested because both samples are constant with different means (SciPy: p = 0) **(ours)**. */
+  constantDiffering: number;
   /** Dense and level-t accuracy on PIE_t and on the rest. */
   pieAccuracy: PieAccuracy;
 }
@@ -93,7 +95,7 @@ export function analyzeRun(input: AnalyzeRunInput): RunAnalysis {
   const acc = memberAccuracy(predictions, labels, levels, K, N, numClasses);
   const summaries = levelNames.map((name, t): LevelSummary => {
     const pies = pieIndices(modal, t, N);
-    const { classes, impacted } = classImpact(acc, t, { alpha });
+    const { classes, impacted, constantDiffering } = classImpact(acc, t, { alpha });
     return {
       name,
       accuracy: accuracySummary(acc, t),
@@ -101,6 +103,7 @@ export function analyzeRun(input: AnalyzeRunInput): RunAnalysis {
       pies: Array.from(pies),
       classes,
       impacted,
+      constantDiffering,
       pieAccuracy: pieAccuracy(predictions, labels, modal, t, K, N),
     };
   });

@@ -61,16 +61,22 @@ export interface TTestResult {
 
 /**
  * Two-sided Welch's t-test (unequal variances), as scipy.stats.ttest_ind(x, y, equal_var=False)
- * — the test METHOD.md prescribes for class-level impact.
+ * — the test METHOD.md prescribes for class-level impact — except in one degenerate case.
+ * Only the t distribution's CDF is imported (@stdlib/stats-base-dists-t-cdf); @stdlib/stats-ttest2
+ * would do the rest but brings ~300 @stdlib packages and its own degenerate-case rules, and these
+ * lines are the ones METHOD.md specifies.
  *
- * Degenerate cases, where scipy returns NaN:
- * - n < 2 in either sample: variance is undefined → t, df, p are NaN.
- * - both samples constant (both variances 0): the standard error is 0. If the means are
- *   equal there is no difference at all → t = 0, p = 1; otherwise t = ±Infinity but p is
- *   undefined (NaN, as scipy): a test needs spread to weigh a difference against. df is NaN
- *   either way. This happens when, e.g., every member of both populations gets a class
- *   exactly right while the overall accuracies differ — the "change" is then only the shift
- *   of overall accuracy, which must not count as the class being significantly impacted.
+ * Degenerate cases:
+ * - n < 2 in either sample: variance is undefined → t, df, p are NaN (as scipy).
+ * - both samples constant (both variances 0), equal constants: no difference at all → t = 0,
+ *   p = 1, df NaN.
+ * - both samples constant, different constants: t = ±Infinity, df NaN, and **(ours)** p = NaN,
+ *   so the class is not significant. SciPy (and so the released code) gives p = 0 here, which
+ *   counts as significant. We depart because a test needs spread to weigh a difference against:
+ *   this happens when, e.g., every member of both populations gets a class exactly right while
+ *   the overall accuracies differ — the "change" is then only the shift of overall accuracy.
+ *   classImpact counts these classes per level (`constantDiffering`), and `pie report` prints
+ *   the count, so a reader comparing with the released code knows how many there are.
  */
 export function welchTTest(x: ArrayLike<number>, y: ArrayLike<number>): TTestResult {
   const nx = x.length;
@@ -102,8 +108,10 @@ export function welchTTest(x: ArrayLike<number>, y: ArrayLike<number>): TTestRes
  * of m · p(j) / rank(j), capped at 1. NaN p-values stay NaN and are not counted in m,
  * as R does with NA.
  *
- * Written here rather than imported: it is a dozen lines, and there is no maintained,
- * dependency-free package for it that is safe to bundle into a Worker.
+ * Written here rather than imported from @stdlib/stats-padjust (which has "bh"): that package
+ * throws on a NaN p-value, and classes with no spread to test have p = NaN here (welchTTest),
+ * which must stay out of m as R's NA does. It would also bring ~300 @stdlib packages (33 MB
+ * installed) for a dozen lines.
  */
 export function benjaminiHochberg(p: ArrayLike<number>): Float64Array {
   const out = new Float64Array(p.length).fill(NaN);

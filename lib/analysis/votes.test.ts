@@ -49,8 +49,14 @@ describe('taxicab', () => {
     const d = taxicabDistances(predictions, levels, K, N, C);
     expect(d).toHaveLength(levels * N);
     expect(Array.from(d.subarray(0, N)).every((x) => x === 0)).toBe(true);
-    expect(Math.min(...d)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...d)).toBeLessThanOrEqual(2);
+    // Every level, every image: the distance of its two vote distributions, counted by hand here.
+    for (let t = 0; t < levels; t++) {
+      for (let i = 0; i < N; i++) {
+        const votes = (lv: number) => { const v = new Array(C).fill(0); for (let k = 0; k < K; k++) v[predictions[(lv * K + k) * N + i]]++; return v; };
+        const a = votes(t), b = votes(0);
+        expect(d[t * N + i]).toBeCloseTo(a.reduce((s, x, c) => s + Math.abs(x - b[c]), 0) / K, 6);
+      }
+    }
     expect(d[3 * N + 0]).toBe(2);
     for (const [t, i] of [[1, 5], [2, 17], [3, 99]]) {
       const expected = taxicab(voteDistribution(predictions, t, i, K, N, C), voteDistribution(predictions, 0, i, K, N, C));

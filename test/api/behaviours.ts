@@ -54,15 +54,22 @@ export function apiBehaviours(getClient: () => ApiClient) {
   });
 
   describe('run data', () => {
-    it('overview lists levels with accuracy, PIE counts and impacted classes', () => {
+    it('overview lists levels with accuracy, PIE counts and impacted classes', async () => {
       expect(overview.levels.map((l: Json) => l.name)).toEqual(['dense', 'p50', 'p90', 'f16', 'int8-dyn', 'int8-full']);
       expect(overview.K).toBe(4);
+      expect(overview.levels[0].pieCount).toBe(0);
       for (const l of overview.levels) {
         expect(l.accuracy.mean).toBeGreaterThan(0);
-        expect(l.pieCount).toBeGreaterThanOrEqual(0);
-        expect(l.impacted).toHaveProperty('down');
+        if (l.kind === 'dense') continue;
+        // The PIE count is the review queue's length; the impacted counts are the class table's.
+        expect((await getJson(`/v1/runs/latest/review?level=${l.name}&limit=1`)).total).toBe(l.pieCount);
+        const rows = (await getJson(`/v1/runs/latest/classes?level=${l.name}`)).levels[0].classes;
+        const count = (pred: (r: Json) => boolean) => rows.filter(pred).length;
+        expect(l.impacted).toEqual({
+          down: count((r) => r.significant && r.direction === 'down'), up: count((r) => r.significant && r.direction === 'up'),
+          downAdjusted: count((r) => r.significantAdjusted && r.t < 0), upAdjusted: count((r) => r.significantAdjusted && r.t > 0),
+        });
       }
-      expect(overview.levels[0].pieCount).toBe(0);
     });
     it('a dataset image: votes, modal labels, PIE status, taxicab and class context per level', async () => {
       const a = await getJson(`/v1/runs/latest/images/${pieIndex}`);
@@ -77,7 +84,12 @@ export function apiBehaviours(getClient: () => ApiClient) {
       const p90 = a.levels.find((l: Json) => l.level === 'p90');
       expect(p90.taxicab).toBeGreaterThan(0);
       expect(p90.classContext.map((r: Json) => r.roles).flat()).toEqual(expect.arrayContaining(['true', 'dense-modal', 'level-modal']));
-      expect(p90.classContext[0]).toHaveProperty('pAdjusted');
+      // Each context row is the class table's row for that class at that level.
+      const table = (await getJson('/v1/runs/latest/classes?level=p90')).levels[0].classes;
+      for (const r of p90.classContext) {
+        const row = table.find((x: Json) => x.index === r.index);
+        expect(r).toMatchObject({ name: row.name, p: row.p, pAdjusted: row.pAdjusted, significant: row.significant, direction: row.direction });
+      }
     });
     it('serves the image itself as PNG, enlarged on request', async () => {
       const r = await get(`/v1/runs/latest/images/${pieIndex}/image.png?scale=4`);
@@ -90,7 +102,12 @@ export function apiBehaviours(getClient: () => ApiClient) {
       const c = await getJson('/v1/runs/latest/classes?level=p90');
       expect(c.levels).toHaveLength(1);
       expect(c.levels[0].classes).toHaveLength(10);
-      expect(c.levels[0].classes[0]).toHaveProperty('direction');
+      for (const r of c.levels[0].classes) {
+        // Significant exactly when p ≤ alpha; the direction is the sign of t then, 'none' otherwise.
+        expect(r.significant).toBe(r.p !== null && r.p <= c.alpha);
+        expect(r.direction).toBe(r.significant ? (r.t < 0 ? 'down' : 'up') : 'none');
+        expect(r.pAdjusted === null || r.p === null || r.pAdjusted >= r.p).toBe(true);
+      }
     });
     it('immutable run data carries ETags and cache headers, and answers 304 when unchanged', async () => {
       const path = `/v1/runs/${overview.runId}/images/3`;
@@ -203,6 +220,48 @@ export function apiBehaviours(getClient: () => ApiClient) {
         '/health', '/v1/runs/{run}', '/v1/runs/{run}/images/{index}', '/v1/runs/{run}/predict', '/v1/runs/{run}/review', '/v1/runs/{run}/classes',
       ]));
       expect((await api.fetch('/docs')).status).toBe(200);
+    });
+    it('/docs loads swagger-ui from the API itself, under a Content-Security-Policy', async () => {
+      const page = await api.fetch('/docs');
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const html = await page.text();
+      expect(html).not.toMatch(/https?:\/\//);
+      for (const src of html.match(/(?<=(src|href)=")docs\/[^"]+/g) ?? []) {
+        const r = await api.fetch(`/${src}`);
+        expect(r.status, src).toBe(200);
+        expect(r.headers.get('content-type'), src).toMatch(/^text\/(javascript|css)/);
+        expect((await r.text()).length, src).toBeGreaterThan(10);
+      }
+      expect(await (await api.fetch('/docs/swagger-ui-bundle.js')).text()).toContain('SwaggerUIBundle');
+    });
+  });
+
+  describe('strict parsing', () => {
+    it('links in answers are root-relative, never built from the Host header', async () => {
+      const a = await getJson(`/v1/runs/${overview.runId}/images/3`);
+      expect(a.image.png).toBe(`/v1/runs/${overview.runId}/images/3/image.png`);
+      const q = await getJson('/v1/runs/latest/review?level=p90&limit=1');
+      expect(q.items[0].detail).toMatch(/^\/v1\/runs\/[^/]+\/images\/\d+$/);
+    });
+    it('a bearer header with a tab or two spaces is a 400, not trimmed', async () => {
+      for (const header of [`Bearer\t${api.key}`, `Bearer  ${api.key}`, `Bearer ${api.key} extra`]) {
+        await expectError(await api.fetch('/v1/runs/latest', { headers: { authorization: header } }), 400, 'malformed_authorization');
+      }
+    });
+    it('indexes in hex, with a sign, an exponent or leading zeros are a 400', async () => {
+      for (const i of ['0x10', '+5', '1e1', '05', '5.0', '%205']) {
+        const body = await expectError(await get(`/v1/runs/latest/images/${i}`), 400, 'bad_input');
+        expect(body.error.message, i).toMatch(/decimal integer/);
+      }
+      await expectError(await get('/v1/runs/latest/review?level=p90&limit=+5'), 400, 'bad_input');
+      await expectError(await get('/v1/runs/latest/images/1/image.png?scale=0x2'), 400, 'bad_input');
+    });
+    it('a multipart upload with two image files is a 400', async () => {
+      const png = new Uint8Array(await (await get('/v1/runs/latest/images/5/image.png')).arrayBuffer());
+      const form = new FormData();
+      form.append('image', new File([png], 'a.png', { type: 'image/png' }));
+      form.append('image', new File([png], 'b.png', { type: 'image/png' }));
+      await expectError(await api.fetch('/v1/runs/latest/predict', auth({ method: 'POST', body: form })), 400, 'several_images');
     });
   });
 }

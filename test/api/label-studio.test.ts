@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { DEFAULT_MAX_BODY_BYTES, optionsFromEnv, type AppOptions } from '../../api/context.ts';
 import { choiceForClass, parseLabelConfig } from '../../api/label-studio/config.ts';
-import { pieScore } from '../../api/label-studio/predict.ts';
+import { FETCH_FAILED_MESSAGE, pieScore } from '../../api/label-studio/predict.ts';
 import { decodeDataUrl, labelStudioAuthHeader, loadTaskImage, type TaskImageOptions } from '../../api/label-studio/task-image.ts';
 import { RunRepository } from '../../api/runs.ts';
 import { FsStore } from '../../node/store-fs.ts';
@@ -76,8 +76,9 @@ const fakeFetch: typeof fetch = async (input, init) => {
 
 const options = (over: Partial<AppOptions> = {}, ls: Partial<AppOptions['labelStudio']> = {}): AppOptions => ({
   apiKeys: [], publicReads: true, corsOrigins: [], maxBodyBytes: DEFAULT_MAX_BODY_BYTES, fetch: fakeFetch,
+  taskImages: { allowedOrigins: [LS_URL, 'https://images.example'], allowPrivate: false, timeoutMs: 10_000, maxBytes: DEFAULT_MAX_BODY_BYTES, maxConcurrent: 4 },
   ...over,
-  labelStudio: { run: 'latest', url: LS_URL, apiKey: LS_TOKEN, ...ls },
+  labelStudio: { run: 'latest', url: LS_URL, apiKey: LS_TOKEN, maxTasks: 100, ...ls },
 });
 
 const app = createApp(repo, options());
@@ -299,11 +300,14 @@ describe('predict', () => {
     expect(results).toHaveLength(5);
     // Label Studio stores nothing for an empty list, so the next retrieve asks again.
     for (const i of [0, 2, 3, 4]) expect(results[i]).toEqual([]);
-    expect(errors.map((e) => [e.task, e.code])).toEqual([[31, 'fetch_failed'], [33, 'unsupported_format'], [34, 'fetch_failed'], [35, 'no_image']]);
-    expect(errors[0].message).toMatch(/404/);
+    expect(errors.map((e) => [e.task, e.code])).toEqual([[31, 'fetch_failed'], [33, 'unsupported_format'], [34, 'fetch_refused'], [35, 'no_image']]);
+    // The client gets one generic text for a failed download; the server log gets the status.
+    expect(errors[0].message).toBe(FETCH_FAILED_MESSAGE);
+    expect(errors[2].message).toMatch(/not an allowed origin/);
     expect(results[1].result[0].value.choices).toEqual([pie.dense]);
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0][0])).toMatch(/4 of 5 tasks without a prediction.*task 31: fetch_failed \(GET .*404\)/);
+    const logged = warn.mock.calls.map((c: unknown[]) => String(c[0]));
+    expect(logged.find((l: string) => l.includes('task 31'))).toMatch(/404/);
+    expect(logged.at(-1)).toMatch(/4 of 5 tasks without a prediction, retried on the next retrieve/);
   });
 
   it('a Label Studio path without a configured Label Studio URL is a task error, not a crash', async () => {
@@ -437,7 +441,8 @@ describe('fetching task images', () => {
   const refreshToken = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ token_type: 'refresh', exp: 4102444800 })}.c2ln`;
   const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
   const opts = (fetchFn: typeof fetch, over: Partial<TaskImageOptions> = {}): TaskImageOptions => ({
-    labelStudioUrl: LS_URL, apiKey: LS_TOKEN, fetch: fetchFn, maxBytes: 1000, timeoutMs: 2000, ...over,
+    labelStudioUrl: LS_URL, apiKey: LS_TOKEN, fetch: fetchFn, maxBytes: 1000, timeoutMs: 2000,
+    policy: { allowedOrigins: [LS_URL, 'https://images.example', 'https://*.s3.example'], allowPrivate: false }, ...over,
   });
 
   it('exchanges a personal access token for an access token, as label-studio-sdk does', async () => {

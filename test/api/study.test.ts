@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../../api/context.ts';
+import { optionsFromEnv } from '../../api/context.ts';
 import { parseLabelConfig } from '../../api/label-studio/config.ts';
 import { RunRepository, type LoadedRun } from '../../api/runs.ts';
 import { mulberry32 } from '../../lib/random.ts';
@@ -19,7 +19,7 @@ import { FsStore } from '../../node/store-fs.ts';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const repo = new RunRepository(new FsStore(inject('tinyRunDir')));
-const app = createApp(repo, { apiKeys: [], publicReads: true, corsOrigins: [], maxBodyBytes: DEFAULT_MAX_BODY_BYTES, labelStudio: { run: 'latest' } });
+const app = createApp(repo, { ...optionsFromEnv({}), publicReads: true });
 let run: LoadedRun;
 let plan: Json;
 

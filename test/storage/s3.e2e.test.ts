@@ -51,7 +51,7 @@ const publishArgs = (runsDir: string, endpoint = s3.endpoint) =>
 
 async function apiLatest(): Promise<{ latest: unknown; runId: unknown; runs: unknown }> {
   // A fresh server each time: what a reader that starts now sees in the bucket.
-  const server = await startNodeServer({ store: new S3Store({ bucket: s3.bucket, prefix: PREFIX, endpoint: s3.endpoint }), port: 0, env: {} });
+  const server = await startNodeServer({ store: new S3Store({ bucket: s3.bucket, prefix: PREFIX, endpoint: s3.endpoint }), port: 0, env: { PIE_PUBLIC_READS: 'true' } });
   try {
     const overview = await (await fetch(`${server.url}/v1/runs/latest`)).json() as { runId: unknown };
     const list = await (await fetch(`${server.url}/v1/runs`)).json() as { latest: unknown; runs: unknown };
@@ -121,7 +121,7 @@ describe('pie publish to an S3-compatible bucket', () => {
     expect(r.stderr).toMatch(/12 member\(s\) already finished, skipped/);
     expect(r.stderr).toMatch(new RegExp(`publish: latest → ${runA}`));
     return expect(latestRunId(new S3Store({ bucket: s3.bucket, prefix: 'elsewhere', endpoint: s3.endpoint }))).resolves.toBe(runA);
-  });
+  }, 120_000); // a whole pie run (evaluation and publishing), spawned
 
   it('a publish killed midway leaves the previous run served; a re-run completes it and skips what is there', async () => {
     const total = parseManifest(readFileSync(join(runsB, runB, 'manifest.json'), 'utf8')).files.length + 1;

@@ -127,6 +127,17 @@ describe('web page in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('the run selector lists latest, then every run id of the store', async () => {
+    const runs = await apiJson('/v1/runs');
+    expect(runs.runs).toContain(overview.runId);
+    await expect.poll(() => page.locator('#run option').count()).toBe(1 + runs.runs.length);
+    expect(await page.locator('#run option').evaluateAll((os) => os.map((o) => [o.getAttribute('value'), o.textContent]))).toEqual([
+      ['latest', 'latest'], ...[...runs.runs].sort().reverse().map((id: string) => [id, id]),
+    ]);
+    expect(await page.locator('#run').textContent()).not.toContain('[object');
+    expect(await page.locator('#run').inputValue()).toBe('latest');
+  });
+
   it('lists the PIEs of p90 as tiles with true, dense and compressed labels, and opens one from the keyboard', async () => {
     await page.locator('tr', { has: page.locator('th', { hasText: /^p90$/ }) }).getByRole('link', { name: 'PIEs' }).click();
     await page.locator('a.tile').first().waitFor();

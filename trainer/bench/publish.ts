@@ -10,24 +10,22 @@ import { randomFillSync, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from '../../node/bench-args.ts';
 import { MANIFEST_VERSION, RUN_FILES, type FileEntry, type Manifest } from '../../lib/manifest.ts';
 import { startLocalS3, type LocalS3 } from '../dev/local-s3.ts';
 import { publishRun } from '../publish.ts';
 import { FsStore } from '../../node/store-fs.ts';
 import { S3Store } from '../../node/store-s3.ts';
 
-const { values } = parseArgs({
-  options: {
-    large: { type: 'string', default: '6' },
-    'large-mb': { type: 'string', default: '32' },
-    small: { type: 'string', default: '100' },
-    'small-kb': { type: 'string', default: '512' },
-    concurrency: { type: 'string', default: '8' },
-    endpoint: { type: 'string' },
-    bucket: { type: 'string' },
-    prefix: { type: 'string', default: 'bench' },
-  },
+const values = benchArgs('Publish throughput to an S3-compatible bucket (a local one by default): npm run bench:publish -- [options]', {
+  large: { type: 'string', default: '6' },
+  'large-mb': { type: 'string', default: '32' },
+  small: { type: 'string', default: '100' },
+  'small-kb': { type: 'string', default: '512' },
+  concurrency: { type: 'string', default: '8' },
+  endpoint: { type: 'string' },
+  bucket: { type: 'string' },
+  prefix: { type: 'string', default: 'bench' },
 });
 
 const runId = `bench-${Date.now()}`;

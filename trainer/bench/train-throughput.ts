@@ -3,21 +3,19 @@
  * in total with 1…W workers training members side by side (the trainer's way of using cores).
  * Usage: npm run bench:train -- [--examples 30000] [--epochs 1] [--max-workers 2] [--engine wasm]
  */
-import { parseArgs } from 'node:util';
+import { benchArgs } from '../../node/bench-args.ts';
 import { availableParallelism } from 'node:os';
 import { loadDataset, FASHION_MNIST_DIR } from '../data.ts';
 import { WorkerPool, shareFloat32, shareUint8 } from '../pool.ts';
 import type { WorkerMessage } from '../worker.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 
-const { values } = parseArgs({
-  options: {
-    examples: { type: 'string', default: '30000' },
-    epochs: { type: 'string', default: '1' },
-    'max-workers': { type: 'string', default: String(Math.min(2, availableParallelism())) },
-    engine: { type: 'string', default: 'auto' },
-    synthetic: { type: 'boolean', default: false },
-  },
+const values = benchArgs('Training throughput of LeNet-300-100: npm run bench:train -- [options]', {
+  examples: { type: 'string', default: '30000' },
+  epochs: { type: 'string', default: '1' },
+  'max-workers': { type: 'string', default: String(Math.min(2, availableParallelism())) },
+  engine: { type: 'string', default: 'auto' },
+  synthetic: { type: 'boolean', default: false },
 });
 const nTrain = Number(values.examples);
 const data = values.synthetic

@@ -9,6 +9,7 @@ import { health } from './routes/health.ts';
 import { images } from './routes/images.ts';
 import { predict } from './routes/predict.ts';
 import { review } from './routes/review.ts';
+import { study } from './routes/study.ts';
 import { runs } from './routes/runs.ts';
 import { labelStudio } from './routes/label-studio.ts';
 import { labelStudioConfig } from './routes/label-studio-config.ts';
@@ -68,6 +69,7 @@ export function createApp(repo: RunRepository, options: AppOptions) {
   app.route('/', runs);
   app.route('/', images);
   app.route('/', review);
+  app.route('/', study);
   app.route('/', predict);
   app.route('/', labelStudio);
   app.route('/', labelStudioConfig);

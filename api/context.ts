@@ -1,3 +1,4 @@
+import { parseClassMap } from './label-studio/config.ts';
 import { parseAllowedOrigins, type FetchPolicy } from './fetch-policy.ts';
 import type { ImageLimits } from '../lib/image/types.ts';
 import type { DocsAssets } from './routes/docs.ts';
@@ -27,6 +28,8 @@ export interface AppOptions {
     run: string;
     /** Level whose PIE status scores a task (default: the most compressed pruned level). */
     level?: string;
+    /** Class name → choice value, for projects whose choices are named differently (PIE_LABEL_STUDIO_CLASS_MAP). */
+    classMap?: Record<string, string>;
     /** Most tasks one /ml/predict request may carry (PIE_ML_MAX_TASKS, default 100); more → 413. */
     maxTasks: number;
   };
@@ -96,6 +99,7 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AppOpti
       basicAuth: user && pass ? { username: user, password: pass } : undefined,
       run: env.PIE_LABEL_STUDIO_RUN || 'latest',
       level: env.PIE_LABEL_STUDIO_LEVEL || undefined,
+      classMap: parseClassMap(env.PIE_LABEL_STUDIO_CLASS_MAP),
       maxTasks: intSetting(env, 'PIE_ML_MAX_TASKS', 100),
     },
     imageLimits: env.PIE_DECODE_BUDGET_BYTES ? { maxDecodeBytes: intSetting(env, 'PIE_DECODE_BUDGET_BYTES', 0) } : undefined,

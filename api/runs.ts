@@ -258,6 +258,25 @@ export class RunRepository {
     return p;
   }
 
+  /**
+   * A run's manifest alone, without its data or weights (what /ml/setup can read within Label
+   * Studio's 3 s), or null if the store has no such run.
+   */
+  async manifestOf(idOrLatest: string): Promise<Manifest | null> {
+    const id = idOrLatest === 'latest' ? await this.latestId() : idOrLatest;
+    if (!RUN_ID.test(id)) return null;
+    const loaded = this.cache.get(id);
+    if (loaded) return (await loaded).manifest;
+    const text = await getText(this.store, `${id}/${RUN_FILES.manifest}`);
+    if (text === null) return null;
+    try {
+      return parseManifest(text);
+    } catch (err) {
+      if (err instanceof ManifestError) throw new CorruptRun(`run ${id}: ${err.message}`);
+      throw err;
+    }
+  }
+
   private async load(id: string): Promise<LoadedRun> {
     const manifestBytes = await this.store.get(`${id}/${RUN_FILES.manifest}`);
     if (!manifestBytes) throw new NotFound(`no run '${id}' in the store`);

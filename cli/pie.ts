@@ -13,6 +13,7 @@ import { formatReport } from '../trainer/report.ts';
 import { listRuns, pruneRuns } from '../trainer/retention.ts';
 import { parseShard, shardFilter, trainedMembers } from '../trainer/shard.ts';
 import { describeStore, openBucket, openStore, s3Settings, StoreSettingsError } from '../node/stores.ts';
+import { labelStudioConfig, studyTable, type StudyConfigFlags, type StudyFlags } from './study.ts';
 
 /** Where runs are read and written, and how to reach S3 (credentials come from the AWS SDK's own chain). */
 interface StoreFlags {
@@ -365,6 +366,22 @@ export function buildCli(): Command {
     .addOption(new Option('--tie-rule <rule>', "modal-label tie rule (default: the run's)").choices(['largest', 'smallest']))
     .option('--alpha <p>', "significance level of the class tests (default: the run's)", num)
     .action(analyze);
+
+  const ls = program.command('label-studio').description('Label Studio helpers');
+  withStoreOptions(ls.command('config').description("the human study: print a labeling config (class + the paper's categories) and write the tasks, a level's PIEs and as many random non-PIEs"))
+    .requiredOption('--level <name>', 'compressed level whose PIEs to study, e.g. p90')
+    .option('--run <id>', 'run id (default: the latest)')
+    .option('--seed <n>', 'seed of the non-PIE sample and the task order', int, 1)
+    .option('--max-pies <n>', 'at most this many PIEs (a seeded sample), and as many non-PIEs', int)
+    .option('--url <url>', "this API's URL as Label Studio reaches it (task images)", 'http://127.0.0.1:8787')
+    .option('--tasks <file>', 'where to write the tasks (Label Studio import JSON)', 'pie-study-tasks.json')
+    .option('--inline', 'put the images in the tasks as data: URLs (needed when reads need an API key)')
+    .action(async (flags: StudyConfigFlags & StoreFlags) => labelStudioConfig(await storeFrom(flags), flags));
+  withStoreOptions(program.command('study').description("tally a study's Label Studio JSON export: per category, PIEs vs non-PIEs, with intervals and tests"))
+    .requiredOption('--export <file>', 'the project\'s Export → JSON file')
+    .option('--run <id>', 'run id (default: the one the tasks name)')
+    .option('--json', 'print the table as JSON')
+    .action(async (flags: StudyFlags & StoreFlags) => studyTable(await storeFrom(flags), flags));
   return program;
 }
 

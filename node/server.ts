@@ -4,7 +4,26 @@
  * (api/node.ts serves the PIE Lens API).
  */
 import { serve, type ServerType } from '@hono/node-server';
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/**
+ * The header a handler sets to choose the HTTP reason phrase (the API's /ml/* refusals do:
+ * Label Studio shows an ML backend's reason phrase, api/routes/label-studio.ts). A fetch
+ * Response's statusText does not reach the wire through @hono/node-server, which writes only the
+ * status code, so this response class takes the phrase from the header.
+ */
+export const REASON_HEADER = 'x-pie-reason';
+
+class ReasonResponse<Req extends IncomingMessage = IncomingMessage> extends ServerResponse<Req> {
+  override writeHead(statusCode: number, ...rest: unknown[]): this {
+    const headers = rest.length === 1 && rest[0] && typeof rest[0] === 'object' ? rest[0] as OutgoingHttpHeaders : null;
+    const reason = headers?.[REASON_HEADER];
+    // Only printable ASCII: anything else would make Node refuse the status line.
+    if (typeof reason === 'string' && /^[\x20-\x7e]{1,512}$/.test(reason)) return super.writeHead(statusCode, reason, headers!);
+    return super.writeHead(statusCode, ...(rest as [OutgoingHttpHeaders]));
+  }
+}
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -25,7 +44,7 @@ export interface Listening {
 export async function listen(fetch: FetchHandler, opts: ListenOptions = {}): Promise<Listening> {
   const hostname = opts.hostname ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch, port: opts.port ?? 8787, hostname }, () => resolve(s));
+    const s = serve({ fetch, port: opts.port ?? 8787, hostname, serverOptions: { ServerResponse: ReasonResponse } }, () => resolve(s));
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;

@@ -93,22 +93,32 @@ export function parseLabelConfig(xml: string): LabelConfig {
 }
 
 /**
- * Model class index → choice value, or null where no choice matches. Same precedence as
+ * Model class index → choice value, or null where no choice matches. An operator's class map
+ * (PIE_LABEL_STUDIO_CLASS_MAP: class name → choice value) comes first; then the precedence of
  * label-studio-ml-backend's `LabelStudioMLBase.build_label_map` (label_studio_ml/model.py):
- * a choice's `predicted_values` first, then the exact class name, then the name ignoring case.
+ * a choice's `predicted_values`, then the exact class name, then the name ignoring case.
  */
-export function choiceForClass(classNames: readonly string[], choices: readonly ConfigChoice[]): (string | null)[] {
+export function choiceForClass(classNames: readonly string[], choices: readonly ConfigChoice[], classMap: Readonly<Record<string, string>> = {}): (string | null)[] {
   const out: (string | null)[] = classNames.map(() => null);
+  const values = new Set(choices.map((ch) => ch.value));
+  const mapped = new Set<number>();
+  classNames.forEach((name, c) => {
+    const v = classMap[name];
+    if (v === undefined) return;
+    mapped.add(c);
+    if (values.has(v)) out[c] = v;
+  });
   const lower = classNames.map((n) => n.toLowerCase());
+  const set = (c: number, v: string) => { if (!mapped.has(c)) out[c] = v; };
   for (const choice of choices) {
     const named = choice.predictedValues.map((v) => classNames.indexOf(v)).filter((c) => c >= 0);
     if (named.length) {
-      for (const c of named) out[c] = choice.value;
+      for (const c of named) set(c, choice.value);
       continue;
     }
     const exact = classNames.indexOf(choice.value);
     const c = exact >= 0 ? exact : lower.indexOf(choice.value.toLowerCase());
-    if (c >= 0) out[c] = choice.value;
+    if (c >= 0) set(c, choice.value);
   }
   return out;
 }
@@ -135,4 +145,70 @@ export function labelConfigFor(classNames: readonly string[]): string {
     '  </Choices>',
     '</View>',
   ].filter((l) => l !== null).join('\n');
+}
+
+/** How a config's choices line up with a run's classes. */
+export interface ChoiceMatch {
+  choiceOf: (string | null)[];
+  /** Classes no choice stands for: their predictions would be empty. */
+  missing: string[];
+  /** Choices no class maps to. */
+  extra: string[];
+  /** Class map entries that name no class of the run, or map to a value that is not a choice. */
+  badMap: string[];
+}
+
+export function matchChoices(classNames: readonly string[], choices: readonly ConfigChoice[], classMap: Readonly<Record<string, string>> = {}): ChoiceMatch {
+  const choiceOf = choiceForClass(classNames, choices, classMap);
+  const used = new Set(choiceOf.filter((v): v is string => v !== null));
+  const values = new Set(choices.map((ch) => ch.value));
+  const badMap = Object.entries(classMap).flatMap(([cls, v]) => [
+    ...(classNames.includes(cls) ? [] : [`"${cls}" is not a class`]),
+    ...(values.has(v) ? [] : [`"${v}" is not a choice`]),
+  ]);
+  return {
+    choiceOf,
+    missing: classNames.filter((_, c) => choiceOf[c] === null),
+    extra: choices.map((ch) => ch.value).filter((v) => !used.has(v)),
+    badMap,
+  };
+}
+
+const quoteList = (xs: string[], max = 8) =>
+  xs.slice(0, max).map((x) => `"${x}"`).join(', ') + (xs.length > max ? ` and ${xs.length - max} more` : '');
+
+/**
+ * Refuses a config whose choices leave some of the run's classes without a choice: each such
+ * image would be stored with an empty result. Extra choices (an "Other", "Unsure") are fine.
+ */
+export function checkChoices(runId: string, classNames: readonly string[], config: LabelConfig, classMap: Readonly<Record<string, string>> = {}): ChoiceMatch {
+  const m = matchChoices(classNames, config.choices, classMap);
+  if (m.missing.length || m.badMap.length) {
+    const parts = [
+      m.missing.length ? `missing (classes of run ${runId} with no <Choice>): ${quoteList(m.missing)}` : '',
+      m.extra.length ? `extra (choices that are no class): ${quoteList(m.extra)}` : '',
+      m.badMap.length ? `PIE_LABEL_STUDIO_CLASS_MAP: ${m.badMap.slice(0, 8).join(', ')}` : '',
+    ].filter(Boolean);
+    throw new BadInput(
+      `the choices of <Choices name="${config.fromName}"> do not match the run's classes: ${parts.join('; ')}. ` +
+      'Name each choice like a class, add predicted_values="<class>" to a <Choice>, or set PIE_LABEL_STUDIO_CLASS_MAP',
+      'choices_mismatch',
+    );
+  }
+  return m;
+}
+
+/** PIE_LABEL_STUDIO_CLASS_MAP: a JSON object of class name → choice value. */
+export function parseClassMap(text: string | undefined): Record<string, string> | undefined {
+  if (!text?.trim()) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`PIE_LABEL_STUDIO_CLASS_MAP is not JSON (expected {"class name": "choice value", …}): ${(err as Error).message}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+    throw new Error('PIE_LABEL_STUDIO_CLASS_MAP must be a JSON object of class name → choice value strings');
+  }
+  return v as Record<string, string>;
 }

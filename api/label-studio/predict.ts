@@ -32,14 +32,16 @@ export interface PieDetails {
   levels: { level: string; modal: string; isPie: boolean; taxicab: number }[];
 }
 
-/** One prediction per task, in the shape /predict answers (label_studio/ml/models.py reads result, score, model_version). */
+/** One prediction for a task, in the shape /predict answers (label_studio/ml/models.py reads result, score, model_version). */
 export interface TaskPrediction {
   result: ChoicesResult[];
   score: number;
   model_version: string;
   pie: PieDetails | null;
-  error: { code: string; message: string } | null;
 }
+
+/** A task's outcome: its prediction, or why it has none (its image could not be had). */
+export type TaskOutcome = { prediction: TaskPrediction; error: null } | { prediction: null; error: { code: string; message: string } };
 
 export interface LabelStudioTask { id?: string | number; data?: Record<string, unknown> }
 
@@ -54,6 +56,11 @@ export interface PredictTasksOptions {
   timeoutMs: number;
   /** Tasks fetched and predicted at once. */
   concurrency?: number;
+  /**
+   * Answers a task image without downloading it, or returns null to download it: the API's own
+   * image URLs (own-image.ts). Throws TaskImageError if it names an image that does not exist.
+   */
+  ownImage?: (ref: string) => Promise<ImageAnswer | Uint8Array | null>;
   /** Shared by every request of the instance: downloads in flight at once. */
   fetchSlots?: Semaphore;
   /** Decodes and preprocesses an image (Node: the upload worker pool); default inline. */
@@ -88,8 +95,7 @@ export function scoringLevelIndex(run: LoadedRun, configured?: string): number {
  * a PIE at the scoring level scores 0.5 + taxicab / 4 (above 0.5, up to 1), any other image
  * taxicab / 4 (0 up to, not reaching, 0.5: its modal label did not change, so its vote
  * distributions share that class and are less than 2 apart). Sorting by score descending lists
- * the PIEs first, most changed first, then the images closest to becoming PIEs. A task whose
- * image could not be had scores 0.
+ * the PIEs first, most changed first, then the images closest to becoming PIEs.
  */
 export function pieScore(isPie: boolean, taxicab: number): number {
   const t = Math.min(Math.max(taxicab, 0), 2) / 4;
@@ -113,7 +119,6 @@ export function toTaskPrediction(answer: ImageAnswer, t: number, config: LabelCo
       pieLevels: answer.pieLevels,
       levels: answer.levels.map((l) => ({ level: l.level, modal: l.modal.name, isPie: l.isPie, taxicab: l.taxicab })),
     },
-    error: null,
   };
 }
 
@@ -129,10 +134,11 @@ export function imageRef(task: LabelStudioTask, config: LabelConfig): string {
 }
 
 /**
- * Predicts every task, in order, one prediction each: Label Studio pairs results with tasks by
- * position and drops the whole batch if the counts differ (label_studio/ml/models.py
- * `_get_predictions_from_ml_backend`). A task whose image cannot be fetched or decoded gets an
- * empty result, score 0 and the reason in `error`; other failures (a broken run) fail the request.
+ * Predicts every task, in order, one outcome each: Label Studio pairs results with tasks by
+ * position (label_studio/ml/models.py `_get_predictions_from_ml_backend`). A task whose image
+ * cannot be fetched or decoded gets no prediction and the reason, so that Label Studio, which
+ * skips tasks that already hold a prediction of the current model version, tries it again on
+ * the next retrieve; other failures (a broken run) fail the request.
  */
 export async function predictTasks(
   run: LoadedRun,
@@ -140,34 +146,40 @@ export async function predictTasks(
   config: LabelConfig,
   scoringLevel: number,
   opts: PredictTasksOptions,
-): Promise<TaskPrediction[]> {
-  const choiceOf = choiceForClass(run.manifest.dataset.classNames, config.choices);
+  choiceOf: (string | null)[] = choiceForClass(run.manifest.dataset.classNames, config.choices),
+): Promise<TaskOutcome[]> {
   // One token exchange for the whole batch, if the token needs one.
   const authorize = labelStudioAuthorizer(opts);
-  const one = async (task: LabelStudioTask): Promise<TaskPrediction> => {
+  const one = async (task: LabelStudioTask): Promise<TaskOutcome> => {
     let fetched = false;
     try {
       const ref = imageRef(task, config);
-      fetched = !/^\s*data:/i.test(ref);
-      const load = () => loadTaskImage(ref, {
-        labelStudioUrl: opts.labelStudioUrl, apiKey: opts.apiKey, authorize, taskId: task.id,
-        fetch: opts.fetch, policy: opts.policy, maxBytes: opts.limits.maxBytes, timeoutMs: opts.timeoutMs,
-      });
-      const { bytes, contentType } = await (opts.fetchSlots ? opts.fetchSlots.run(load) : load());
-      // The decoder goes by the bytes; the content type only names what it refuses.
-      const [height, width, channels] = inputShapeOf(run.manifest);
-      const req: PrepareRequest = {
-        kind: 'bytes', bytes, contentType, limits: opts.limits, width, height, channels, datasetPolarity: run.manifest.dataset.polarity, polarity: 'auto',
-      };
-      const answer = await answerForPrepared(run, opts.prepare ? await opts.prepare(req) : prepareUpload(req), null);
-      return toTaskPrediction(answer, scoringLevel, config, choiceOf);
+      const own = await opts.ownImage?.(ref);
+      let answer: ImageAnswer;
+      if (own && !(own instanceof Uint8Array)) {
+        answer = own;
+      } else {
+        fetched = !own && !/^\s*data:/i.test(ref);
+        const load = () => loadTaskImage(ref, {
+          labelStudioUrl: opts.labelStudioUrl, apiKey: opts.apiKey, authorize, taskId: task.id,
+          fetch: opts.fetch, policy: opts.policy, maxBytes: opts.limits.maxBytes, timeoutMs: opts.timeoutMs,
+        });
+        const { bytes, contentType } = own ? { bytes: own, contentType: 'image/png' } : await (opts.fetchSlots ? opts.fetchSlots.run(load) : load());
+        // The decoder goes by the bytes; the content type only names what it refuses.
+        const [height, width, channels] = inputShapeOf(run.manifest);
+        const req: PrepareRequest = {
+          kind: 'bytes', bytes, contentType, limits: opts.limits, width, height, channels, datasetPolarity: run.manifest.dataset.polarity, polarity: 'auto',
+        };
+        answer = await answerForPrepared(run, opts.prepare ? await opts.prepare(req) : prepareUpload(req), null);
+      }
+      return { prediction: toTaskPrediction(answer, scoringLevel, config, choiceOf), error: null };
     } catch (err) {
       if (!(err instanceof TaskImageError || err instanceof ImageError)) throw err;
       // A downloaded image's decoding errors would describe the response (HTML, a GIF…): hidden too.
       const hidden = err instanceof TaskImageError ? err.requested : fetched;
       if (hidden) (opts.log ?? console.warn)(`label-studio predict: task ${task.id ?? '?'}: ${err.code}: ${err.message}`);
       const error = hidden ? { code: 'fetch_failed', message: FETCH_FAILED_MESSAGE } : { code: err.code, message: err.message };
-      return { result: [], score: 0, model_version: run.runId, pie: null, error };
+      return { prediction: null, error };
     }
   };
   return mapLimit(tasks, opts.concurrency ?? 4, one);

@@ -58,13 +58,18 @@ const PieDetailsSchema = z.object({
 }).openapi('LabelStudioPieDetails');
 
 export const PredictionSchema = z.object({
-  result: z.array(ChoicesResultSchema).openapi({ description: "the dense population's modal label as a choice; empty if no choice matches it or the image failed" }),
+  result: z.array(ChoicesResultSchema).openapi({ description: "the dense population's modal label as a choice; empty if no choice matches it" }),
   score: z.number().min(0).max(1).openapi({
-    description: 'PIE at the scoring level: 0.5 + taxicab/4 (0.5…1]; otherwise taxicab/4 [0…0.5); image failed: 0. Sort descending: PIEs first.',
+    description: 'PIE at the scoring level: 0.5 + taxicab/4 (0.5…1]; otherwise taxicab/4 [0…0.5). Sort descending: PIEs first.',
   }),
-  model_version: z.string(),
+  model_version: z.string().openapi({ description: 'the id of the run that answered' }),
   pie: PieDetailsSchema.nullable().openapi({ description: 'PIE details (Label Studio keeps only result, score and model_version)' }),
-  error: z.object({ code: z.string(), message: z.string() }).nullable().openapi({ description: 'why this task has no prediction' }),
 }).openapi('LabelStudioPrediction');
 
-export const PredictResponseSchema = z.object({ results: z.array(PredictionSchema) }).openapi('LabelStudioPredictResponse');
+export const PredictResponseSchema = z.object({
+  results: z.array(z.union([PredictionSchema, z.array(z.unknown()).max(0).openapi({ description: 'no prediction for this task' })])).openapi({
+    description: 'One entry per task, in task order: a prediction, or [] (no prediction) for a task whose image could not be had, so that the next retrieve tries it again',
+  }),
+  errors: z.array(z.object({ task: z.union([z.number(), z.string()]).nullable(), position: z.number().int(), code: z.string(), message: z.string() }))
+    .openapi({ description: 'Why the tasks answered with [] have no prediction (Label Studio ignores this field)' }),
+}).openapi('LabelStudioPredictResponse');

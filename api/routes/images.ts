@@ -16,6 +16,13 @@ function checkIndex(run: LoadedRun, index: number): void {
   if (index >= run.N) throw new NotFound(`run ${run.runId} has ${run.N} evaluation images (0…${run.N - 1}); there is no image ${index}`);
 }
 
+/** Evaluation image `index` of a run as PNG, `scale` times enlarged. */
+/** A dataset image as PNG (colour for colour runs), read on its own from the run's image file. */
+export async function datasetPng(run: LoadedRun, index: number, scale = 1): Promise<Uint8Array> {
+  const [h, w, channels] = inputShapeOf(run.manifest);
+  return encodePng(await run.image(index), w, h, scale, channels);
+}
+
 export const images = new OpenAPIHono<AppEnv>();
 
 images.openapi(createRoute({
@@ -54,7 +61,5 @@ images.openapi(createRoute({
   checkIndex(run, index);
   const cached = runCaching(c, requested, run);
   if (cached) return cached;
-  const [h, w, channels] = inputShapeOf(run.manifest);
-  const png = encodePng(await run.image(index), w, h, scale, channels);
-  return c.body(png as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png' });
+  return c.body((await datasetPng(run, index, scale)) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png' });
 });

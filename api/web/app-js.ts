@@ -669,7 +669,79 @@ async function viewTry() {
     result
   ];
 }
-const VIEWS = { overview: viewOverview, classes: viewClasses, gallery: viewGallery, image: viewImage, try: viewTry };
+function studyChart(t) {
+  const rows = [...t.categories, { ...t.disagreement, label: "Annotator class ≠ dataset label" }];
+  const L = 250, R = 20, T = 10, RH = 30, W = 720, H = T + rows.length * RH + 30;
+  const x = (v) => L + v * (W - L - R);
+  const svg = svgChart(W, H, "Share of PIEs and of non-PIEs marked with each category, with 95 % intervals");
+  const g = s("g", { class: "axis" });
+  for (const v of [0, 0.25, 0.5, 0.75, 1]) {
+    g.append(s("line", { class: "grid", x1: x(v), x2: x(v), y1: T, y2: H - 25 }));
+    g.append(s("text", { x: x(v), y: H - 10, "text-anchor": "middle" }, Math.round(v * 100) + "%"));
+  }
+  svg.append(g);
+  rows.forEach((r, k) => {
+    const y = T + k * RH + RH / 2;
+    svg.append(s("text", { x: L - 8, y: y + 4, "text-anchor": "end" }, (r.label || "") + (r.significant ? " *" : "")));
+    [[r.pie, "down", -5], [r.nonPie, "ns", 5]].forEach(([sh, cls, dy]) => {
+      if (sh.share == null || !sh.ci) return;
+      svg.append(s(
+        "g",
+        { class: cls },
+        s("title", {}, (cls === "down" ? "PIEs: " : "non-PIEs: ") + pct(sh.share) + " (" + sh.count + " of " + sh.n + "), 95 % interval " + pct(sh.ci[0]) + "–" + pct(sh.ci[1])),
+        s("line", { class: "whisker", x1: x(sh.ci[0]), x2: x(sh.ci[1]), y1: y + dy, y2: y + dy, stroke: "currentColor" }),
+        s("circle", { class: cls, cx: x(sh.share), cy: y + dy, r: 4 })
+      ));
+    });
+  });
+  return svg;
+}
+async function viewStudy() {
+  const ov = await overview();
+  const file = h("input", { type: "file", id: "study-file", accept: "application/json,.json" });
+  const result = h("div", { id: "study-result" });
+  file.addEventListener("change", async () => {
+    const f = file.files[0];
+    if (!f) return;
+    result.replaceChildren(h("p", { class: "muted" }, "Tallying…"));
+    try {
+      const r = await api(runBase(ov) + "/study", { method: "POST", headers: { "content-type": "application/json" }, body: await f.text() });
+      const t = await r.json();
+      result.replaceChildren(
+        figure(
+          "Why people find these images hard",
+          "Run " + t.runId + " at " + t.level + ": " + t.pies + " PIEs and " + t.nonPies + " non-PIEs, " + t.annotations + " annotations. * significant (Fisher exact, p ≤ 0.05).",
+          studyChart(t),
+          legend([["down", "PIEs"], ["ns", "non-PIEs"]])
+        ),
+        h(
+          "table",
+          { class: "study" },
+          h("thead", {}, h("tr", {}, h("th", {}, "category"), h("th", {}, "PIEs"), h("th", {}, "non-PIEs"), h("th", {}, "difference"), h("th", {}, "p"))),
+          h("tbody", {}, [...t.categories, { ...t.disagreement, label: "Annotator class ≠ dataset label" }].map((c) => h(
+            "tr",
+            { class: c.significant ? "sig" : "" },
+            h("td", {}, c.label || ""),
+            h("td", {}, pct(c.pie.share)),
+            h("td", {}, pct(c.nonPie.share)),
+            h("td", {}, pp(c.difference)),
+            h("td", {}, pval(c.p))
+          )))
+        )
+      );
+    } catch (err) {
+      result.replaceChildren(h("p", {}, "No table: " + err.message));
+      showError(err);
+    }
+  });
+  return [
+    heading("Human study"),
+    h("p", { class: "meta" }, "Make the tasks with ", h("code", {}, "pie label-studio config --level <level>"), ", annotate them in Label Studio, then choose its Export → JSON file here."),
+    h("form", { onsubmit: (e) => e.preventDefault() }, h("label", { for: "study-file" }, "Label Studio export (JSON)"), file),
+    result
+  ];
+}
+const VIEWS = { overview: viewOverview, classes: viewClasses, gallery: viewGallery, image: viewImage, try: viewTry, study: viewStudy };
 let token = 0, firstRender = true;
 async function render() {
   const raw = location.hash.replace(/^#\\/?/, ""), qi = raw.indexOf("?");

@@ -24,6 +24,7 @@ export function renderPage(assets: { js: string; css: string }): string {
     <li><a href="#/classes" data-view="classes">Classes</a></li>
     <li><a href="#/gallery" data-view="gallery">PIE gallery</a></li>
     <li><a href="#/try" data-view="try">Try an image</a></li>
+    <li><a href="#/study" data-view="study">Human study</a></li>
   </ul></nav>
   <div class="controls"><label for="run">Run</label><select id="run"><option value="latest">latest</option></select></div>
   <form id="key-form" class="controls key" autocomplete="off">

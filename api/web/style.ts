@@ -67,6 +67,7 @@ svg.chart .bar { fill: var(--accent); }
 svg.chart .down { fill: var(--down); }
 svg.chart .up { fill: var(--up); }
 svg.chart .ns { fill: var(--ns); }
+svg.chart .whisker { stroke: var(--muted); stroke-width: 2; }
 svg.chart .sig-mark { font-weight: 700; }
 .legend { display: flex; flex-wrap: wrap; gap: .2rem 1rem; font-size: .82rem; color: var(--muted); margin: .2rem 0 0; padding: 0; list-style: none; }
 .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .3em; vertical-align: -.05em; border-radius: 2px; }

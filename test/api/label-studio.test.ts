@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createApp } from '../../api/app.ts';
-import { DEFAULT_MAX_BODY_BYTES, type AppOptions } from '../../api/context.ts';
+import { DEFAULT_MAX_BODY_BYTES, optionsFromEnv, type AppOptions } from '../../api/context.ts';
 import { choiceForClass, parseLabelConfig } from '../../api/label-studio/config.ts';
 import { FETCH_FAILED_MESSAGE, pieScore } from '../../api/label-studio/predict.ts';
 import { decodeDataUrl, labelStudioAuthHeader, loadTaskImage, type TaskImageOptions } from '../../api/label-studio/task-image.ts';
@@ -58,8 +58,10 @@ const seen: { url: string; authorization: string | null }[] = [];
 const fakeFetch: typeof fetch = async (input, init) => {
   const url = String(input);
   const authorization = new Headers(init?.headers).get('authorization');
-  seen.push({ url, authorization });
   const u = new URL(url);
+  // Label Studio's API (the project's model version, test/api/label-studio-flow.test.ts): not here.
+  if (u.origin === LS_URL && u.pathname.startsWith('/api/')) return new Response('not found', { status: 404 });
+  seen.push({ url, authorization });
   if (u.origin === LS_URL) {
     if (authorization !== `Token ${LS_TOKEN}`) return new Response('{"detail":"Authentication credentials were not provided."}', { status: 401 });
     const bytes = uploads.get(u.pathname);
@@ -95,9 +97,11 @@ let runId: string;
 let pie: { index: number; dense: string };
 let nonPie: { index: number; dense: string };
 let warn: ReturnType<typeof vi.spyOn>;
+let info: ReturnType<typeof vi.spyOn>;
 
 beforeAll(async () => {
   warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  info = vi.spyOn(console, 'info').mockImplementation(() => {});
   runId = (await getJson('/v1/runs/latest')).runId;
   // A known PIE at p90 (the default scoring level: the most pruned level) and a known non-PIE.
   const queue = await getJson('/v1/runs/latest/review?level=p90&limit=1');
@@ -110,7 +114,7 @@ beforeAll(async () => {
   uploads.set(`/data/upload/1/${pie.index}.png`, await pngOf(pie.index));
   uploads.set(`/data/upload/1/${nonPie.index}.png`, await pngOf(nonPie.index));
 });
-afterAll(() => warn.mockRestore());
+afterAll(() => { warn.mockRestore(); info.mockRestore(); });
 
 describe('health, setup, versions, webhook', () => {
   it('health answers like label_studio_ml/api.py, at /ml/health and /ml/', async () => {
@@ -127,6 +131,74 @@ describe('health, setup, versions, webhook', () => {
     expect(await json(r)).toEqual({ model_version: runId });
     // label-studio-ml-backend's own tests send a bare project id.
     expect((await post(app, '/ml/setup', { schema: labelConfig(), project: '42' })).status).toBe(200);
+  });
+
+  it('setup refuses choices that leave classes out, naming missing and extra, in the reason phrase Label Studio shows', async () => {
+    warn.mockClear();
+    const r = await post(app, '/ml/setup', setupBody(labelConfig([...CLASSES.slice(1), 'Unsure', 'Cat'])));
+    expect(r.status).toBe(400);
+    const { error } = await json(r);
+    expect(error.code).toBe('choices_mismatch');
+    expect(error.message).toMatch(/missing \(classes of run .* with no <Choice>\): "class 0"; extra \(choices that are no class\): "Unsure", "Cat"/);
+    // Python requests builds "400 Client Error: <reason phrase> for url: …": the phrase is the message.
+    expect(r.statusText).toBe(`choices_mismatch: ${error.message}`);
+    expect(r.headers.get('x-pie-reason')).toBe(r.statusText);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toBe(`label-studio: POST /ml/setup → 400 choices_mismatch: ${error.message}`);
+    // Extra choices alone are fine (an "Unsure" choice).
+    expect((await post(app, '/ml/setup', setupBody(labelConfig([...CLASSES, 'Unsure'])))).status).toBe(200);
+  });
+
+  it('PIE_LABEL_STUDIO_CLASS_MAP maps class names to choice values; a map naming nothing is refused', async () => {
+    const names = CLASSES.map((_, c) => `Kind ${String.fromCharCode(65 + c)}`);
+    const classMap = Object.fromEntries(CLASSES.map((c, i) => [c, names[i]]));
+    const mapped = createApp(repo, options({}, { classMap }));
+    expect((await post(mapped, '/ml/setup', setupBody(labelConfig(names)))).status).toBe(200);
+    const r = await post(mapped, '/ml/predict', predictBody([task(81, { image: dataUrl(await pngOf(pie.index)) })], labelConfig(names)));
+    const [p] = (await json(r) as { results: Json[] }).results;
+    expect(p.result[0].value.choices).toEqual([names[CLASSES.indexOf(pie.dense)]]);
+    const wrong = createApp(repo, options({}, { classMap: { ...classMap, 'no such class': 'Kind A' } }));
+    const bad = await post(wrong, '/ml/setup', setupBody(labelConfig(names)));
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error.message).toMatch(/PIE_LABEL_STUDIO_CLASS_MAP: "no such class" is not a class/);
+    expect(() => optionsFromEnv({ PIE_LABEL_STUDIO_CLASS_MAP: '{"class 0": 3}' })).toThrow(/choice value strings/);
+    expect(optionsFromEnv({ PIE_LABEL_STUDIO_CLASS_MAP: '{"class 0": "Zero"}' }).labelStudio.classMap).toEqual({ 'class 0': 'Zero' });
+  });
+
+  it('every 4xx on /ml/* puts its reason in the reason phrase and one log line', async () => {
+    warn.mockClear();
+    const r = await post(app, '/ml/setup', setupBody('<View><Image name="image" value="$image"/><RectangleLabels name="box" toName="image"><Label value="cat"/></RectangleLabels></View>'));
+    expect(r.status).toBe(400);
+    expect(r.statusText).toMatch(/^bad_label_config: label config has no <Choices> control/);
+    const locked = createApp(repo, options({}, { basicAuth: { username: 'ls', password: 's3cret' } }));
+    const denied = await locked.request('/ml/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(predictBody([task(1, { image: 'secret-task-data' })])) });
+    expect(denied.status).toBe(401);
+    expect(denied.statusText).toMatch(/^unauthorized: missing or wrong credentials/);
+    const lines = warn.mock.calls.map((c: unknown[]) => String(c[0]));
+    expect(lines).toEqual([
+      expect.stringMatching(/^label-studio: POST \/ml\/setup → 400 bad_label_config: label config has no <Choices>/),
+      expect.stringMatching(/^label-studio: POST \/ml\/predict → 401 unauthorized: /),
+    ]);
+    expect(lines.join('\n')).not.toMatch(/secret-task-data|RectangleLabels name/);
+  });
+
+  it("task images at the API's own /v1/…/image.png are answered from the run, with PIE_API_KEYS on", async () => {
+    const keyed = createApp(repo, options({ apiKeys: ['k1'], publicReads: false }));
+    const auth = { authorization: `Basic ${btoa('ls:k1')}` };
+    seen.length = 0;
+    const r = await post(keyed, 'http://pie.test/ml/predict', predictBody([
+      task(91, { image: `http://pie.test/v1/runs/${runId}/images/${pie.index}/image.png?scale=8` }),
+      task(92, { image: `/v1/runs/latest/images/${nonPie.index}/image.png` }),
+      task(93, { image: `http://pie.test/v1/runs/${runId}/images/99999/image.png` }),
+    ]), auth);
+    expect(r.status).toBe(200);
+    const { results, errors } = await json(r) as { results: Json[]; errors: Json[] };
+    expect(results[0].pie).toMatchObject({ isPie: true, denseModal: pie.dense });
+    expect(results[1].pie).toMatchObject({ isPie: false, denseModal: nonPie.dense });
+    expect(results[2]).toEqual([]);
+    expect(errors[0]).toMatchObject({ task: 93, message: expect.stringMatching(/no image 99999/) });
+    // Nothing was downloaded.
+    expect(seen).toEqual([]);
   });
 
   it('setup refuses a config without <Choices> over an <Image>', async () => {
@@ -179,7 +251,6 @@ describe('predict', () => {
     const expected = [nonPie, pie, pie, nonPie];
     results.forEach((p, i) => {
       expect(p.model_version).toBe(runId);
-      expect(p.error).toBeNull();
       expect(p.result).toEqual([{ from_name: 'label', to_name: 'image', type: 'choices', value: { choices: [expected[i].dense] }, score: expect.any(Number) }]);
       expect(p.score).toBeGreaterThanOrEqual(0);
       expect(p.score).toBeLessThanOrEqual(1);
@@ -206,7 +277,7 @@ describe('predict', () => {
       task(22, { image: `https://images.example/cdn/1/${pie.index}.png` }),
     ]));
     const { results } = await json(r) as { results: Json[] };
-    expect(results.map((p) => p.error)).toEqual([null, null]);
+    expect(results.map((p) => p.pie.isPie)).toEqual([true, true]);
     // Tasks download concurrently: any order.
     expect(seen).toHaveLength(2);
     expect(seen).toEqual(expect.arrayContaining([
@@ -215,7 +286,7 @@ describe('predict', () => {
     ]));
   });
 
-  it('a task whose image cannot be had gets an empty result and score 0; the others are unaffected', async () => {
+  it('a task whose image cannot be had gets no prediction, and the reason; the others are unaffected', async () => {
     warn.mockClear();
     const r = await post(app, '/ml/predict', predictBody([
       task(31, { image: '/data/upload/1/missing.png' }),
@@ -225,19 +296,18 @@ describe('predict', () => {
       task(35, { text: 'no image here' }),
     ]));
     expect(r.status).toBe(200);
-    const { results } = await json(r) as { results: Json[] };
+    const { results, errors } = await json(r) as { results: Json[]; errors: Json[] };
     expect(results).toHaveLength(5);
-    for (const i of [0, 2, 3, 4]) {
-      expect(results[i]).toMatchObject({ result: [], score: 0, model_version: runId, pie: null });
-    }
-    expect(results.map((p) => p.error?.code ?? null)).toEqual(['fetch_failed', null, 'unsupported_format', 'fetch_refused', 'no_image']);
+    // Label Studio stores nothing for an empty list, so the next retrieve asks again.
+    for (const i of [0, 2, 3, 4]) expect(results[i]).toEqual([]);
+    expect(errors.map((e) => [e.task, e.code])).toEqual([[31, 'fetch_failed'], [33, 'unsupported_format'], [34, 'fetch_refused'], [35, 'no_image']]);
     // The client gets one generic text for a failed download; the server log gets the status.
-    expect(results[0].error.message).toBe(FETCH_FAILED_MESSAGE);
-    expect(results[3].error.message).toMatch(/not an allowed origin/);
+    expect(errors[0].message).toBe(FETCH_FAILED_MESSAGE);
+    expect(errors[2].message).toMatch(/not an allowed origin/);
     expect(results[1].result[0].value.choices).toEqual([pie.dense]);
     const logged = warn.mock.calls.map((c: unknown[]) => String(c[0]));
     expect(logged.find((l: string) => l.includes('task 31'))).toMatch(/404/);
-    expect(logged.at(-1)).toMatch(/4 of 5 tasks/);
+    expect(logged.at(-1)).toMatch(/4 of 5 tasks without a prediction, retried on the next retrieve/);
   });
 
   it('a Label Studio path without a configured Label Studio URL is a task error, not a crash', async () => {
@@ -247,9 +317,10 @@ describe('predict', () => {
       task(42, { image: dataUrl(await pngOf(pie.index)) }),
     ]));
     expect(r.status).toBe(200);
-    const { results } = await json(r) as { results: Json[] };
-    expect(results[0]).toMatchObject({ result: [], score: 0, error: { code: 'no_label_studio_url' } });
-    expect(results[1].error).toBeNull();
+    const { results, errors } = await json(r) as { results: Json[]; errors: Json[] };
+    expect(results[0]).toEqual([]);
+    expect(errors).toEqual([{ task: 41, position: 0, code: 'no_label_studio_url', message: expect.stringMatching(/LABEL_STUDIO_URL/) }]);
+    expect(results[1].pie.isPie).toBe(true);
   });
 
   it('maps class names to choices ignoring case or by predicted_values; no match → no result item but still a score', async () => {
@@ -259,22 +330,20 @@ describe('predict', () => {
     let [p] = (await json(r) as { results: Json[] }).results;
     expect(p.result[0].value.choices).toEqual([pie.dense.toUpperCase()]);
 
-    const byAlias = labelConfig(['Other']).replace('<Choice value="Other"/>', `<Choice value="Flagged" predicted_values="${pie.dense}, nothing"/>`);
+    const byAlias = labelConfig().replace(`<Choice value="${pie.dense}"/>`, `<Choice value="Flagged" predicted_values="${pie.dense}, nothing"/>`);
     r = await post(app, '/ml/predict', predictBody([task(52, { image: png })], byAlias));
     [p] = (await json(r) as { results: Json[] }).results;
     expect(p.result[0].value.choices).toEqual(['Flagged']);
 
+    // Choices that leave classes out: refused, not stored with an empty result.
     r = await post(app, '/ml/predict', predictBody([task(53, { image: png })], labelConfig(['Cat', 'Dog'])));
-    [p] = (await json(r) as { results: Json[] }).results;
-    expect(p.result).toEqual([]);
-    expect(p.score).toBeGreaterThan(0.5);
-    expect(p.pie.isPie).toBe(true);
+    expect(r.status).toBe(400);
+    expect((await json(r)).error.code).toBe('choices_mismatch');
   });
 
   it('finds the image under another key when the config key is absent', async () => {
     const r = await post(app, '/ml/predict', predictBody([task(61, { img: `/data/upload/1/${pie.index}.png` })]));
     const [p] = (await json(r) as { results: Json[] }).results;
-    expect(p.error).toBeNull();
     expect(p.result[0].value.choices).toEqual([pie.dense]);
   });
 });

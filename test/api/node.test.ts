@@ -1,5 +1,5 @@
 /** The API's behaviours through @hono/node-server over real HTTP, serving the run from local files. */
-import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startNodeServer, type NodeServer } from '../../api/node.ts';
 import { apiBehaviours } from './behaviours.ts';
 
@@ -11,4 +11,20 @@ afterAll(() => server?.close());
 
 describe('API on Node', () => {
   apiBehaviours(() => ({ key: 'node-test-key', fetch: (path, init) => fetch(`${server.url}${path}`, init) }));
+});
+
+describe('Label Studio refusals over HTTP', () => {
+  it("carry their reason in the status line, which is what Label Studio shows (requests' HTTPError)", async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const schema = '<View><Image name="image" value="$image"/><Choices name="label" toName="image"><Choice value="class 0"/><Choice value="Caf\u00e9"/></Choices></View>';
+    const r = await fetch(`${server.url}/ml/setup`, {
+      method: 'POST', headers: { authorization: 'Bearer key-1', 'content-type': 'application/json' },
+      body: JSON.stringify({ project: '1.1763629000', schema }),
+    });
+    warn.mockRestore();
+    expect(r.status).toBe(400);
+    // Non-ASCII becomes plain ASCII: http.client reads the status line as Latin-1.
+    expect(r.statusText).toMatch(/^choices_mismatch: .*missing .*"class 1".*extra .*"Cafe"/);
+    expect((await r.json() as { error: { message: string } }).error.message).toMatch(/"Café"/);
+  });
 });

@@ -214,6 +214,36 @@ describe('web page in Chromium', () => {
 });
 
 describe('web page, other settings', () => {
+  it('charts a human-study export: per category, PIEs vs non-PIEs with intervals, significant ones starred', async () => {
+    const plan = await apiJson('/v1/runs/latest/study/tasks?level=p90&maxPies=20&seed=2');
+    const exp = [];
+    let pies = 0;
+    for (const [k, t] of (plan.tasks as Json[]).entries()) {
+      const index = Number(t.data.pie_study.split('/')[2]);
+      const a = await apiJson(`/v1/runs/latest/images/${index}`);
+      // Planted: incorrect ground truth on 60 % of the PIEs, none of the non-PIEs.
+      const marked = a.pieLevels.includes('p90') && pies++ < 12;
+      exp.push({ id: k + 1, data: t.data, annotations: [{ id: k + 1, was_cancelled: false, result: [
+        { from_name: 'label', to_name: 'image', type: 'choices', value: { choices: [a.trueLabel.name] } },
+        { from_name: 'categories', to_name: 'image', type: 'choices', value: { choices: [marked ? 'Incorrect or inadequate ground truth' : 'None of these'] } },
+      ] }] });
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'pie-web-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'export.json');
+    writeFileSync(file, JSON.stringify(exp));
+    const { page, problems } = await newPage({ key: KEY });
+    await page.goto(`${keyed.url}/#/study`);
+    await page.locator('#study-file').waitFor({ state: 'attached' });
+    await page.setInputFiles('#study-file', file);
+    await page.locator('#study-result svg.chart').waitFor();
+    expect(await page.locator('#study-result svg.chart text', { hasText: 'Incorrect or inadequate ground truth *' }).count()).toBe(1);
+    expect(await text(page, '#study-result tr.sig td:first-child')).toEqual(expect.arrayContaining(['Incorrect or inadequate ground truth']));
+    expect(await page.locator('#study-result svg.chart circle.down').count()).toBeGreaterThan(0);
+    await screenshot(page, 'human-study', 'Human study: a planted export (incorrect ground truth on 60 % of PIEs, 0 % of non-PIEs) charted per category');
+    expect(problems).toEqual([]);
+  });
+
   it('fits a 375 px phone: the gallery reflows into columns without sideways scrolling', async () => {
     const { page, problems } = await newPage({ width: 375, height: 800, key: KEY });
     await page.goto(`${keyed.url}/#/gallery/p90`);

@@ -28,4 +28,22 @@ describe('Label Studio ML backend on Workers', () => {
     expect(out.results[0].result[0].value.choices).toEqual([answer.denseModal.name]);
     expect(out.results[0].score).toBeGreaterThan(0.5);
   });
+
+  it("answers tasks at the API's own image URLs from the run, and puts a refusal's reason in the status line", async () => {
+    const queue = await (await SELF.fetch('https://pie.test/v1/runs/latest/review?level=p90&limit=1', { headers: auth })).json() as { items: { index: number }[] };
+    const body = {
+      tasks: [{ id: 2, data: { image: `https://pie.test/v1/runs/latest/images/${queue.items[0].index}/image.png?scale=4` } }],
+      project: '1.1763629000', label_config: labelConfig,
+    };
+    const r = await SELF.fetch('https://pie.test/ml/predict', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const out = await r.json() as { results: { score: number }[]; errors: unknown[] };
+    expect(out.errors).toEqual([]);
+    expect(out.results[0].score).toBeGreaterThan(0.5);
+    const setup = await SELF.fetch('https://pie.test/ml/setup', {
+      method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ project: '1.1763629000', schema: labelConfig.replace('<Choice value="class 3"/>', '') }),
+    });
+    expect(setup.status).toBe(400);
+    expect(setup.statusText).toMatch(/^choices_mismatch: .*missing .*"class 3"/);
+  });
 });

@@ -48,7 +48,12 @@ async function predict(s: NodeServer, urls: string[]): Promise<{ status: number;
     body: JSON.stringify({ tasks: urls.map((image, id) => ({ id, data: { image } })), label_config: labelConfig, project: '1.1' }),
   });
   const body = await r.json() as Json;
-  return { status: r.status, results: body.results ?? [body] };
+  if (!body.results) return { status: r.status, results: [body] };
+  // A task without a prediction answers [] and its reason in `errors`, by position.
+  const results = (body.results as Json[]).map((p, i) => (Array.isArray(p)
+    ? { result: [], error: (() => { const e = (body.errors as Json[]).find((x) => x.position === i); return { code: e!.code, message: e!.message }; })() }
+    : { ...p, error: null }));
+  return { status: r.status, results };
 }
 
 let warn: ReturnType<typeof vi.spyOn>;

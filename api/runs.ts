@@ -147,7 +147,8 @@ async function readVerified(store: Store, runId: string, manifest: Manifest, pat
 
 /**
  * Loaded runs kept at once by default. A `quick` run with every level's models loaded holds about
- * 51 MB (README, `npm run bench:api`): two fit a Workers isolate's 128 MB, three would not.
+ * 41 MB with compact weights (README, `npm run bench:api`): two fit a Workers isolate's 128 MB beside
+ * the predictor budget, three would not.
  */
 export const DEFAULT_MAX_LOADED_RUNS = 2;
 

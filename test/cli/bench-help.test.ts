@@ -7,7 +7,7 @@ const root = join(import.meta.dirname, '..', '..');
 
 describe('benchmark --help', () => {
   it.each([
-    ['bench:train', '--examples'], ['bench:api', '--runs-dir'], ['bench:publish', '--large-mb'],
+    ['bench:train', '--examples'], ['bench:api', '--runs-dir'], ['bench:publish', '--large-mb'], ['bench:kernels', '--images'],
   ])('npm run %s -- --help lists its options', (script, option) => {
     const r = spawnSync('npm', ['run', '-s', script, '--', '--help'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).not.toContain('ERR_PARSE_ARGS');

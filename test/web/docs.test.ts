@@ -2,19 +2,17 @@
  * /docs in Chromium with every request off this server blocked: swagger-ui comes from the API
  * itself, renders the routes, and runs under the page's Content-Security-Policy without a violation.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startNodeServer, type NodeServer } from '../../api/node.ts';
+import { launchChromium } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 let server: NodeServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run scripts/setup.sh`);
   server = await startNodeServer({ runsDir: inject('tinyRunDir'), port: 0, env: { PIE_API_KEYS: 'docs-key' } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -3,14 +3,14 @@
  * API serving the tiny run. Each step asserts on what is on the page against the JSON API's own
  * answers, and saves a screenshot under test-artifacts/screenshots/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { startNodeServer, type NodeServer } from '../../api/node.ts';
+import { launchChromium } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const KEY = 'web-test-key';
 const ROOT = join(import.meta.dirname, '../..');
 const SHOTS = join(ROOT, 'test-artifacts/screenshots');
@@ -56,15 +56,11 @@ const imagesLoaded = (page: Page, selector: string) =>
 const text = async (page: Page, selector: string) => (await page.locator(selector).allTextContents()).map((t) => t.trim());
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run scripts/setup.sh (it installs the Debian package chromium)`);
   mkdirSync(SHOTS, { recursive: true });
   const runsDir = inject('tinyRunDir');
   keyed = await startNodeServer({ runsDir, port: 0, env: { PIE_API_KEYS: KEY } });
   open = await startNodeServer({ runsDir, port: 0, env: { PIE_PUBLIC_READS: 'true' } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
   overview = await apiJson('/v1/runs/latest');
 });
 afterAll(async () => {

@@ -3,14 +3,14 @@
  * (a search box with the browser's filtered suggestions), not from a 1000-entry list; the
  * gallery filters by a class above 255; an image's vote cards list only the classes voted for.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startNodeServer, type NodeServer } from '../../api/node.ts';
+import { launchChromium } from './chromium.ts';
 import { WIDE_RUN } from '../wide-run.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(import.meta.dirname, '../..');
 const SHOTS = join(ROOT, 'test-artifacts/screenshots');
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -24,10 +24,9 @@ const apiJson = async (path: string): Promise<Json> => {
 };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run scripts/setup.sh`);
   mkdirSync(SHOTS, { recursive: true });
   server = await startNodeServer({ runsDir: inject('wideRunDir'), port: 0, env: { PIE_PUBLIC_READS: 'true' } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -25,25 +25,26 @@ import {
 } from '../../lib/model/index.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { mulberry32 } from '../../lib/random.ts';
-import { compileKernels, installKernels } from '../../lib/model/wasm/runtime.ts';
-
-const KERNELS_WASM = new URL('../../lib/model/wasm/kernels.wasm', import.meta.url);
+import { benchArgs } from '../../node/bench-args.ts';
+import { installNodeKernels } from '../../node/wasm-kernels.ts';
 
 const DIMS = [784, 300, 100, 10];
 const SPARSITIES = [0, 0.5, 0.9, 0.99];
 const WARMUP_IMAGES = 300;
 const CALIBRATION_IMAGES = 100;
 
-function parseArgs(argv: string[]): { images: number; idx?: string; seed: number } {
-  const get = (name: string) => {
-    const k = argv.indexOf(name);
-    return k >= 0 ? argv[k + 1] : undefined;
-  };
-  const images = Number(get('--images') ?? 2000);
-  const seed = Number(get('--seed') ?? 1);
-  if (!Number.isInteger(images) || images < 1) throw new Error(`--images must be a positive integer, got ${get('--images')}`);
-  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${get('--seed')}`);
-  return { images, idx: get('--idx'), seed };
+/** --images, --idx, --seed (with --help), checked up front. */
+function parseArgs(): { images: number; idx?: string; seed: number } {
+  const v = benchArgs('Inference speed per model kind and sparsity, JS and wasm kernels side by side: npm run bench:kernels -- [options]', {
+    images: { type: 'string', default: '2000' },
+    idx: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+  });
+  const images = Number(v.images);
+  const seed = Number(v.seed);
+  if (!Number.isInteger(images) || images < 1) throw new Error(`--images must be a positive integer, got ${v.images}`);
+  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${v.seed}`);
+  return { images, idx: v.idx || undefined, seed };
 }
 
 function gaussian(rand: () => number): number {
@@ -146,9 +147,9 @@ function measure(model: CompactModel, xs: Float32Array, n: number, minMs: number
   return result;
 }
 
-function main(): void {
-  const args = parseArgs(process.argv.slice(2));
-  installKernels(compileKernels(readFileSync(KERNELS_WASM)));
+async function main(): Promise<void> {
+  const args = parseArgs();
+  await installNodeKernels();
   const rand = mulberry32(args.seed);
   const net = randomNet(DIMS, rand);
   const data = args.idx ? idxImages(args.idx, args.images) : { xs: syntheticImages(args.images, rand), n: args.images };

@@ -78,7 +78,10 @@ export function buildAnswer(
     return out;
   };
   const dense = dist(0);
-  const all: LevelAnswer[] = run.manifest.levels.map((level, t) => {
+  // Only the levels asked for are built (dense's votes are needed for every taxicab score anyway).
+  const wanted = levelIndices ?? run.manifest.levels.map((_, t) => t);
+  const answers: LevelAnswer[] = wanted.map((t) => {
+    const level = run.manifest.levels[t];
     const votes = dist(t);
     const isPie = t > 0 && modal[t] !== modal[0];
     const classes = new Map<number, ClassContextRow['roles']>();
@@ -96,7 +99,6 @@ export function buildAnswer(
       classContext: [...classes].map(([c, roles]) => contextRow(run, t, c, roles)),
     };
   });
-  const answers = levelIndices ? all.filter((_, t) => levelIndices.includes(t)) : all;
   return {
     runId: run.runId, image,
     trueLabel: trueLabel === null ? null : classRef(run, trueLabel),

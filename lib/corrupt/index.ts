@@ -18,6 +18,11 @@ import { mulberry32, seedFor } from '../random.ts';
 import { gaussianNoise, impulseNoise, shotNoise } from './noise.ts';
 import { brightness, contrast } from './photometric.ts';
 import { rotate, scale, shear, translate } from './geometry.ts';
+import { defocusBlur, glassBlur, motionBlur } from './blur.ts';
+import { fog, spatter } from './weather.ts';
+import { jpegCompression, pixelate } from './digital.ts';
+import { dottedLine, stripe, zigzag } from './lines.ts';
+import { canny } from './canny.ts';
 import type { CorruptFn, ImageU8 } from './image.ts';
 
 export type { ImageU8 } from './image.ts';
@@ -40,12 +45,23 @@ const ENTRIES: readonly Entry[] = [
   { name: 'shot_noise', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 5, apply: shotNoise },
   { name: 'impulse_noise', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 4, apply: impulseNoise },
   { name: 'gaussian_noise', severities: 5, source: 'imagenet-c', random: true, apply: gaussianNoise },
+  { name: 'defocus_blur', severities: 5, source: 'imagenet-c', random: false, apply: defocusBlur },
+  { name: 'glass_blur', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 1, apply: glassBlur },
+  { name: 'motion_blur', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 1, apply: motionBlur },
   { name: 'brightness', severities: 5, source: 'mnist-c', random: false, datasetSeverity: 5, apply: brightness },
   { name: 'contrast', severities: 5, source: 'imagenet-c', random: false, apply: contrast },
+  { name: 'fog', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 5, apply: fog },
+  { name: 'pixelate', severities: 5, source: 'imagenet-c', random: false, apply: pixelate },
+  { name: 'jpeg_compression', severities: 5, source: 'imagenet-c', random: false, apply: jpegCompression },
   { name: 'rotate', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 2, apply: rotate },
   { name: 'shear', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 2, apply: shear },
   { name: 'scale', severities: 5, source: 'mnist-c', random: false, datasetSeverity: 3, apply: scale },
   { name: 'translate', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 3, apply: translate },
+  { name: 'stripe', severities: 1, source: 'mnist-c', random: false, datasetSeverity: 1, apply: stripe },
+  { name: 'zigzag', severities: 1, source: 'mnist-c', random: true, datasetSeverity: 1, apply: zigzag },
+  { name: 'dotted_line', severities: 1, source: 'mnist-c', random: true, datasetSeverity: 1, apply: dottedLine },
+  { name: 'spatter', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 4, apply: spatter },
+  { name: 'canny_edges', severities: 1, source: 'mnist-c', random: false, datasetSeverity: 1, apply: canny },
 ];
 
 const BY_NAME = new Map(ENTRIES.map((e) => [e.name, e]));

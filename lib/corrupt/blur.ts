@@ -100,15 +100,16 @@ export function motionBlurImage(image: ImageU8, radius: number, sigma: number, a
     ox[i] = Math.ceil(i * Math.cos(angle) - 0.5);
     oy[i] = Math.ceil(i * Math.sin(angle) - 0.5);
   }
+  // Edge-clamped source column and row of every tap, per column and per row.
+  const xs = new Int32Array(w * taps), ys = new Int32Array(h * taps);
+  for (let x = 0; x < w; x++) for (let i = 0; i < taps; i++) xs[x * taps + i] = Math.min(w - 1, Math.max(0, x + ox[i]));
+  for (let y = 0; y < h; y++) for (let i = 0; i < taps; i++) ys[y * taps + i] = Math.min(h - 1, Math.max(0, y + oy[i])) * w;
   const out = new Uint8Array(data.length);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       for (let k = 0; k < ch; k++) {
         let v = 0;
-        for (let i = 0; i < taps; i++) {
-          const sx = Math.min(w - 1, Math.max(0, x + ox[i])), sy = Math.min(h - 1, Math.max(0, y + oy[i]));
-          v += weight[i] * data[(sy * w + sx) * ch + k];
-        }
+        for (let i = 0; i < taps; i++) v += weight[i] * data[(ys[y * taps + i] + xs[x * taps + i]) * ch + k];
         out[(y * w + x) * ch + k] = Math.min(255, Math.round(v));
       }
     }

@@ -14,9 +14,21 @@
 import { convolve1d, gaussianBlur } from './filters.ts';
 import { type CorruptFn, luminance, withData } from './image.ts';
 
+/** The smoothed all-ones mask, the same for every image of a size: kept per (w, h, σ). */
+const bleeds = new Map<string, Float64Array>();
+function bleedOver(w: number, h: number, sigma: number): Float64Array {
+  const key = `${w}×${h}/${sigma}`;
+  let b = bleeds.get(key);
+  if (!b) {
+    b = gaussianBlur(new Float64Array(w * h).fill(1), w, h, 1, sigma, 'constant');
+    if (bleeds.size > 16) bleeds.clear();
+    bleeds.set(key, b);
+  }
+  return b;
+}
+
 export function cannyEdges(plane: Float64Array, w: number, h: number, sigma = 1, low = 0.1, high = 0.2): Uint8Array {
-  const ones = new Float64Array(w * h).fill(1);
-  const bleed = gaussianBlur(ones, w, h, 1, sigma, 'constant');
+  const bleed = bleedOver(w, h, sigma);
   const blurred = gaussianBlur(plane, w, h, 1, sigma, 'constant');
   const smooth = new Float64Array(w * h);
   for (let i = 0; i < smooth.length; i++) smooth[i] = blurred[i] / (bleed[i] + 2.220446049250313e-16);
@@ -24,7 +36,7 @@ export function cannyEdges(plane: Float64Array, w: number, h: number, sigma = 1,
   const gi = convolve1d(convolve1d(smooth, w, h, 1, [-1, 0, 1], 'y', 'nearest'), w, h, 1, [1, 2, 1], 'x', 'nearest');
   const gj = convolve1d(convolve1d(smooth, w, h, 1, [-1, 0, 1], 'x', 'nearest'), w, h, 1, [1, 2, 1], 'y', 'nearest');
   const mag = new Float64Array(w * h);
-  for (let i = 0; i < mag.length; i++) mag[i] = Math.hypot(gi[i], gj[i]);
+  for (let i = 0; i < mag.length; i++) mag[i] = Math.sqrt(gi[i] * gi[i] + gj[i] * gj[i]);
   const M = (r: number, c: number) => mag[r * w + c];
   const maxima = new Uint8Array(w * h);
   for (let r = 1; r < h - 1; r++) {

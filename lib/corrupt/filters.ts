@@ -18,27 +18,55 @@ function borderIndex(i: number, n: number, border: Border): number {
   return j;
 }
 
-/** A 1-D kernel applied along rows (axis 'x') or columns ('y') of every channel. */
-export function convolve1d(x: Float64Array, w: number, h: number, ch: number, kernel: ArrayLike<number>, axis: 'x' | 'y', border: Border): Float64Array {
+/** A 1-D kernel applied along rows (axis 'x') or columns ('y') of every channel (correlation, centred). */
+export function convolve1d(x: Float64Array, w: number, h: number, ch: number, taps: ArrayLike<number>, axis: 'x' | 'y', border: Border): Float64Array {
+  // One array type for the hot loops (a plain array here and a Float64Array there would make them polymorphic).
+  const kernel = taps instanceof Float64Array ? taps : Float64Array.from(taps);
   const out = new Float64Array(x.length);
   const r = (kernel.length - 1) >> 1;
-  const n = axis === 'x' ? w : h;
-  // Neighbour indices per position along the axis, computed once.
-  const idx = new Int32Array(n * kernel.length);
-  for (let p = 0; p < n; p++) for (let t = 0; t < kernel.length; t++) idx[p * kernel.length + t] = borderIndex(p + t - r, n, border);
   const klen = kernel.length;
-  for (let yy = 0; yy < h; yy++) {
-    for (let xx = 0; xx < w; xx++) {
-      const p = axis === 'x' ? xx : yy;
-      for (let k = 0; k < ch; k++) {
+  const rowLen = w * ch;
+  if (axis === 'y') {
+    // Whole rows at a time: out row y += kernel[t] · input row (y + t − r).
+    for (let y = 0; y < h; y++) {
+      const o = y * rowLen;
+      for (let t = 0; t < klen; t++) {
+        const q = borderIndex(y + t - r, h, border);
+        const kt = kernel[t];
+        if (q < 0 || kt === 0) continue;
+        const src = q * rowLen;
+        for (let i = 0; i < rowLen; i++) out[o + i] += kt * x[src + i];
+      }
+    }
+    return out;
+  }
+  const cols = new Int32Array(w * klen);
+  for (let p = 0; p < w; p++) for (let t = 0; t < klen; t++) cols[p * klen + t] = borderIndex(p + t - r, w, border);
+  if (ch === 1) {
+    for (let y = 0; y < h; y++) {
+      const row = y * w;
+      for (let xx = 0; xx < w; xx++) {
         let s = 0;
+        const base = xx * klen;
         for (let t = 0; t < klen; t++) {
-          const q = idx[p * klen + t];
-          if (q < 0) continue;
-          const src = axis === 'x' ? (yy * w + q) * ch + k : (q * w + xx) * ch + k;
-          s += kernel[t] * x[src];
+          const q = cols[base + t];
+          if (q >= 0) s += kernel[t] * x[row + q];
         }
-        out[(yy * w + xx) * ch + k] = s;
+        out[row + xx] = s;
+      }
+    }
+    return out;
+  }
+  for (let y = 0; y < h; y++) {
+    const row = y * rowLen;
+    for (let xx = 0; xx < w; xx++) {
+      const o = row + xx * ch;
+      for (let t = 0; t < klen; t++) {
+        const q = cols[xx * klen + t];
+        if (q < 0) continue;
+        const kt = kernel[t];
+        const src = row + q * ch;
+        for (let k = 0; k < ch; k++) out[o + k] += kt * x[src + k];
       }
     }
   }
@@ -47,13 +75,18 @@ export function convolve1d(x: Float64Array, w: number, h: number, ch: number, ke
 
 /** scipy.ndimage's gaussian kernel: radius int(truncate·σ + 0.5), weights e^(−t²/2σ²) summing to 1. */
 export function gaussianKernel(sigma: number, truncate = 4): Float64Array {
+  const key = `${sigma}/${truncate}`;
+  const cached = kernels.get(key);
+  if (cached) return cached;
   const r = Math.floor(truncate * sigma + 0.5);
   const k = new Float64Array(2 * r + 1);
   let s = 0;
   for (let t = -r; t <= r; t++) s += k[t + r] = Math.exp(-0.5 * (t * t) / (sigma * sigma));
   for (let t = 0; t < k.length; t++) k[t] /= s;
+  kernels.set(key, k);
   return k;
 }
+const kernels = new Map<string, Float64Array>();
 
 /**
  * skimage.filters.gaussian (scipy gaussian_filter per channel, truncate 4, mode 'nearest' by

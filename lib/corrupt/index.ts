@@ -119,3 +119,25 @@ export function parseCorruptionList(spec: string): string[] {
   }
   return names;
 }
+
+/** The seed image `index` of a set gets from the set's seed: what corruptImages uses, so one image can be redone alone. */
+export function imageSeed(seed: number, index: number): number {
+  return seedFor(seed, 'image', index);
+}
+
+/**
+ * Corrupts a set of n equal-sized images, `images` [n × height × width × channels] HWC, image i
+ * with seed imageSeed(seed, i). Returns a new array of the same layout.
+ */
+export function corruptImages(images: Uint8Array, shape: { height: number; width: number; channels: 1 | 3 }, name: string, severity: number, seed: number): Uint8Array {
+  const size = shape.height * shape.width * shape.channels;
+  if (size === 0 || images.length % size !== 0) {
+    throw new CorruptionError(`image set holds ${images.length} bytes, not a whole number of ${shape.width}×${shape.height}×${shape.channels} images`);
+  }
+  const out = new Uint8Array(images.length);
+  for (let i = 0, n = images.length / size; i < n; i++) {
+    const image = { data: images.subarray(i * size, (i + 1) * size), ...shape };
+    out.set(corrupt(image, name, severity, imageSeed(seed, i)).data, i * size);
+  }
+  return out;
+}

@@ -46,6 +46,14 @@ export function convolve1d(x: Float64Array, w: number, h: number, ch: number, ta
     for (let y = 0; y < h; y++) {
       const row = y * w;
       for (let xx = 0; xx < w; xx++) {
+        if (xx >= r && xx < w - r) {
+          // Interior: every tap inside the row, no border lookup.
+          let s = 0;
+          const from = row + xx - r;
+          for (let t = 0; t < klen; t++) s += kernel[t] * x[from + t];
+          out[row + xx] = s;
+          continue;
+        }
         let s = 0;
         const base = xx * klen;
         for (let t = 0; t < klen; t++) {

@@ -3,7 +3,9 @@
  * monotonicity where the reference's parameters grow with severity.
  */
 import { describe, expect, it } from 'vitest';
-import { motionBlurImage } from './blur.ts';
+import { mulberry32 } from '../random.ts';
+import { diskKernel, motionBlurImage } from './blur.ts';
+import { plasmaFractal } from './weather.ts';
 import { rotateImage, scaleImage, shearImage, translateImage } from './geometry.ts';
 import { CORRUPTIONS, corrupt, corruptionNames, type ImageU8 } from './index.ts';
 import { flatImage, mean, meanAbsDiff, neighbourEnergy, pixel, sampleImage, std } from './testing.ts';
@@ -326,4 +328,42 @@ describe('a higher severity changes the image more', () => {
       }
     });
   }
+});
+
+describe('building blocks', () => {
+  it('the defocus disk sums to 1 and is symmetric; a larger radius spreads wider', () => {
+    for (const [r, a] of [[0.3, 0.4], [1, 0.2], [1.5, 0.1]]) {
+      const { kernel, size } = diskKernel(r, a);
+      expect(kernel.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 10);
+      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+        expect(kernel[y * size + x]).toBeCloseTo(kernel[x * size + y], 12);
+        expect(kernel[y * size + x]).toBeCloseTo(kernel[(size - 1 - y) * size + (size - 1 - x)], 12);
+      }
+    }
+    const centre = (r: number, a: number) => { const { kernel, size } = diskKernel(r, a); return kernel[((size - 1) / 2) * size + (size - 1) / 2]; };
+    expect(centre(1.5, 0.1)).toBeLessThan(centre(1, 0.2));
+    expect(centre(1, 0.2)).toBeLessThan(centre(0.3, 0.4));
+  });
+
+  it('the plasma fractal spans [0, 1] and is smooth: neighbours differ far less than independent values', () => {
+    for (const decay of [1.4, 2]) {
+      const p = plasmaFractal(32, decay, mulberry32(5));
+      expect(Math.min(...p)).toBe(0);
+      expect(Math.max(...p)).toBe(1);
+      let d2 = 0, count = 0;
+      for (let y = 0; y < 32; y++) for (let x = 0; x + 1 < 32; x++) { d2 += (p[y * 32 + x] - p[y * 32 + x + 1]) ** 2; count++; }
+      // Independent uniforms on [0, 1]: E(a − b)² = 1/6.
+      expect(d2 / count).toBeLessThan(1 / 6 / 4);
+    }
+    // A larger decay damps the fine levels faster: smoother.
+    const rough = (decay: number) => {
+      let s = 0;
+      for (let seed = 1; seed <= 5; seed++) {
+        const p = plasmaFractal(32, decay, mulberry32(seed));
+        for (let i = 0; i + 1 < p.length; i++) if ((i + 1) % 32) s += (p[i] - p[i + 1]) ** 2;
+      }
+      return s;
+    };
+    expect(rough(3)).toBeLessThan(rough(1.4));
+  });
 });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../random.ts';
 import { diskKernel, motionBlurImage } from './blur.ts';
+import { resizeBox } from './digital.ts';
 import { plasmaFractal } from './weather.ts';
 import { rotateImage, scaleImage, shearImage, translateImage } from './geometry.ts';
 import { CORRUPTIONS, corrupt, corruptionNames, type ImageU8 } from './index.ts';
@@ -217,6 +218,12 @@ const PROPERTIES: Record<string, () => void> = {
       expect(meanAbsDiff(out, image)).toBeGreaterThan(0);
     }
     expect(corrupt(flatImage(91, 32, 32, 3), 'pixelate', 5, 0).data.every((v) => v === 91)).toBe(true);
+    // Pillow's BOX by hand: 4 → 2 averages pairs; 3 → 2 (scale 1.5) takes inputs whose centre offset/1.5 is in (−½, ½]:
+    // {0, 1} for the first output (centre 0.75) and {2} for the second (centre 2.25).
+    const row = (...v: number[]): ImageU8 => ({ data: Uint8Array.from(v), width: v.length, height: 1, channels: 1 });
+    expect([...resizeBox(row(0, 100, 200, 40), 2, 1).data]).toEqual([50, 120]);
+    expect([...resizeBox(row(10, 30, 200), 2, 1).data]).toEqual([20, 200]);
+    expect([...resizeBox(row(10, 30, 200), 6, 1).data]).toEqual([10, 10, 30, 30, 200, 200]);
   },
   jpeg_compression() {
     for (const ch of [1, 3] as const) {

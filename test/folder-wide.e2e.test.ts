@@ -70,5 +70,12 @@ describe('pie run on an image folder of 300 classes', () => {
       for (const p of l.memberPredictions) expect(p).toBeLessThan(CLASSES);
       expect(l.modal.name).toBe(name(l.modal.index));
     }
+    // Its image.png uploaded with ?label=299 (a query bound once at 255) gets the same answer.
+    const png = await (await fetch(`${server.url}/v1/runs/${runId}/images/299/image.png`, { headers: { authorization: 'Bearer wide-key' } })).arrayBuffer();
+    const live = await fetch(`${server.url}/v1/runs/${runId}/predict?label=299`, { method: 'POST', body: png, headers: { authorization: 'Bearer wide-key', 'content-type': 'image/png' } });
+    expect(live.status).toBe(200);
+    const b = await live.json() as typeof a;
+    expect(b.trueLabel).toEqual({ index: 299, name: 'c299' });
+    expect(b.levels.map((l) => l.memberPredictions)).toEqual(a.levels.map((l) => l.memberPredictions));
   });
 });

@@ -66,6 +66,27 @@ export function colorRunBehaviours(getClient: () => ApiClient, getRun: () => Col
       }
     });
 
+    it('answers a dataset image sent as JSON colour pixels, nested or flat, exactly as precomputed', async () => {
+      const images = bytesOf(run.files[`${runId}/eval/images.bin`]);
+      const px = 24 * 24 * 3;
+      for (const { index } of run.uploads.slice(0, 2)) {
+        const rgb = Array.from(images.subarray(index * px, (index + 1) * px));
+        const nested = Array.from({ length: 24 }, (_, y) => Array.from({ length: 24 }, (_, x) => rgb.slice(3 * (24 * y + x), 3 * (24 * y + x) + 3)));
+        const precomputed = predictions(await getJson(`/v1/runs/${runId}/images/${index}`));
+        for (const body of [{ pixels: nested, scale: '0-255' }, { pixels: rgb, width: 24, height: 24, channels: 3, scale: '0-255' }]) {
+          const r = await api.fetch(`/v1/runs/${runId}/predict`, auth({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }));
+          expect(r.status).toBe(200);
+          const live = await r.json() as Json;
+          expect(live.image.preprocessing).toMatchObject({ format: 'pixels', resample: 'none', target: { width: 24, height: 24, channels: 3 } });
+          expect(predictions(live)).toEqual(precomputed);
+        }
+      }
+      // A channel count that does not match the array is a 422 naming it.
+      const bad = await api.fetch(`/v1/runs/${runId}/predict`, auth({ method: 'POST', body: JSON.stringify({ pixels: [1, 2, 3, 4], width: 2, height: 2, channels: 3 }), headers: { 'content-type': 'application/json' } }));
+      expect(bad.status).toBe(422);
+      expect(JSON.stringify(await bad.json())).toMatch(/pixels has 4 values; width × height × channels is 2×2×3 = 12/);
+    });
+
     it('answers an upload of its own image.png exactly as the dataset image', async () => {
       const { index } = run.uploads[0];
       const png = await (await api.fetch(`/v1/runs/${runId}/images/${index}/image.png?scale=1`, auth())).arrayBuffer();

@@ -44,7 +44,7 @@ export function prepareUpload(req: PrepareRequest): Prepared {
   const prepared = toModelInput(image, {
     polarity: req.polarity, datasetPolarity: req.datasetPolarity, width: req.width, height: req.height, channels: req.channels,
   });
-  return { input: prepared.input, preprocessing: { format: image.format, ...prepared.steps } };
+  return { input: prepared.input, preprocessing: { format: image.format, ...(image.dctScale ? { dctScale: image.dctScale } : {}), ...prepared.steps } };
 }
 
 /** Every member of every level on a prepared upload. */

@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { checkPixelBodySize } from '../../lib/image/index.ts';
 import { inputShapeOf } from '../../lib/manifest.ts';
 import { wasmKernels } from '../../lib/model/wasm/runtime.ts';
 import type { AppEnv } from '../context.ts';
@@ -26,6 +27,13 @@ predict.openapi(createRoute({
   summary: 'A new image, predicted live by every model of every level (or of the levels asked for)',
   description: 'Send a PNG or JPEG of any size as the body (image/png, image/jpeg, application/octet-stream), as a multipart form field `image`, or JSON pixels `{"pixels": [...784 values], "scale": "0-255"}` (colour: `[height][width][3]` nested, or flat with `"channels": 3` and width/height). ' +
     'It is preprocessed like the training data (colour or grayscale as the run is, padded to the run\'s aspect and resized to its input shape, polarity as the dataset\'s, /255) and answered in the same shape as a dataset image.',
+  // Before the body schema parses JSON: a pixel body's parsed size is bounded from its byte count.
+  middleware: [async (c, next) => {
+    if ((c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase() === 'application/json') {
+      checkPixelBodySize((await c.req.arrayBuffer()).byteLength, c.var.options.imageLimits);
+    }
+    await next();
+  }] as const,
   request: {
     params: RunParam,
     query: PredictQuery,

@@ -72,6 +72,22 @@ function dimension(body: Record<string, unknown>, key: 'width' | 'height'): numb
 export const PIXEL_ARRAY_BYTES_PER_SAMPLE = 18;
 
 /**
+ * Peak memory per byte of a JSON pixel body, parsed: the text, and what its values become (a
+ * value takes at least 2 bytes of text, "0,", and PIXEL_ARRAY_BYTES_PER_SAMPLE once parsed; a
+ * colour pixel [r, g, b] adds an array object per ~8 bytes). An estimate, upper side.
+ */
+export const PIXEL_JSON_BYTES_PER_BODY_BYTE = 12;
+
+/**
+ * The decoder-memory limit applied to a JSON pixel body before it is parsed (parsing is the
+ * costly part: a 2000×2000 array is 8 MB of text and ~120 MB once parsed): `image_too_large`
+ * when the body's size alone could parse into more than `maxDecodeMemory`.
+ */
+export function checkPixelBodySize(bodyBytes: number, limits?: ImageLimits): void {
+  checkDecodeMemory(bodyBytes * PIXEL_JSON_BYTES_PER_BODY_BYTE, `${bodyBytes}-byte JSON pixel body`, resolveLimits(limits));
+}
+
+/**
  * Validates a JSON pixel body (see the top of this file) and returns it as a decoded image;
  * `options.color` keeps the RGB of a colour array, as decodeImage does for files.
  */

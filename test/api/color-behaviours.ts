@@ -13,6 +13,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 export interface ColorRun {
   files: Record<string, string>;
   uploads: { index: number; path: string; type: string; base64: string }[];
+  /** A 12-megapixel JPEG, base64. */
+  photo: string;
 }
 
 const bytesOf = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
@@ -85,6 +87,22 @@ export function colorRunBehaviours(getClient: () => ApiClient, getRun: () => Col
       const bad = await api.fetch(`/v1/runs/${runId}/predict`, auth({ method: 'POST', body: JSON.stringify({ pixels: [1, 2, 3, 4], width: 2, height: 2, channels: 3 }), headers: { 'content-type': 'application/json' } }));
       expect(bad.status).toBe(422);
       expect(JSON.stringify(await bad.json())).toMatch(/pixels has 4 values; width × height × channels is 2×2×3 = 12/);
+    });
+
+    it('answers a 12-megapixel JPEG photo, decoded at 1/8 scale (on Workers too, under its decoder-memory limit)', async () => {
+      const r = await api.fetch(`/v1/runs/${runId}/predict`, auth({ method: 'POST', body: bytesOf(run.photo), headers: { 'content-type': 'image/jpeg' } }));
+      expect(r.status, await r.clone().text()).toBe(200);
+      const live = await r.json() as Json;
+      expect(live.image.preprocessing).toMatchObject({ format: 'jpeg', dctScale: 8, source: { width: 500, height: 375 }, target: { width: 24, height: 24, channels: 3 } });
+      expect(live.levels[0].memberPredictions).toHaveLength(2);
+    });
+
+    it('refuses, before parsing it, a JSON pixel array whose parsing would pass the decoder-memory limit (48 MiB)', async () => {
+      // 2000×2000 zeros: 8 MB of JSON, within the body limit, ~120 MB once parsed.
+      const body = `{"pixels":[0${',0'.repeat(2000 * 2000 - 1)}],"width":2000,"height":2000}`;
+      const r = await api.fetch(`/v1/runs/${runId}/predict`, auth({ method: 'POST', body, headers: { 'content-type': 'application/json' } }));
+      expect(r.status).toBe(413);
+      expect(JSON.stringify(await r.json())).toMatch(/JSON pixel body needs about [0-9.]+ MiB of memory; the limit is 48.0 MiB/);
     });
 
     it('answers an upload of its own image.png exactly as the dataset image', async () => {

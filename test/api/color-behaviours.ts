@@ -5,7 +5,9 @@
  * prediction get exactly their precomputed answers. Web-standard APIs only: runs in both runtimes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { zlibSync } from 'fflate';
 import { decodeImage } from '../../lib/image/index.ts';
+import { concat, ihdr, pngChunk, PNG_SIGNATURE } from '../../lib/image/testing.ts';
 import type { ApiClient } from './behaviours.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -95,6 +97,21 @@ export function colorRunBehaviours(getClient: () => ApiClient, getRun: () => Col
       const live = await r.json() as Json;
       expect(live.image.preprocessing).toMatchObject({ format: 'jpeg', dctScale: 8, source: { width: 500, height: 375 }, target: { width: 24, height: 24, channels: 3 } });
       expect(live.levels[0].memberPredictions).toHaveLength(2);
+    });
+
+    it('answers a 12-megapixel PNG, row-streamed at 1/8 scale (on Workers too, under its decoder-memory limit)', async () => {
+      // 4000×3000 RGB, smooth, unfiltered rows: ~190 MB to decode at full size, a few MB to send.
+      const w = 4000, h = 3000, stride = 1 + 3 * w;
+      const raw = new Uint8Array(h * stride);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+        const at = y * stride + 1 + 3 * x;
+        raw[at] = x >> 4; raw[at + 1] = y >> 4; raw[at + 2] = 100;
+      }
+      const png = concat(PNG_SIGNATURE, ihdr(w, h, 8, 2), pngChunk('IDAT', zlibSync(raw, { level: 1 })), pngChunk('IEND'));
+      const r = await api.fetch(`/v1/runs/${runId}/predict`, auth({ method: 'POST', body: png, headers: { 'content-type': 'image/png' } }));
+      expect(r.status, await r.clone().text()).toBe(200);
+      const live = await r.json() as Json;
+      expect(live.image.preprocessing).toMatchObject({ format: 'png', dctScale: 8, source: { width: 500, height: 375 } });
     });
 
     it('refuses, before parsing it, a JSON pixel array whose parsing would pass the decoder-memory limit (48 MiB)', async () => {

@@ -1,4 +1,4 @@
-import { modalFromCounts, taxicab, type ClassImpact } from '../lib/analysis/index.ts';
+import { modalFromCounts, type ClassImpact, type TieRule } from '../lib/analysis/index.ts';
 import { type ClassArray, classBytesFor, newClassArray } from '../lib/class-array.ts';
 import { argmax } from '../lib/model/index.ts';
 import type { LoadedRun } from './runs.ts';
@@ -16,8 +16,11 @@ export interface LevelAnswer {
   level: string;
   kind: 'dense' | 'pruned' | 'quantized';
   sparsity: number;
-  /** Fraction of the level's K members voting for each class. */
-  votes: number[];
+  /**
+   * How many of the level's K members voted for each class, for the classes with votes only
+   * (at most K entries; keys are class indices): sparse, so an answer does not grow with the class count.
+   */
+  voteCounts: Record<string, number>;
   /** Each member's predicted class. */
   memberPredictions: number[];
   modal: ClassRef;
@@ -67,45 +70,77 @@ export function buildAnswer(
   /** Only these levels (indices, dense = 0 among them) are answered; the others' predictions are ignored. */
   levelIndices?: readonly number[],
 ): ImageAnswer {
-  const { levels, K, numClasses } = run;
-  const counts = new Uint16Array(levels * numClasses);
-  for (let t = 0; t < levels; t++) for (let k = 0; k < K; k++) counts[t * numClasses + memberPredictions[t * K + k]]++;
-  const modal = modalFromCounts(counts, levels, numClasses, run.summary.tieRule);
-  // A plain loop: Array.from over a typed array with a map function is ~10× slower, which shows at 1000 classes.
-  const dist = (t: number) => {
-    const out = new Array<number>(numClasses);
-    for (let c = 0, base = t * numClasses; c < numClasses; c++) out[c] = counts[base + c] / K;
-    return out;
-  };
-  const dense = dist(0);
-  // Only the levels asked for are built (dense's votes are needed for every taxicab score anyway).
+  const { K } = run;
+  // Votes per level, sparse: the K members' predictions sorted and run-length coded, so an
+  // answer costs O(levels × K) whatever the class count (1000 classes, K = 30: at most 30 entries).
   const wanted = levelIndices ?? run.manifest.levels.map((_, t) => t);
+  const sparse = new Map<number, LevelVotes>();
+  const votesOf = (t: number): LevelVotes => {
+    let v = sparse.get(t);
+    if (!v) sparse.set(t, v = levelVotes(memberPredictions.subarray(t * K, (t + 1) * K), run.summary.tieRule));
+    return v;
+  };
+  const dense = votesOf(0);
+  // Only the levels asked for are built (dense's votes are needed for every PIE decision and taxicab score).
   const answers: LevelAnswer[] = wanted.map((t) => {
     const level = run.manifest.levels[t];
-    const votes = dist(t);
-    const isPie = t > 0 && modal[t] !== modal[0];
+    const votes = votesOf(t);
+    const isPie = t > 0 && votes.modal !== dense.modal;
     const classes = new Map<number, ClassContextRow['roles']>();
     const add = (c: number, role: ClassContextRow['roles'][number]) => classes.set(c, [...(classes.get(c) ?? []), role]);
     if (t > 0) {
       if (trueLabel !== null) add(trueLabel, 'true');
-      add(modal[0], 'dense-modal');
-      add(modal[t], 'level-modal');
+      add(dense.modal, 'dense-modal');
+      add(votes.modal, 'level-modal');
     }
+    const voteCounts: Record<string, number> = {};
+    for (let j = 0; j < votes.classes.length; j++) voteCounts[votes.classes[j]] = votes.counts[j];
     return {
       level: level.name, kind: level.kind, sparsity: level.sparsity,
-      votes, memberPredictions: Array.from(memberPredictions.subarray(t * K, (t + 1) * K)),
-      modal: classRef(run, modal[t]), isPie,
-      taxicab: t === 0 ? 0 : taxicab(votes, dense),
+      voteCounts, memberPredictions: Array.from(memberPredictions.subarray(t * K, (t + 1) * K)),
+      modal: classRef(run, votes.modal), isPie,
+      taxicab: t === 0 ? 0 : sparseTaxicab(votes, dense, K),
       classContext: [...classes].map(([c, roles]) => contextRow(run, t, c, roles)),
     };
   });
   return {
     runId: run.runId, image,
     trueLabel: trueLabel === null ? null : classRef(run, trueLabel),
-    denseModal: classRef(run, modal[0]),
+    denseModal: classRef(run, dense.modal),
     pieLevels: answers.filter((a) => a.isPie).map((a) => a.level),
     levels: answers,
   };
+}
+
+/** One level's votes: the distinct classes voted for, ascending, with their counts, and the modal class. */
+interface LevelVotes { classes: number[]; counts: Uint16Array; modal: number }
+
+function levelVotes(preds: ClassArray, tieRule: TieRule): LevelVotes {
+  const sorted = preds.slice().sort();
+  const classes: number[] = [];
+  const counts = new Uint16Array(sorted.length);
+  for (let k = 0; k < sorted.length; k++) {
+    if (k === 0 || sorted[k] !== sorted[k - 1]) classes.push(sorted[k]);
+    counts[classes.length - 1]++;
+  }
+  // The modal label by the analysis's own rule, over the voted classes only: they are ascending, so
+  // "ties to the largest (or first) class" picks the same class as over all classes.
+  const j = modalFromCounts(counts.subarray(0, classes.length), 1, classes.length, tieRule)[0];
+  return { classes, counts: counts.subarray(0, classes.length), modal: classes[j] };
+}
+
+/**
+ * Σ_c |v_c(level) − v_c(dense)| over the classes either voted for, from integer counts divided
+ * once by K (as lib/analysis's taxicabFromCounts, so identical votes give exactly 0).
+ */
+function sparseTaxicab(a: LevelVotes, b: LevelVotes, K: number): number {
+  let d = 0;
+  let i = 0, j = 0;
+  while (i < a.classes.length || j < b.classes.length) {
+    const ca = i < a.classes.length ? a.classes[i] : Infinity, cb = j < b.classes.length ? b.classes[j] : Infinity;
+    if (ca === cb) { d += Math.abs(a.counts[i++] - b.counts[j++]); } else if (ca < cb) { d += a.counts[i++]; } else { d += b.counts[j++]; }
+  }
+  return d / K;
 }
 
 /** Members' precomputed predictions of dataset image i, [levels × K]. */

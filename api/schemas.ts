@@ -35,7 +35,10 @@ export const LevelAnswerSchema = z.object({
   level: z.string(),
   kind: z.enum(['dense', 'pruned', 'quantized']),
   sparsity: z.number(),
-  votes: z.array(z.number()),
+  voteCounts: z.record(z.string(), z.number().int()).openapi({
+    description: "how many of the level's K members voted for each class, only classes with votes (keys are class indices; at most K entries)",
+    example: { '3': 27, '7': 3 },
+  }),
   memberPredictions: z.array(z.number().int()),
   modal: ClassRefSchema,
   isPie: z.boolean(),

@@ -15,8 +15,9 @@ export function decodeUpload(bytes: Uint8Array, contentType: string | undefined,
   return decodeImage(bytes, contentType, limits, { color });
 }
 
-export function decodePixels(json: unknown, limits?: ImageLimits): DecodedImage {
-  return fromPixelArray(json, limits);
+/** Reads a JSON pixel body; `color` (a colour run's) keeps the RGB of colour pixels. */
+export function decodePixels(json: unknown, limits?: ImageLimits, color = false): DecodedImage {
+  return fromPixelArray(json, limits, { color });
 }
 
 /** What to decode and preprocess for a live prediction: bytes (PNG/JPEG) or a JSON pixel array. */
@@ -39,11 +40,11 @@ export interface Prepared { input: Float32Array; preprocessing: Record<string, u
  * on Node it runs in a worker thread (api/upload-pool.ts), on Workers inline.
  */
 export function prepareUpload(req: PrepareRequest): Prepared {
-  const image = req.kind === 'bytes' ? decodeImage(req.bytes, req.contentType, req.limits, { color: req.channels === 3 }) : fromPixelArray(req.json, req.limits);
+  const image = req.kind === 'bytes' ? decodeImage(req.bytes, req.contentType, req.limits, { color: req.channels === 3 }) : fromPixelArray(req.json, req.limits, { color: req.channels === 3 });
   const prepared = toModelInput(image, {
     polarity: req.polarity, datasetPolarity: req.datasetPolarity, width: req.width, height: req.height, channels: req.channels,
   });
-  return { input: prepared.input, preprocessing: { format: image.format, ...prepared.steps } };
+  return { input: prepared.input, preprocessing: { format: image.format, ...(image.dctScale ? { dctScale: image.dctScale } : {}), ...prepared.steps } };
 }
 
 /** Every member of every level on a prepared upload. */

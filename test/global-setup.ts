@@ -14,6 +14,7 @@ import type { TestProject } from 'vitest/node';
 import { FsStore } from '../node/store-fs.ts';
 import { writeSyntheticRun } from '../lib/synthetic.ts';
 import { WIDE_RUN } from './wide-run.ts';
+import { encode as encodeJpeg } from 'jpeg-js';
 import { writeColorFolder } from '../trainer/testing.ts';
 
 /** An original dataset file and the index of its image in the run's evaluation set. */
@@ -28,6 +29,8 @@ declare module 'vitest' {
     colorRunDir: string;
     colorRunFiles: Record<string, string>;
     colorUploads: ColorUpload[];
+    /** A 4000×3000 (12-megapixel) JPEG photo, base64: uploads past a Worker's full-size decode. */
+    photoJpeg: string;
   }
 }
 
@@ -79,6 +82,19 @@ function build() {
   return built;
 }
 
+let photo: string | null = null;
+/** Smooth gradients and a disc: a 12-megapixel photo's size, a few hundred KB as JPEG. */
+function photoJpeg(): string {
+  if (photo) return photo;
+  const w = 4000, h = 3000, rgba = new Uint8Array(w * h * 4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = 4 * (y * w + x), disc = Math.hypot(x - 2400, y - 1200) < 800;
+    rgba[i] = disc ? 220 : (x * 255 / w) | 0; rgba[i + 1] = (y * 255 / h) | 0; rgba[i + 2] = disc ? 30 : 120; rgba[i + 3] = 255;
+  }
+  photo = Buffer.from(encodeJpeg({ width: w, height: h, data: rgba }, 80).data).toString('base64');
+  return photo;
+}
+
 export default async function setup(project: TestProject) {
   const { tiny, color, uploads } = build();
   project.provide('tinyRunDir', tiny.dir);
@@ -86,6 +102,7 @@ export default async function setup(project: TestProject) {
   project.provide('colorRunDir', color.dir);
   project.provide('colorRunFiles', color.files);
   project.provide('colorUploads', uploads);
+  project.provide('photoJpeg', photoJpeg());
   const w = await buildWide();
   project.provide('wideRunDir', w.dir);
   project.provide('wideRunFiles', w.files);

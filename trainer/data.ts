@@ -4,16 +4,20 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { lumaOverBlack } from '../lib/image/color.ts';
 import { borderMean, datasetPolarityOf, toModelInput, type DatasetPolarity } from '../lib/image/index.ts';
+import { type ClassArray, classArrayToBytes, classBytesFor, newClassArray } from '../lib/class-array.ts';
 import type { DatasetInfo } from '../lib/manifest.ts';
 import { mulberry32 } from '../lib/random.ts';
 import { findCifarDir, loadCifar, type CifarLabels } from './cifar.ts';
 import { loadFolder, looksLikeImageFolder } from './folder.ts';
 import type { Progress } from './progress.ts';
 
-/** A split of an image-classification dataset: uint8 pixels [n × rows × cols × channels] (HWC), uint8 labels [n]. */
+/**
+ * A split of an image-classification dataset: uint8 pixels [n × rows × cols × channels] (HWC),
+ * class indices [n] one byte each up to 256 classes and two above (lib/class-array.ts).
+ */
 export interface Split {
   images: Uint8Array;
-  labels: Uint8Array;
+  labels: ClassArray;
   n: number;
 }
 
@@ -129,7 +133,7 @@ function synthetic(cfg: Extract<DatasetConfig, { kind: 'synthetic' }>): Dataset 
   });
   const make = (n: number): Split => {
     const images = new Uint8Array(n * px);
-    const labels = new Uint8Array(n);
+    const labels = newClassArray(n, classBytesFor(cfg.classes));
     for (let i = 0; i < n; i++) {
       const c = Math.floor(rand() * cfg.classes);
       labels[i] = c;
@@ -261,7 +265,7 @@ export function datasetIdentity(data: Dataset): DatasetInfo {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ inputShape: [data.rows, data.cols, data.channels], classNames: data.classNames, train: data.train.n, test: data.test.n }));
   for (const s of [data.train, data.test]) {
-    hash.update(s.labels);
+    hash.update(classArrayToBytes(s.labels));
     hash.update(s.images);
   }
   return {

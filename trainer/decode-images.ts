@@ -6,14 +6,17 @@
 import { readFileSync } from 'node:fs';
 import { decodeImage, isJpeg, isPng, toModelInput, type ImageLimits } from '../lib/image/index.ts';
 import { readJpegHeader } from '../lib/image/jpeg.ts';
-import { isColorPng, readPngHeader } from '../lib/image/png.ts';
+import { isColorPng, pngDctScaleOf, readPngHeader } from '../lib/image/png.ts';
 import { resolveLimits } from '../lib/image/types.ts';
 
 /** Dataset files may be larger than the API's 8 MiB uploads; sizes keep the API's limits. */
 export const DATASET_IMAGE_LIMITS: ImageLimits = { maxBytes: 256 * 1024 * 1024 };
 
 export interface ProbeResult {
-  /** Upright size (after EXIF orientation), or null with `error` when the file is not a readable image. */
+  /**
+   * Upright size as decoded (after EXIF orientation; a large JPEG or PNG decodes at 1/8 scale,
+   * see lib/image/jpeg.ts), or 0 with `error` when the file is not a readable image.
+   */
   width: number;
   height: number;
   color: boolean;
@@ -27,12 +30,14 @@ export function probeImage(path: string): ProbeResult {
     const limits = resolveLimits(DATASET_IMAGE_LIMITS);
     if (isPng(bytes)) {
       const h = readPngHeader(bytes);
-      return { width: h.width, height: h.height, color: isColorPng(h) };
+      const s = pngDctScaleOf(h, bytes.length);
+      return { width: Math.ceil(h.width / s), height: Math.ceil(h.height / s), color: isColorPng(h) };
     }
     if (isJpeg(bytes)) {
       const h = readJpegHeader(bytes, limits);
       const swap = h.orientation >= 5;
-      return { width: swap ? h.height : h.width, height: swap ? h.width : h.height, color: h.sampling.length >= 3 };
+      const w = Math.ceil(h.width / h.dctScale), ht = Math.ceil(h.height / h.dctScale);
+      return { width: swap ? ht : w, height: swap ? w : ht, color: h.sampling.length >= 3 };
     }
     // Not PNG or JPEG: let the decoder name what it is.
     decodeImage(bytes, undefined, DATASET_IMAGE_LIMITS);

@@ -15,6 +15,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { classBytesFor, MAX_CLASSES, newClassArray } from '../lib/class-array.ts';
 import { datasetPolarityOf, type DatasetPolarity } from '../lib/image/index.ts';
 import { mulberry32, permutation } from '../lib/random.ts';
 import { DatasetError, type Split } from './data.ts';
@@ -145,7 +146,7 @@ export async function loadFolder(dir: string, opts: FolderOptions = {}): Promise
   if (classNames.length < 2) {
     throw new DatasetError(`${trainDir} has ${classNames.length} class folder(s); an image folder needs one subfolder per class (at least two), as DIR/train/<class>/*.png`);
   }
-  if (classNames.length > 256) throw new DatasetError(`${trainDir} has ${classNames.length} classes; runs hold at most 256 classes`);
+  if (classNames.length > MAX_CLASSES) throw new DatasetError(`${trainDir} has ${classNames.length} classes; runs hold at most ${MAX_CLASSES} classes`);
 
   const train = listSplit(trainDir, classNames, trainDir);
   let test: Listed;
@@ -225,16 +226,16 @@ export async function loadFolder(dir: string, opts: FolderOptions = {}): Promise
     // 3. Close the gaps the skipped files left (in place: no second copy of the images).
     const rings: number[] = [];
     const [trainSplit, testSplit] = splits.map(({ s, out, ringMeans, failed }): Split => {
-      const labels: number[] = [];
+      const labels = newClassArray(s.files.length, classBytesFor(classNames.length));
       let n = 0;
       for (let i = 0; i < s.files.length; i++) {
         if (failed.has(i)) continue;
         if (n !== i) out.copyWithin(n * px, i * px, (i + 1) * px);
-        labels.push(s.labels[i]);
+        labels[n] = s.labels[i];
         rings.push(ringMeans[i]);
         n++;
       }
-      return { images: out.subarray(0, n * px), labels: Uint8Array.from(labels), n };
+      return { images: out.subarray(0, n * px), labels: labels.slice(0, n), n };
     });
     // The test images are written to the run (eval/images.bin): give them an ordinary buffer.
     testSplit.images = testSplit.images.slice();

@@ -13,7 +13,7 @@ import { LATEST_KEY, getText, type Store } from '../lib/store.ts';
 import { levelsOf, publishedSettings, type LevelSpec, type RunConfig } from './config.ts';
 import { DatasetError, datasetIdentity, loadDataset, type Dataset } from './data.ts';
 import type { Engine } from './engine.ts';
-import { WorkerPool, shareFloat32, shareUint8 } from './pool.ts';
+import { WorkerPool, shareClassArray, shareFloat32 } from './pool.ts';
 import type { Progress } from './progress.ts';
 import type { MemberSpec } from './train.ts';
 import type { WorkerMessage } from './worker.ts';
@@ -144,7 +144,7 @@ export interface TrainSummary {
 
 function sharedData(ctx: RunContext) {
   return {
-    train: { images: shareFloat32(ctx.data.train.images, PIXEL_SCALE), labels: shareUint8(ctx.data.train.labels), n: ctx.data.train.n },
+    train: { images: shareFloat32(ctx.data.train.images, PIXEL_SCALE), labels: shareClassArray(ctx.data.train.labels), n: ctx.data.train.n },
     test: { images: shareFloat32(ctx.data.test.images, PIXEL_SCALE), n: ctx.data.test.n },
   };
 }

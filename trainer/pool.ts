@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { ClassArray } from '../lib/class-array.ts';
 import type { Engine } from './engine.ts';
 import type { WorkerMessage, WorkerShared, WorkerTask } from './worker.ts';
 
@@ -75,6 +76,13 @@ export function shareFloat32(src: ArrayLike<number>, scale = 1): Float32Array {
 }
 export function shareUint8(src: Uint8Array): Uint8Array {
   const out = new Uint8Array(new SharedArrayBuffer(src.length));
+  out.set(src);
+  return out;
+}
+/** Class indices into a SharedArrayBuffer, keeping their width (1 or 2 bytes, lib/class-array.ts). */
+export function shareClassArray(src: ClassArray): ClassArray {
+  if (src instanceof Uint8Array) return shareUint8(src);
+  const out = new Uint16Array(new SharedArrayBuffer(src.byteLength));
   out.set(src);
   return out;
 }

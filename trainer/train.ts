@@ -24,7 +24,8 @@ export interface MemberSpec {
 export interface TrainData {
   /** Float32 pixels in [0, 1], [n × dims[0]] (shared between workers). */
   images: Float32Array;
-  labels: Uint8Array;
+  /** Class indices [n], 1 or 2 bytes each (lib/class-array.ts). */
+  labels: ClassArray;
   n: number;
 }
 

@@ -15,7 +15,7 @@ import { decodeFiles, probeImage, type DecodeJob, type DecodeResult, type ProbeR
 export interface WorkerShared {
   engine: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   /** Float32 [n × inDim] in SharedArrayBuffers (absent in a pool that only decodes images). */
-  train?: { images: Float32Array; labels: Uint8Array; n: number };
+  train?: { images: Float32Array; labels: ClassArray; n: number };
   test?: { images: Float32Array; n: number };
 }
 

@@ -35,7 +35,7 @@ import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { createPredictor, decodeModel, type Predictor } from '../../lib/model/index.ts';
 import { installNodeKernels } from '../../node/wasm-kernels.ts';
-import { liveMemberPredictions } from '../answer.ts';
+import { buildAnswer, datasetMemberPredictions, liveMemberPredictions } from '../answer.ts';
 
 const runPath = (id: string) => `/v1/runs/${id}`;
 
@@ -127,6 +127,19 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
   for (const x of inputs) await liveMemberPredictions(run, x);
   const c = process.cpuUsage(c0);
   console.log(`live predict through the API's code (liveMemberPredictions, all levels): ${((c.user + c.system) / 1000 / nImages).toFixed(2)} ms CPU, ${((performance.now() - t0) / nImages).toFixed(2)} ms wall per image`);
+}
+
+{
+  // A dataset-image answer in process: member predictions → answer → JSON, all levels; its size
+  // grows with the class count only through what the answer carries per level.
+  const n = Math.min(run.N, 500);
+  const answer = (i: number) => JSON.stringify(buildAnswer(run, datasetMemberPredictions(run, i), run.labels[i], { source: 'dataset', index: i, png: '' }));
+  for (let i = 0; i < 50; i++) answer(i);
+  let bytes = 0;
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) bytes += answer((i * 7919) % run.N).length;
+  const c = process.cpuUsage(c0);
+  console.log(`dataset-image answer in process (build + JSON, all ${run.levels} levels, ${n} images): ${((c.user + c.system) / n).toFixed(0)} µs CPU and ${(bytes / n / 1024).toFixed(1)} KiB of JSON per image`);
 }
 
 // ---- lookups: PIE Lens vs a bare Hono route with the same JSON, one server, interleaved ----

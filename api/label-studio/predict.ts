@@ -109,7 +109,7 @@ export function toTaskPrediction(answer: ImageAnswer, t: number, config: LabelCo
   return {
     result: choice === null ? [] : [{
       from_name: config.fromName, to_name: config.toName, type: 'choices',
-      value: { choices: [choice] }, score: dense.votes[answer.denseModal.index],
+      value: { choices: [choice] }, score: (dense.voteCounts[answer.denseModal.index] ?? 0) / dense.memberPredictions.length,
     }],
     score: pieScore(level.isPie, level.taxicab),
     model_version: answer.runId,

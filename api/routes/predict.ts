@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { checkPixelBodySize } from '../../lib/image/index.ts';
 import { inputShapeOf } from '../../lib/manifest.ts';
 import { wasmKernels } from '../../lib/model/wasm/runtime.ts';
 import type { AppEnv } from '../context.ts';
@@ -10,7 +11,7 @@ const PredictQuery = z.object({
   polarity: z.enum(['auto', 'keep', 'invert']).default('auto').openapi({
     description: "auto: invert an image whose border disagrees with the run's dataset polarity (manifest dataset.polarity: light-on-dark datasets such as Fashion-MNIST invert light-bordered uploads; mixed ones, such as photos, never invert)",
   }),
-  label: decimalInt(0, 255).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
+  label: decimalInt(0, 65535).optional().openapi({ description: 'true class, if known: adds it to the class context' }),
   levels: z.string().max(2000).optional().openapi({
     description: 'comma-separated level names to predict (default: all); the dense level is always included, as every PIE decision compares against it',
     example: 'dense,p90',
@@ -24,8 +25,15 @@ export const predict = new OpenAPIHono<AppEnv>();
 predict.openapi(createRoute({
   method: 'post', path: '/v1/runs/{run}/predict', tags: ['images'],
   summary: 'A new image, predicted live by every model of every level (or of the levels asked for)',
-  description: 'Send a PNG or JPEG of any size as the body (image/png, image/jpeg, application/octet-stream), as a multipart form field `image`, or JSON pixels `{"pixels": [...784 values], "scale": "0-255"}`. ' +
+  description: 'Send a PNG or JPEG of any size as the body (image/png, image/jpeg, application/octet-stream), as a multipart form field `image`, or JSON pixels `{"pixels": [...784 values], "scale": "0-255"}` (colour: `[height][width][3]` nested, or flat with `"channels": 3` and width/height). ' +
     'It is preprocessed like the training data (colour or grayscale as the run is, padded to the run\'s aspect and resized to its input shape, polarity as the dataset\'s, /255) and answered in the same shape as a dataset image.',
+  // Before the body schema parses JSON: a pixel body's parsed size is bounded from its byte count.
+  middleware: [async (c, next) => {
+    if ((c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase() === 'application/json') {
+      checkPixelBodySize((await c.req.arrayBuffer()).byteLength, c.var.options.imageLimits);
+    }
+    await next();
+  }] as const,
   request: {
     params: RunParam,
     query: PredictQuery,
@@ -36,7 +44,16 @@ predict.openapi(createRoute({
         'image/png': binary, 'image/jpeg': binary, 'application/octet-stream': binary,
         // z.any: the value is a File, which the OpenAPI document shows as a binary string.
         'multipart/form-data': { schema: z.object({ image: z.any().openapi({ type: 'string', format: 'binary' }) }) },
-        'application/json': { schema: z.object({ pixels: z.array(z.unknown()) }).passthrough().openapi('PixelArray') },
+        // Fields beyond `pixels` are typed for the document only: lib/image/pixels.ts checks them, with messages naming the problem.
+        'application/json': {
+          schema: z.object({
+            pixels: z.array(z.unknown()).openapi({ description: 'flat row-major values; or one array per row; or, in colour, one [r, g, b] per pixel ([height][width][3])' }),
+            width: z.unknown().optional().openapi({ type: 'integer', description: 'with height: the size of a flat array (default 28×28)' }),
+            height: z.unknown().optional().openapi({ type: 'integer' }),
+            channels: z.unknown().optional().openapi({ type: 'integer', enum: [1, 3], description: '3: a flat array holds width × height × 3 values, RGB interleaved (default 1)' }),
+            scale: z.unknown().optional().openapi({ type: 'string', enum: ['0-255', '0-1'], description: 'default: 0-1 when every value is ≤ 1, else 0-255' }),
+          }).passthrough().openapi('PixelArray', { example: { pixels: [[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [255, 255, 255]]], scale: '0-255' } }),
+        },
       },
     },
   },

@@ -500,7 +500,7 @@ async function viewGallery(route) {
       )
     );
     getJson(runBase(ov) + "/images/" + it.index).then((ans) => {
-      const share = ans.levels.find((l) => l.level === level.name).votes[it.levelModal.index];
+      const share = voteShare(ans.levels.find((l) => l.level === level.name), it.levelModal.index);
       levelRow.replaceChildren(h("span", {}, level.name), bar(share, "lvl"), h("span", { class: "n" }, pct(share, 0)));
     }, () => {
     });
@@ -533,14 +533,13 @@ function gridKeys(e) {
   tiles[j].setAttribute("tabindex", "0");
   tiles[j].focus();
 }
+const voteShare = (l, c) => (l.voteCounts[c] ?? 0) / l.memberPredictions.length;
 const ROLE = { true: "true label", "dense-modal": "dense modal", "level-modal": "level modal" };
 function answerView(ov, a, picture) {
   const names = ov.dataset.classNames, dense = a.levels[0];
   const shown = /* @__PURE__ */ new Set([a.denseModal.index]);
   if (a.trueLabel) shown.add(a.trueLabel.index);
-  for (const l of a.levels) l.votes.forEach((v, c) => {
-    if (v > 0) shown.add(c);
-  });
+  for (const l of a.levels) for (const c of Object.keys(l.voteCounts)) shown.add(Number(c));
   const classes = [...shown].sort((x, y) => x - y);
   const cards = a.levels.map((l) => h(
     "section",
@@ -552,8 +551,8 @@ function answerView(ov, a, picture) {
       "li",
       { class: c === l.modal.index ? "modal" : null },
       h("span", { class: "name", title: names[c] || String(c) }, names[c] || String(c), a.trueLabel && a.trueLabel.index === c ? [h("span", { class: "tag", "aria-hidden": "true" }, " ✓"), h("span", { class: "vh" }, " (true label)")] : null),
-      bar(l.votes[c]),
-      h("span", { class: "n" }, pct(l.votes[c], 0))
+      bar(voteShare(l, c)),
+      h("span", { class: "n" }, pct(voteShare(l, c), 0))
     )))
   ));
   const context = [];

@@ -462,7 +462,7 @@ async function viewGallery(route: Route) {
         levelRow));
     // The level's vote share for its modal label is in the image's answer, fetched after the grid shows.
     getJson<Answer>(runBase(ov) + '/images/' + it.index).then((ans) => {
-      const share = ans.levels.find((l) => l.level === level.name)!.votes[it.levelModal.index];
+      const share = voteShare(ans.levels.find((l) => l.level === level.name)!, it.levelModal.index);
       levelRow.replaceChildren(h('span', {}, level.name), bar(share, 'lvl'), h('span', { class: 'n' }, pct(share, 0)));
     }, () => {});
     return h('li', {}, a);
@@ -490,13 +490,15 @@ function gridKeys(e: KeyboardEvent & { currentTarget: HTMLElement }) {
   tiles[j].focus();
 }
 
+// Votes are sparse (class → count of the K members); a class without votes has none.
+const voteShare = (l: Answer['levels'][number], c: number) => (l.voteCounts[c] ?? 0) / l.memberPredictions.length;
 const ROLE: Record<string, string> = { true: 'true label', 'dense-modal': 'dense modal', 'level-modal': 'level modal' };
 // One image's answer (dataset or upload): votes of every level side by side, then the class context.
 function answerView(ov: Overview, a: Answer, picture: Element) {
   const names = ov.dataset.classNames, dense = a.levels[0];
   const shown = new Set([a.denseModal.index]);
   if (a.trueLabel) shown.add(a.trueLabel.index);
-  for (const l of a.levels) l.votes.forEach((v, c) => { if (v > 0) shown.add(c); });
+  for (const l of a.levels) for (const c of Object.keys(l.voteCounts)) shown.add(Number(c));
   const classes = [...shown].sort((x, y) => x - y);
   const cards = a.levels.map((l) => h('section', { class: 'level' + (l.isPie ? ' pie' : ''), 'data-level': l.level, 'aria-label': 'Votes at ' + l.level },
     h('h4', {}, l.level, ' ', l.isPie ? h('span', { class: 'badge' }, 'PIE') : null),
@@ -504,7 +506,7 @@ function answerView(ov: Overview, a: Answer, picture: Element) {
     h('p', {}, 'modal: ', h('strong', { class: 'modal-label' }, l.modal.name)),
     h('ul', { class: 'votes' }, classes.map((c) => h('li', { class: c === l.modal.index ? 'modal' : null },
       h('span', { class: 'name', title: names[c] || String(c) }, names[c] || String(c), a.trueLabel && a.trueLabel.index === c ? [h('span', { class: 'tag', 'aria-hidden': 'true' }, ' ✓'), h('span', { class: 'vh' }, ' (true label)')] : null),
-      bar(l.votes[c]), h('span', { class: 'n' }, pct(l.votes[c], 0)))))));
+      bar(voteShare(l, c)), h('span', { class: 'n' }, pct(voteShare(l, c), 0)))))));
   const context: Element[] = [];
   for (const l of a.levels) for (const r of l.classContext) context.push(h('tr', {},
     h('th', { scope: 'row' }, l.level), h('td', { class: 'text' }, r.name), h('td', { class: 'text' }, r.roles.map((x) => ROLE[x]).join(', ')),

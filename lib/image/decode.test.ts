@@ -168,7 +168,8 @@ describe('decodeImage: limits, checked from the header', () => {
     const png = concat(PNG_SIGNATURE, ihdr(3000, 3000));
     expect(errorOf(() => decodeImage(png, undefined, { maxPixels: 1_000_000 })).message)
       .toBe('PNG is 3000×3000 = 9000000 pixels; the limit is 1000000 pixels');
-    const rgba = concat(PNG_SIGNATURE, ihdr(2000, 2000, 8, 6));
+    // Interlaced: a large non-interlaced PNG is decoded at 1/8 scale in little memory (png-scaled.ts).
+    const rgba = concat(PNG_SIGNATURE, ihdr(2000, 2000, 8, 6, 1));
     const err = errorOf(() => decodeImage(rgba, undefined, { maxDecodeMemory: 48 * 1024 * 1024 }));
     expect(err.code).toBe('image_too_large');
     expect(err.message).toBe('decoding this 2000×2000 PNG needs about 80.1 MiB of memory; the limit is 48.0 MiB');

@@ -16,5 +16,5 @@ export {
   toModelInput, borderMean, autoInverts, datasetPolarityOf, IMAGE_SIDE, IMAGE_PIXELS,
   type DatasetPolarity, type ModelInput, type PreprocessOptions, type PreprocessSteps, type Polarity,
 } from './preprocess.ts';
-export { fromPixelArray, type PixelArrayBody, type PixelImage, type PixelScale } from './pixels.ts';
+export { checkPixelBodySize, fromPixelArray, type PixelArrayBody, type PixelImage, type PixelScale } from './pixels.ts';
 export { encodePng } from './encode.ts';

@@ -6,8 +6,16 @@
  * - refuse a truncated file (no end-of-image marker), which jpeg-js would otherwise half-paint;
  * - read the EXIF orientation, applied to the decoded pixels (see exif.ts).
  * jpeg-js is called with `useTArray: true`, which keeps it off Node's Buffer (absent in Workers).
+ *
+ * Large JPEGs decode at 1/8 scale (DCT scaling: each 8×8 block's mean from its DC coefficient,
+ * as libjpeg's scale_denom = 8), in bounded memory: a JPEG whose full decode would take more
+ * than FULL_DECODE_MAX_MEMORY (about 1.2 megapixels of 4:2:0 colour, 0.7 of 4:4:4). The choice
+ * depends on the header alone, never on the server's limits, so one file decodes to the same
+ * pixels in the trainer, on Node and on Workers; a 12-megapixel photo then needs ~3 MB and
+ * still comes out 500×375, larger than any run's input. (jpeg-js keeps every coefficient, so the
+ * decoder is a copy of it with that mode added: vendor/jpeg-decoder.js.)
  */
-import { decode as decodeJpegLib } from 'jpeg-js';
+import { decode as decodeJpegLib } from './vendor/jpeg-decoder.js';
 import { lumaOverBlack } from './color.ts';
 import { ImageError } from './errors.ts';
 import { applyOrientation, exifOrientation } from './exif.ts';
@@ -20,6 +28,9 @@ import { checkDecodeBudget, checkDecodeMemory, checkDimensions, type DecodedImag
  */
 const BLOCK_BYTES = 768;
 
+/** Above this estimated full-decode memory (jpegDecodeMemory), a JPEG is decoded at 1/8 scale. */
+export const FULL_DECODE_MAX_MEMORY = 32 * 1024 * 1024;
+
 export interface JpegHeader {
   width: number;
   height: number;
@@ -27,6 +38,8 @@ export interface JpegHeader {
   orientation: number;
   /** Per component: horizontal and vertical sampling factors. */
   sampling: { h: number; v: number }[];
+  /** 8 when the JPEG is decoded at 1/8 scale (see the top of this file), else 1. */
+  dctScale: 1 | 8;
 }
 
 const UNSUPPORTED_SOF: Record<number, string> = {
@@ -70,7 +83,7 @@ function readFrame(bytes: Uint8Array, marker: number, at: number, end: number, l
     if (h < 1 || h > 4 || v < 1 || v > 4) fail(`JPEG component ${c} has sampling factors ${h}×${v}; each must be 1 to 4`);
     sampling.push({ h, v });
   }
-  return { width, height, orientation: 1, sampling };
+  return { width, height, orientation: 1, sampling, dctScale: 1 };
 }
 
 /** 8×8 blocks in all components, each component at its own sampled size. */
@@ -95,6 +108,20 @@ export function jpegDecodeMemory(f: JpegHeader): number {
   }
   const pixels = f.width * f.height;
   return bytes + pixels * (f.sampling.length + 3 + 1);
+}
+
+/**
+ * Working memory of a 1/8-scale decode: the file's copy jpeg-js makes, one Int32 DC term per
+ * block, one sample per block per component, and the small image's pixel copies.
+ */
+export function jpegScaledDecodeMemory(f: JpegHeader, fileBytes: number): number {
+  const pixels = Math.ceil(f.width / 8) * Math.ceil(f.height / 8);
+  return fileBytes + blockCount(f) * (4 + 1) + pixels * (f.sampling.length + 3 + 1) + 64 * 1024;
+}
+
+/** Whether a JPEG of this frame is decoded at 1/8 scale. */
+export function dctScaleOf(f: Omit<JpegHeader, 'dctScale'>): 1 | 8 {
+  return jpegDecodeMemory({ ...f, dctScale: 1 }) > FULL_DECODE_MAX_MEMORY ? 8 : 1;
 }
 
 /**
@@ -123,7 +150,8 @@ export function readJpegHeader(bytes: Uint8Array, limits: Required<ImageLimits>)
       if (frame) fail('JPEG holds more than one frame; only single-frame JPEGs are supported');
       frame = readFrame(bytes, marker, at + 2, end, limits);
       checkDecodeBudget(frame.width * frame.height * frame.sampling.length, `${frame.width}×${frame.height} JPEG`, limits);
-      checkDecodeMemory(jpegDecodeMemory(frame), `${frame.width}×${frame.height} JPEG`, limits);
+      frame.dctScale = dctScaleOf(frame);
+      checkDecodeMemory(frame.dctScale === 8 ? jpegScaledDecodeMemory(frame, bytes.length) : jpegDecodeMemory(frame), `${frame.width}×${frame.height} JPEG`, limits);
     }
     if (marker === 0xe1 && orientation === 1) orientation = exifOrientation(bytes.subarray(at + 2, end));
     at = end;
@@ -167,9 +195,10 @@ export function decodeJpeg(bytes: Uint8Array, limits: Required<ImageLimits>, col
       formatAsRGBA: false,
       maxResolutionInMP: limits.maxPixels / 1e6,
       maxMemoryUsageInMB: limits.maxDecodeMemory / (1024 * 1024),
+      dcOnly: header.dctScale === 8,
     });
-    if (out.width !== header.width || out.height !== header.height) {
-      fail(`JPEG decoded to ${out.width}×${out.height}, its header says ${header.width}×${header.height}`);
+    if (out.width !== Math.ceil(header.width / header.dctScale) || out.height !== Math.ceil(header.height / header.dctScale)) {
+      fail(`JPEG decoded to ${out.width}×${out.height}, its header says ${header.width}×${header.height}${header.dctScale === 8 ? ' (1/8 scale)' : ''}`);
     }
     rgb = out.data;
   } catch (err) {
@@ -183,13 +212,17 @@ export function decodeJpeg(bytes: Uint8Array, limits: Required<ImageLimits>, col
     }
     fail(`JPEG could not be decoded: ${message}`, err);
   }
-  const n = header.width * header.height;
+  const width = Math.ceil(header.width / header.dctScale), height = Math.ceil(header.height / header.dctScale);
+  const n = width * height;
   if (rgb.length !== 3 * n) fail(`JPEG decoded to ${rgb.length} samples, expected ${3 * n}`);
   const gray = new Uint8Array(n);
   for (let i = 0; i < n; i++) gray[i] = lumaOverBlack(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255);
-  const upright = applyOrientation(gray, header.width, header.height, header.orientation);
+  const upright = applyOrientation(gray, width, height, header.orientation);
   const colour = color && header.sampling.length >= 3
-    ? { rgb: applyOrientation(rgb, header.width, header.height, header.orientation, 3).gray }
+    ? { rgb: applyOrientation(rgb, width, height, header.orientation, 3).gray }
     : {};
-  return { ...upright, ...colour, hadAlpha: false, format: 'jpeg', orientation: header.orientation };
+  return {
+    ...upright, ...colour, hadAlpha: false, format: 'jpeg', orientation: header.orientation,
+    ...(header.dctScale === 8 ? { dctScale: 8 as const } : {}),
+  };
 }

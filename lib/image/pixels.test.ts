@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ImageError } from './errors.ts';
 import { fromPixelArray } from './pixels.ts';
+import { lumaOverBlack } from './color.ts';
 import { toModelInput } from './preprocess.ts';
 import { randomGray } from './testing.ts';
 
@@ -56,11 +57,52 @@ describe('fromPixelArray: accepted shapes', () => {
   });
 });
 
+describe('fromPixelArray: colour', () => {
+  const w = 5, h = 4;
+  const rgb = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 37 + 11) % 256);
+  const flatRgb = Array.from(rgb);
+  const nestedRgb = Array.from({ length: h }, (_, y) => Array.from({ length: w }, (_, x) => flatRgb.slice(3 * (y * w + x), 3 * (y * w + x) + 3)));
+
+  it('reads [h][w][3] and a flat array with channels 3 alike, RGB kept and luminance as PIL', () => {
+    for (const body of [{ pixels: nestedRgb }, { pixels: flatRgb, width: w, height: h, channels: 3 }, { pixels: nestedRgb, channels: 3, width: w, height: h }]) {
+      const img = fromPixelArray(body, undefined, { color: true });
+      expect([img.width, img.height]).toEqual([w, h]);
+      expect(img.rgb).toEqual(rgb);
+      expect(img.gray[0]).toBe(lumaOverBlack(rgb[0], rgb[1], rgb[2], 255));
+      expect(img.gray[w * h - 1]).toBe(lumaOverBlack(rgb[3 * (w * h) - 3], rgb[3 * (w * h) - 2], rgb[3 * (w * h) - 1], 255));
+    }
+    // 0-1 floats too, back to the exact uint8.
+    expect(fromPixelArray({ pixels: flatRgb.map((v) => v / 255), width: w, height: h, channels: 3 }, undefined, { color: true }).rgb).toEqual(rgb);
+  });
+
+  it('gives only the luminance unless asked for colour (grayscale runs), and [h][w][1] is grayscale', () => {
+    const img = fromPixelArray({ pixels: nestedRgb });
+    expect(img.rgb).toBeUndefined();
+    expect(img.gray).toEqual(fromPixelArray({ pixels: nestedRgb }, undefined, { color: true }).gray);
+    const one = fromPixelArray({ pixels: nestedRgb.map((r) => r.map((p) => [p[0]])) }, undefined, { color: true });
+    expect(one.rgb).toBeUndefined();
+    expect(Array.from(one.gray)).toEqual(flatRgb.filter((_, i) => i % 3 === 0));
+  });
+
+  it('refuses mixed or wrong colour shapes, naming the place', () => {
+    expect(message({ pixels: flatRgb, width: w, height: h, channels: 2 })).toBe('channels must be 1 or 3, got 2');
+    expect(message({ pixels: flatRgb, width: w, height: h })).toBe(`pixels has ${w * h * 3} values; width × height is ${w}×${h} = ${w * h}`);
+    expect(message({ pixels: flatRgb.slice(1), width: w, height: h, channels: 3 })).toBe(`pixels has ${w * h * 3 - 1} values; width × height × channels is ${w}×${h}×3 = ${w * h * 3}`);
+    expect(message({ pixels: [[[1, 2]]] })).toBe('pixels[0][0] has 2 values; a pixel is [v] (grayscale) or [r, g, b]');
+    expect(message({ pixels: [[[1, 2, 3], [4, 5]]] })).toBe('pixels[0][1] has 2 values; pixels[0][0] has 3');
+    expect(message({ pixels: [[[1, 2, 3], 4]] })).toMatch(/^pixels\[0\]\[1\] is 4, but pixels\[0\]\[0\] is a pixel array/);
+    expect(message({ pixels: [[1, 2]], channels: 3 })).toMatch(/^pixels holds rows of numbers \(grayscale\), but channels is 3/);
+    expect(message({ pixels: [[[1, 2, 3]]], channels: 1 })).toBe('pixels holds 3-value pixels, but channels is 1');
+    expect(message({ pixels: [[[1, 2, 300]]] })).toMatch(/^pixels\[0\]\[0\]\[2\] is 300;/);
+    expect(message({ pixels: [[[1, 'x', 3]]] })).toBe('pixels[0][0][1] is "x"; expected a number');
+  });
+});
+
 describe('fromPixelArray: refusals name the problem', () => {
   it('wrong body types and fields', () => {
     expect(message('abc')).toMatch(/expected a JSON object .* got "abc"/);
     expect(message(null)).toMatch(/got null/);
-    expect(message({ pixels: flat, sclae: '0-1' })).toBe('unknown field "sclae"; the fields are pixels, width, height, scale');
+    expect(message({ pixels: flat, sclae: '0-1' })).toBe('unknown field "sclae"; the fields are pixels, width, height, channels, scale');
     expect(message({ image: flat })).toMatch(/unknown field "image"/);
     expect(message({})).toBe('pixels must be an array (flat, or one array per row), got nothing');
     expect(message({ pixels: [] })).toBe('pixels is empty');

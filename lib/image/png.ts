@@ -12,7 +12,15 @@ import { decode as decodePngLib, type DecodedPng } from 'fast-png';
 import { Unzlib } from 'fflate';
 import { grayOverBlack, lumaOverBlack, to8bit } from './color.ts';
 import { ImageError } from './errors.ts';
+import { decodePngScaled, pngScaledDecodeMemory } from './png-scaled.ts';
 import { checkDecodeBudget, checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
+
+/**
+ * Above this estimated full-decode memory (pngDecodeMemory, grey), a non-interlaced PNG is
+ * decoded at 1/8 scale, row-streamed (png-scaled.ts): the same rule as for JPEGs (jpeg.ts), from
+ * the file alone, so the trainer, Node and Workers decode it alike.
+ */
+export const PNG_FULL_DECODE_MAX_MEMORY = 32 * 1024 * 1024;
 
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -157,7 +165,7 @@ function checkInflatedSize(bytes: Uint8Array, idat: [number, number][], expected
  * and with `color` a colour PNG also to RGB composited over black.
  * 16-bit samples are reduced with round(v / 257); 1-, 2- and 4-bit grey is widened to 0..255.
  */
-export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>, color = false): DecodedImage {
+export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>, color = false, scale?: 1 | 8): DecodedImage {
   const header = readPngHeader(bytes);
   const { width, height, depth, colorType } = header;
   checkDimensions(width, height, limits, 'PNG');
@@ -167,10 +175,17 @@ export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>, colo
   }
   const raw = rawDataSize(header);
   checkDecodeBudget(raw - height, `${width}×${height} ${depth}-bit PNG`, limits); // less each row's filter byte
-  checkDecodeMemory(pngDecodeMemory(header, bytes.length, color), `${width}×${height} PNG`, limits);
+  const scaled = (scale ?? pngDctScaleOf(header, bytes.length)) === 8;
+  checkDecodeMemory(scaled ? pngScaledDecodeMemory(header, bytes.length) : pngDecodeMemory(header, bytes.length, color), `${width}×${height} PNG`, limits);
 
   const walk = walkChunks(bytes);
   if (colorType === ColorType.Palette && !walk.hasPalette) fail('PNG has palette colour type but no PLTE chunk');
+  if (scaled) {
+    const { palette, transparency } = paletteOf(bytes, walk.keep, colorType);
+    const rgb = color && isColorPng(header);
+    const small = decodePngScaled(bytes, header, walk.idat, palette, transparency, rgb, (png, h) => pngToGray(png, h, rgb));
+    return { ...small, format: 'png', dctScale: 8 };
+  }
   checkInflatedSize(bytes, walk.idat, raw);
 
   const slim = new Uint8Array(8 + walk.keep.reduce((n, [s, e]) => n + e - s, 0));
@@ -187,6 +202,33 @@ export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>, colo
     fail(`PNG could not be decoded: ${(err as Error).message}`, err);
   }
   return { width, height, ...pngToGray(png, header, color && isColorPng(header)), format: 'png' };
+}
+
+/** Whether a PNG is decoded at 1/8 scale: non-interlaced, and over PNG_FULL_DECODE_MAX_MEMORY at full size. */
+export function pngDctScaleOf(h: PngHeader, fileBytes: number): 1 | 8 {
+  return !h.interlaced && pngDecodeMemory(h, fileBytes) > PNG_FULL_DECODE_MAX_MEMORY ? 8 : 1;
+}
+
+/** PLTE and tRNS as fast-png gives them: palette entries [r, g, b, a], and tRNS's key samples. */
+function paletteOf(bytes: Uint8Array, chunks: [number, number][], colorType: number): Pick<DecodedPng, 'palette' | 'transparency'> {
+  let palette: number[][] | undefined;
+  let trns: Uint8Array | undefined;
+  for (const [start, end] of chunks) {
+    const type = chunkType(bytes, start + 4), data = bytes.subarray(start + 8, end - 4);
+    if (type === 'PLTE') {
+      if (data.length % 3 !== 0 || data.length === 0 || data.length > 768) fail(`PNG palette is ${data.length} bytes; it must be 3 per entry, 1 to 256 entries`);
+      palette = Array.from({ length: data.length / 3 }, (_, i) => [data[3 * i], data[3 * i + 1], data[3 * i + 2]]);
+    }
+    if (type === 'tRNS') trns = data;
+  }
+  if (colorType === ColorType.Palette) {
+    if (palette && trns) palette.forEach((p, i) => { p.push(i < trns!.length ? trns![i] : 255); });
+    return { palette: palette as DecodedPng['palette'] };
+  }
+  if (!trns) return {};
+  const transparency = new Uint16Array(trns.length >> 1);
+  for (let i = 0; i < transparency.length; i++) transparency[i] = (trns[2 * i] << 8) | trns[2 * i + 1];
+  return { transparency };
 }
 
 function pngToGray(png: DecodedPng, header: PngHeader, color: boolean): { gray: Uint8Array; rgb?: Uint8Array; hadAlpha: boolean } {

@@ -16,6 +16,8 @@ export interface DecodedImage {
   format: 'png' | 'jpeg' | 'pixels';
   /** EXIF orientation already applied to `gray` (JPEG; 1 or absent = none was needed). */
   orientation?: number;
+  /** 8: a large JPEG or PNG decoded at 1/8 of its size (jpeg.ts, png-scaled.ts); absent = full size. */
+  dctScale?: 8;
 }
 
 /**
@@ -33,9 +35,12 @@ export interface ImageLimits {
   maxPixels?: number;
   /**
    * Largest peak memory a decode may take, estimated from the header (PNG ≈ 5 × its raw data;
-   * jpeg-js ≈ 27 bytes per pixel for 4:2:0 colour, 46 for 4:4:4). Default 1 GiB, which every
-   * image within the default size limits passes; in a Worker, 48 MiB admits about 1.9 megapixels
-   * of 4:2:0 JPEG (1.1 of 4:4:4) or 2 of 8-bit RGBA PNG.
+   * jpeg-js ≈ 27 bytes per pixel for 4:2:0 colour, 46 for 4:4:4; a JPEG over 32 MiB of that is
+   * decoded at 1/8 scale in ≈ 5 bytes per 8×8 block, see jpeg.ts, and a non-interlaced PNG over
+   * 32 MiB row-streamed at 1/8 scale, see png-scaled.ts; a JSON pixel body ≈ 12 bytes per byte
+   * of text, see pixels.ts). Default 1 GiB, which every image within the default size limits
+   * passes; in a Worker, 48 MiB admits any JPEG or non-interlaced PNG within the size limits, and
+   * 2 megapixels of interlaced 8-bit RGBA PNG.
    */
   maxDecodeMemory?: number;
   /**

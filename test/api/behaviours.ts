@@ -77,7 +77,11 @@ export function apiBehaviours(getClient: () => ApiClient) {
       expect(a.trueLabel.name).toMatch(/^class \d$/);
       expect(a.pieLevels).toContain('p90');
       for (const l of a.levels) {
-        expect(l.votes.reduce((s: number, v: number) => s + v, 0)).toBeCloseTo(1, 6);
+        // Sparse votes: only classes with votes, summing to K, each as many as the member predictions say.
+        const counts = Object.values(l.voteCounts as Record<string, number>);
+        expect(counts.every((n) => n > 0)).toBe(true);
+        expect(counts.reduce((s, n) => s + n, 0)).toBe(4);
+        for (const [c, n] of Object.entries(l.voteCounts as Record<string, number>)) expect(l.memberPredictions.filter((p: number) => p === Number(c)).length).toBe(n);
         expect(l.memberPredictions).toHaveLength(4);
         expect(l.isPie).toBe(l.level !== 'dense' && l.modal.index !== a.denseModal.index);
       }

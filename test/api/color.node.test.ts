@@ -5,13 +5,14 @@ import { colorRunBehaviours } from './color-behaviours.ts';
 
 let server: NodeServer;
 beforeAll(async () => {
-  server = await startNodeServer({ runsDir: inject('colorRunDir'), port: 0, env: { PIE_API_KEYS: 'node-test-key' } });
+  // With a Worker's decoder-memory limit (api/worker.ts), so both entry points face the same limits.
+  server = await startNodeServer({ runsDir: inject('colorRunDir'), port: 0, env: { PIE_API_KEYS: 'node-test-key' }, options: { imageLimits: { maxDecodeMemory: 48 * 1024 * 1024 } } });
 });
 afterAll(() => server?.close());
 
 describe('colour run on Node', () => {
   colorRunBehaviours(
     () => ({ key: 'node-test-key', fetch: (path, init) => fetch(`${server.url}${path}`, init) }),
-    () => ({ files: inject('colorRunFiles'), uploads: inject('colorUploads') }),
+    () => ({ files: inject('colorRunFiles'), uploads: inject('colorUploads'), photo: inject('photoJpeg') }),
   );
 });

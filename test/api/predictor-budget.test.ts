@@ -63,7 +63,7 @@ describe('API under a small predictor budget (Node)', () => {
     for (let r = 0; r < 2; r++) {
       const live = await fetch(`${small.url}/v1/runs/latest/predict`, { method: 'POST', body: png, headers: { 'content-type': 'image/png' } });
       expect(live.status).toBe(200);
-      expect(((await live.json()) as Json).levels.map((l: Json) => l.votes)).toEqual(d.levels.map((l: Json) => l.votes));
+      expect(((await live.json()) as Json).levels.map((l: Json) => l.voteCounts)).toEqual(d.levels.map((l: Json) => l.voteCounts));
     }
     expect(small.repo.predictors.stats.evictions).toBeGreaterThan(0);
     expect(small.repo.predictors.usedBytes).toBeLessThanOrEqual(1.2 * 1024 * 1024);

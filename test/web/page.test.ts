@@ -178,7 +178,7 @@ describe('web page in Chromium', () => {
     for (const l of answer.levels) {
       const card = page.locator(`section.level[data-level="${l.level}"]`);
       expect(await card.locator('.modal-label').textContent()).toBe(l.modal.name);
-      const modalShare = `${Math.round(l.votes[l.modal.index] * 100)}%`;
+      const modalShare = `${Math.round((l.voteCounts[l.modal.index] / l.memberPredictions.length) * 100)}%`;
       expect(await card.locator('.votes li.modal .n').textContent()).toBe(modalShare);
       expect(await card.locator('.badge').count()).toBe(l.isPie ? 1 : 0);
     }

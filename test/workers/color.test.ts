@@ -9,6 +9,6 @@ beforeAll(seedColorRun);
 describe('colour run on Workers (R2)', () => {
   colorRunBehaviours(
     () => ({ key: 'worker-test-key', fetch: (path, init) => SELF.fetch(`https://pie.test${path}`, init) }),
-    () => ({ files: inject('colorRunFiles'), uploads: inject('colorUploads') }),
+    () => ({ files: inject('colorRunFiles'), uploads: inject('colorUploads'), photo: inject('photoJpeg') }),
   );
 });

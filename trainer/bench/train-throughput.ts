@@ -6,7 +6,7 @@
 import { benchArgs } from '../../node/bench-args.ts';
 import { availableParallelism } from 'node:os';
 import { loadDataset, FASHION_MNIST_DIR } from '../data.ts';
-import { WorkerPool, shareFloat32, shareUint8 } from '../pool.ts';
+import { WorkerPool, shareClassArray, shareFloat32 } from '../pool.ts';
 import type { WorkerMessage } from '../worker.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 
@@ -23,7 +23,7 @@ const data = await (values.synthetic
   : loadDataset({ kind: 'idx', name: 'fashion-mnist', dir: FASHION_MNIST_DIR, trainLimit: nTrain, testLimit: 100 }));
 const shared = {
   engine: values.engine as 'auto',
-  train: { images: shareFloat32(data.train.images, PIXEL_SCALE), labels: shareUint8(data.train.labels), n: data.train.n },
+  train: { images: shareFloat32(data.train.images, PIXEL_SCALE), labels: shareClassArray(data.train.labels), n: data.train.n },
   test: { images: shareFloat32(data.test.images, PIXEL_SCALE), n: data.test.n },
 };
 const spec = (member: number) => ({

@@ -84,6 +84,12 @@ export const RunConfigSchema = z.object({
   tieRule: z.enum(['largest', 'smallest']).default('largest'),
   /** Significance level of the class-level Welch test. Analysis only: not in the run id. */
   alpha: z.number().gt(0).lt(1).default(0.05),
+  /** Corrupted test sets to evaluate every member on (lib/corrupt names); analysis only: not in the run id. */
+  corruptions: z.array(z.string()).default([]),
+  /** Severities of each corruption (1–5). */
+  severities: z.array(z.number().int().min(1).max(5)).default([3]),
+  /** CSV of categorical attributes per test image (subgroup analysis); not in the run id. */
+  attributes: z.string().optional(),
   /** Parallel worker threads (default: one per core). */
   workers: z.number().int().positive().default(() => availableParallelism()),
   engine: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),

@@ -15,6 +15,8 @@ export interface Split {
   images: Uint8Array;
   labels: Uint8Array;
   n: number;
+  /** Image folders: each image's file path relative to the dataset folder (attribute files may name images by it). */
+  paths?: string[];
 }
 
 export type DatasetFormat = 'idx' | 'cifar' | 'folder' | 'synthetic';

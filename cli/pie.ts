@@ -168,7 +168,8 @@ export function configFrom(flags: RunFlags): RunConfig {
   return resolveConfig(flags.preset, flags.config, over as RunConfigInput);
 }
 
-async function train(flags: RunFlags, evaluate: boolean) {
+/** Loads the data and trains this invocation's members (all of them, or one shard's). */
+async function trainRun(flags: RunFlags) {
   const cfg = configFrom(flags);
   const progress = createProgress({ quiet: !!flags.quiet });
   const store = await storeFrom(flags, cfg.runsDir);
@@ -184,14 +185,22 @@ async function train(flags: RunFlags, evaluate: boolean) {
   const started = performance.now();
   const training: TrainSummary = await trainPopulations(ctx, only);
   if (training.engine) progress.log(`engine: ${training.engine.backend} (${training.engine.provider} ${training.engine.tfjsVersion})`);
+  return { ctx, store, shard, training, started };
+}
+
+/** `pie run`: train, then quantize, evaluate, analyse and report; serve with --serve. */
+async function runCommand(flags: RunFlags) {
+  const { ctx, store, shard, training, started } = await trainRun(flags);
   // Quantized members derive from dense ones that other shards may own: 'pie aggregate' makes them.
   if (shard) return;
-  if (!evaluate) {
-    await quantizePopulations(ctx);
-    return;
-  }
   await completeRun(ctx, training, flags, started);
   if (flags.serve) await serveRuns({ ...flags, port: flags.port ?? 8787, host: flags.host ?? '127.0.0.1' }, store);
+}
+
+/** `pie train`: train and quantize only; `pie evaluate` or `pie aggregate` finishes the run. */
+async function trainCommand(flags: RunFlags) {
+  const { ctx, shard } = await trainRun(flags);
+  if (!shard) await quantizePopulations(ctx);
 }
 
 /** Quantize, evaluate, analyse, write the run (manifest and `latest` last), print the report, publish if asked. */
@@ -328,10 +337,10 @@ export function buildCli(): Command {
     .option('--port <n>', 'API port (with --serve)', int, 8787)
     .option('--host <addr>', 'API address (with --serve)', '127.0.0.1')
     .option('--public-reads', 'serve without API keys (with --serve; as PIE_PUBLIC_READS=true)')
-    .action((flags: RunFlags) => train(flags, true));
+    .action(runCommand);
   withS3Options(withRunOptions(program.command('train').description('train the dense and pruned populations and quantize the dense members (resumable)')))
     .option('--shard <i/n>', "train only shard i of n (0-based) of the members, for 'pie aggregate' to finish")
-    .action((flags: RunFlags) => train(flags, false));
+    .action(trainCommand);
   withS3Options(withRunOptions(program.command('evaluate').description('evaluate every member of a trained run, analyse, and write the manifest')))
     .action((flags: RunFlags) => evaluateOnly(flags));
   withPublishOptions(withRunOptions(program.command('aggregate')

@@ -31,3 +31,24 @@ export function permutation(n: number, rand: () => number): Uint32Array {
   }
   return p;
 }
+
+/**
+ * Standard normal draws from `rand` by the Box–Muller transform, two per pair of uniforms (the
+ * second kept for the next call). Math.log/cos/sin are V8's fdlibm ports in Node, Workers and
+ * Chromium alike, so a seed gives the same stream in each.
+ */
+export function gaussian(rand: () => number): () => number {
+  let spare = NaN;
+  return () => {
+    if (spare === spare) {
+      const s = spare;
+      spare = NaN;
+      return s;
+    }
+    const u = 1 - rand(); // (0, 1]: log(0) would be -∞
+    const v = rand();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArchError, checkArch, forwardMacs, lenet5Arch, mlpArch, paramSpecs, resnetArch, tensorShapes } from './arch.ts';
+import { ArchError, type Op, checkArch, forwardMacs, lenet5Arch, mlpArch, paramSpecs, resnetArch, tensorShapes } from './arch.ts';
 
 describe('architecture descriptions', () => {
   it('LeNet-300-100 is three dense layers with 266,200 weights', () => {
@@ -38,7 +38,7 @@ describe('architecture descriptions', () => {
 
   it('an op that reads a tensor nobody writes, or adds mismatched shapes, is named', () => {
     const arch = lenet5Arch([28, 28, 1], 10);
-    expect(() => checkArch({ ...arch, ops: [{ ...arch.ops[0], input: 'nope' }, ...arch.ops.slice(1)] })).toThrow(/conv 'conv1' reads tensor 'nope'/);
+    expect(() => checkArch({ ...arch, ops: [{ ...(arch.ops[0] as Extract<Op, { op: 'conv' }>), input: 'nope' }, ...arch.ops.slice(1)] })).toThrow(/conv 'conv1' reads tensor 'nope'/);
     expect(() => checkArch({ ...arch, ops: [...arch.ops, { op: 'add', inputs: ['conv1', 'pool1'], output: 'x', relu: false }] })).toThrow(ArchError);
   });
 });

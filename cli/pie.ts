@@ -11,7 +11,7 @@ import { createProgress, type Progress } from '../trainer/progress.ts';
 import { formatBytes, PublishError, publishRun } from '../trainer/publish.ts';
 import { formatReport } from '../trainer/report.ts';
 import { formatRobustnessReport, formatSubgroupReport, robustnessOverrides, testLabels } from '../trainer/robustness-report.ts';
-import { AttributesError, robustnessExtras } from '../trainer/robustness.ts';
+import { AttributesError, checkRobustnessInputs, robustnessExtras } from '../trainer/robustness.ts';
 import { listRuns, pruneRuns } from '../trainer/retention.ts';
 import { parseShard, shardFilter, trainedMembers } from '../trainer/shard.ts';
 import { describeStore, openBucket, openStore, s3Settings, StoreSettingsError } from '../node/stores.ts';
@@ -174,6 +174,7 @@ async function trainRun(flags: RunFlags) {
   const progress = createProgress({ quiet: !!flags.quiet });
   const store = await storeFrom(flags, cfg.runsDir);
   const ctx = await prepareRun(cfg, store, progress);
+  checkRobustnessInputs(ctx); // a bad attributes file or severity fails before training, not after
   const shard = flags.shard === undefined ? null : parseShard(flags.shard);
   const only = shard ? shardFilter(cfg, shard) : undefined;
   progress.log(`run ${ctx.runId}: ${ctx.data.name} (${ctx.data.train.n} train / ${ctx.data.test.n} test), ` +

@@ -152,6 +152,12 @@ export function readAttributes(ctx: RunContext): { text: Uint8Array; attributes:
   }
 }
 
+/** Checks the corruption list and the attributes file against the run, without evaluating anything. */
+export function checkRobustnessInputs(ctx: RunContext): void {
+  corruptionSets(ctx);
+  readAttributes(ctx);
+}
+
 /** Corruption evaluation, both analyses and their files: what finishRun adds to the manifest. */
 export async function robustnessExtras(ctx: RunContext, ev: EvaluateSummary, labels: ClassArray): Promise<RunExtras> {
   const attrs = readAttributes(ctx); // before the long part: a bad file fails fast

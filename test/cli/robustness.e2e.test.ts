@@ -11,18 +11,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../lib/manifest.ts';
 import type { RobustnessSummary, SubgroupSummary } from '../../lib/analysis/index.ts';
+import { plantedAttributes } from '../robust-run.ts';
 
 const root = join(import.meta.dirname, '../..');
 const pie = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/pie.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-
-/** The tiny preset's 500 test images: group=a for every 10th image, side by image index mod 3. */
-export function plantedAttributes(dir: string, rows = 500): string {
-  const lines = ['image,group,side'];
-  for (let i = 0; i < rows; i++) lines.push(`${i},${i % 10 === 0 ? 'a' : 'b'},${i % 3 === 0 ? 'left' : 'right'}`);
-  const file = join(dir, 'attributes.csv');
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
 
 describe('pie run --corruptions --attributes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pie-robust-'));

@@ -16,11 +16,11 @@ export function plantedAttributes(dir: string, rows = 500): string {
 const root = join(import.meta.dirname, '..');
 
 /** Builds the run; returns its folder and id. */
-export function buildRobustRun(): { runsDir: string; runId: string } {
+export function buildRobustRun(opts: { runId?: string } = {}): { runsDir: string; runId: string } {
   const dir = mkdtempSync(join(tmpdir(), 'pie-robust-api-'));
   const runsDir = join(dir, 'runs');
   const r = spawnSync(process.execPath, [join(root, 'bin/pie.js'), 'run', '--preset', 'tiny', '--runs-dir', runsDir, '--quiet',
-    '--corruptions', 'brightness,rotate', '--severities', '1,3', '--attributes', plantedAttributes(dir)], { cwd: root, encoding: 'utf8' });
+    '--corruptions', 'brightness,rotate', '--severities', '1,3', '--attributes', plantedAttributes(dir), ...(opts.runId ? ['--run-id', opts.runId] : [])], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the run failed:\n${r.stderr}`);
   return { runsDir, runId: readFileSync(join(runsDir, 'latest'), 'utf8').trim() };
 }

@@ -10,7 +10,7 @@ import {
 import { createProgress, type Progress } from '../trainer/progress.ts';
 import { formatBytes, PublishError, publishRun } from '../trainer/publish.ts';
 import { formatReport } from '../trainer/report.ts';
-import { formatRobustnessReport, formatSubgroupReport, robustnessOverrides, testLabels } from '../trainer/robustness-report.ts';
+import { formatRobustnessReport, formatSubgroupReport, robustnessOverrides, storedRobustnessReports, testLabels } from '../trainer/robustness-report.ts';
 import { AttributesError, checkRobustnessInputs, robustnessExtras } from '../trainer/robustness.ts';
 import { listRuns, pruneRuns } from '../trainer/retention.ts';
 import { parseShard, shardFilter, trainedMembers } from '../trainer/shard.ts';
@@ -299,6 +299,7 @@ async function report(flags: StoreFlags & { run?: string; json?: boolean }) {
   if (!text) throw new ConfigError(`run '${runId}' not found in ${describeStore(store)}`);
   const manifest = parseManifest(text);
   console.log(flags.json ? JSON.stringify(manifest.metrics, null, 2) : formatReport(manifest));
+  if (!flags.json) for (const extra of await storedRobustnessReports(store, manifest)) console.log(`\n${extra}`);
 }
 
 /** `pie analyze [run]`: the analysis of a finished run again, with other settings, from its stored predictions. */

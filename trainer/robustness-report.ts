@@ -3,6 +3,22 @@ import { type ClassArray, classBytesFor, newClassArray } from '../lib/class-arra
 import { parseCorruptionList } from '../lib/corrupt/index.ts';
 import { ConfigError } from './config.ts';
 import type { RunContext } from './pipeline.ts';
+import type { Manifest } from '../lib/manifest.ts';
+import { ROBUSTNESS_FILES } from '../lib/robustness-run.ts';
+import { getText, type Store } from '../lib/store.ts';
+
+/** The robustness and subgroup tables of a finished run, from its stored analyses (for `pie report`). */
+export async function storedRobustnessReports(store: Store, m: Manifest): Promise<string[]> {
+  const out: string[] = [];
+  const read = async (path: string) => {
+    const text = await getText(store, `${m.runId}/${path}`);
+    if (!text) throw new ConfigError(`run ${m.runId}: ${path} is listed in its manifest but missing from the store`);
+    return JSON.parse(text);
+  };
+  if (m.robustness) out.push(formatRobustnessReport(await read(ROBUSTNESS_FILES.analysis) as RobustnessSummary));
+  if (m.subgroups) out.push(formatSubgroupReport(await read(ROBUSTNESS_FILES.subgroups) as SubgroupSummary));
+  return out;
+}
 
 /** --corruptions / --severities / --attributes as config overrides ('none' clears the preset's list). */
 export function robustnessOverrides(flags: { corruptions?: string; severities?: number[]; attributes?: string }): Record<string, unknown> {

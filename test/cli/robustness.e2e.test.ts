@@ -58,6 +58,13 @@ describe('pie run --corruptions --attributes', () => {
     expect(rob.levels[0].mCE).toBe(1);
   });
 
+  it('pie report prints the same robustness and subgroup tables from the stored run', () => {
+    const r = pie(['report', '--runs-dir', runsDir]);
+    expect(r.status).toBe(0);
+    const from = (text: string) => text.slice(text.indexOf('robustness: '));
+    expect(from(r.stdout)).toBe(from(first.stdout));
+  });
+
   it('keeps the run id of the same run without corruptions: they do not shape the models', () => {
     const plain = pie(['run', '--preset', 'tiny', '--runs-dir', join(dir, 'plain'), '--quiet']);
     expect(plain.status).toBe(0);

@@ -5,7 +5,9 @@ import { AttributesError, attributesToCsv, parseAttributesCsv } from '../lib/att
 import { type ClassArray, classArrayFromBytes, classArrayToBytes, classBytesFor, newClassArray } from '../lib/class-array.ts';
 import { corrupt, CORRUPTIONS } from '../lib/corrupt/index.ts';
 import { sha256Hex } from '../lib/hash.ts';
-import type { FileEntry, Manifest } from '../lib/manifest.ts';
+import { classBytesOf, type FileEntry, type Manifest } from '../lib/manifest.ts';
+import type { TieRule } from '../lib/analysis/modal.ts';
+import type { Store } from '../lib/store.ts';
 import { PIXEL_SCALE } from '../lib/model/types.ts';
 import { corruptionSeed, ROBUSTNESS_FILES, setKey } from '../lib/robustness-run.ts';
 import type { EvaluateSummary, RunContext } from './pipeline.ts';
@@ -195,4 +197,34 @@ export async function robustnessExtras(ctx: RunContext, ev: EvaluateSummary, lab
     extras.subgroupSummary = summary;
   }
   return extras;
+}
+
+/**
+ * `pie analyze`: the robustness and subgroup analyses of a finished run again, from its stored
+ * (hash-checked) corrupted predictions and attributes, with the run's new analysis settings.
+ * Writes the analysis files and returns their new manifest entries by path.
+ */
+export async function reanalyzeExtras(
+  store: Store, manifest: Manifest, read: (path: string) => Promise<Uint8Array>,
+  run: { predictions: ClassArray; labels: ClassArray; tieRule: TieRule; alpha: number },
+): Promise<Map<string, FileEntry>> {
+  const out = new Map<string, FileEntry>();
+  const classBytes = classBytesOf(manifest);
+  const common = { labels: run.labels, numClasses: manifest.dataset.numClasses, levelNames: manifest.levels.map((l) => l.name), K: manifest.K, tieRule: run.tieRule, alpha: run.alpha };
+  const write = async (path: string, summary: unknown) => {
+    const bytes = new TextEncoder().encode(JSON.stringify(summary));
+    await store.put(`${manifest.runId}/${path}`, bytes);
+    out.set(path, { path, bytes: bytes.length, sha256: await sha256Hex(bytes), kind: 'analysis' });
+  };
+  if (manifest.robustness) {
+    const corrupted = await Promise.all(manifest.robustness.sets.map(async (s) => ({
+      name: s.corruption, severity: s.severity, predictions: classArrayFromBytes(await read(s.path), classBytes, s.path),
+    })));
+    await write(ROBUSTNESS_FILES.analysis, analyzeRobustness({ ...common, clean: run.predictions, corrupted }).summary);
+  }
+  if (manifest.subgroups) {
+    const attributes = parseAttributesCsv(new TextDecoder().decode(await read(manifest.subgroups.attributes)), manifest.dataset.testSize);
+    await write(ROBUSTNESS_FILES.subgroups, analyzeSubgroups({ ...common, predictions: run.predictions, attributes }));
+  }
+  return out;
 }

@@ -65,6 +65,19 @@ describe('pie run --corruptions --attributes', () => {
     expect(from(r.stdout)).toBe(from(first.stdout));
   });
 
+  it('pie analyze redoes the robustness and subgroup analyses with the new alpha, hashes updated', () => {
+    const r = pie(['analyze', '--runs-dir', runsDir, '--alpha', '0.01']);
+    expect(r.status, r.stderr).toBe(0);
+    const { runId, m } = manifest();
+    const rob = JSON.parse(readFileSync(join(runsDir, runId, 'robustness/analysis.json'), 'utf8')) as RobustnessSummary;
+    const sub = JSON.parse(readFileSync(join(runsDir, runId, 'subgroups.json'), 'utf8')) as SubgroupSummary;
+    expect([rob.alpha, sub.alpha]).toEqual([0.01, 0.01]);
+    for (const path of ['robustness/analysis.json', 'subgroups.json']) {
+      const f = m.files.find((x) => x.path === path)!;
+      expect(createHash('sha256').update(readFileSync(join(runsDir, runId, path))).digest('hex'), path).toBe(f.sha256);
+    }
+  });
+
   it('keeps the run id of the same run without corruptions: they do not shape the models', () => {
     const plain = pie(['run', '--preset', 'tiny', '--runs-dir', join(dir, 'plain'), '--quiet']);
     expect(plain.status).toBe(0);

@@ -477,7 +477,7 @@ async function viewGallery(route) {
   );
   const out = [
     heading("PIEs at ", level.name),
-    h("p", { class: "meta" }, data.total + " images whose " + level.name + " modal label differs from the dense one (" + describeLevel(level) + ", K = " + ov.K + "). Arrow keys move through the grid; Enter opens an image."),
+    h("p", { class: "meta" }, data.total + " images" + (subgroup ? " of subgroup " + subgroup : "") + " whose " + level.name + " modal label differs from the dense one (" + describeLevel(level) + ", K = " + ov.K + "). Arrow keys move through the grid; Enter opens an image."),
     controls
   ];
   if (!data.items.length) return out.concat(h("p", {}, "No PIEs match at this level."));

@@ -448,7 +448,7 @@ async function viewGallery(route: Route) {
       h('option', { value: '' }, 'all images'), groups.subgroups.map((g) => h('option', { value: g.key, selected: g.key === subgroup }, g.key + ' (' + g.size + ')')))) : null);
   const out: Kid[] = [
     heading('PIEs at ', level.name),
-    h('p', { class: 'meta' }, data.total + ' images whose ' + level.name + ' modal label differs from the dense one (' + describeLevel(level) + ', K = ' + ov.K + '). Arrow keys move through the grid; Enter opens an image.'),
+    h('p', { class: 'meta' }, data.total + ' images' + (subgroup ? ' of subgroup ' + subgroup : '') + ' whose ' + level.name + ' modal label differs from the dense one (' + describeLevel(level) + ', K = ' + ov.K + '). Arrow keys move through the grid; Enter opens an image.'),
     controls,
   ];
   if (!data.items.length) return out.concat(h('p', {}, 'No PIEs match at this level.'));

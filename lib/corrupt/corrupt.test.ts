@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CORRUPTIONS, corrupt, corruptionNames, parseCorruptionList } from './index.ts';
+import { CORRUPTIONS, corrupt, corruptImages, corruptionNames, imageSeed, parseCorruptionList } from './index.ts';
 import { sampleImage } from './testing.ts';
 
 const SHAPES = [
   { width: 28, height: 28, channels: 1 as const },
   { width: 32, height: 32, channels: 3 as const },
   { width: 19, height: 11, channels: 3 as const },
+  { width: 1, height: 1, channels: 1 as const },
+  { width: 3, height: 2, channels: 3 as const },
 ];
 
 describe('every corruption at every severity', () => {
@@ -72,5 +74,28 @@ describe('choosing corruptions', () => {
 
   it('refuses an image whose data does not match its shape', () => {
     expect(() => corrupt({ data: new Uint8Array(10), width: 28, height: 28, channels: 1 }, 'rotate', 1, 0)).toThrow(/holds 10 bytes.*784/);
+  });
+});
+
+describe('corrupting a set of images', () => {
+  it('gives image i what corrupt gives it alone with imageSeed(seed, i), so one image can be redone', () => {
+    const shape = { width: 28, height: 28, channels: 1 as const };
+    const parts = [1, 2, 3].map((s) => sampleImage(s).data);
+    const set = new Uint8Array(3 * 784);
+    parts.forEach((p, i) => set.set(p, i * 784));
+    const out = corruptImages(set, shape, 'gaussian_noise', 2, 9);
+    for (let i = 0; i < 3; i++) {
+      expect(out.subarray(i * 784, (i + 1) * 784)).toEqual(corrupt({ data: parts[i], ...shape }, 'gaussian_noise', 2, imageSeed(9, i)).data);
+    }
+    // Each image draws its own noise: two copies of one image come out different.
+    const twice = new Uint8Array(2 * 784);
+    twice.set(parts[0], 0);
+    twice.set(parts[0], 784);
+    const noisy = corruptImages(twice, shape, 'gaussian_noise', 2, 9);
+    expect(noisy.subarray(0, 784)).not.toEqual(noisy.subarray(784));
+  });
+
+  it('refuses a set that is not a whole number of images', () => {
+    expect(() => corruptImages(new Uint8Array(800), { width: 28, height: 28, channels: 1 }, 'rotate', 1, 0)).toThrow(/800 bytes.*28×28×1/);
   });
 });

@@ -18,6 +18,11 @@ import { mulberry32, seedFor } from '../random.ts';
 import { gaussianNoise, impulseNoise, shotNoise } from './noise.ts';
 import { brightness, contrast } from './photometric.ts';
 import { rotate, scale, shear, translate } from './geometry.ts';
+import { defocusBlur, glassBlur, motionBlur } from './blur.ts';
+import { fog, spatter } from './weather.ts';
+import { jpegCompression, pixelate } from './digital.ts';
+import { dottedLine, stripe, zigzag } from './lines.ts';
+import { canny } from './canny.ts';
 import type { CorruptFn, ImageU8 } from './image.ts';
 
 export type { ImageU8 } from './image.ts';
@@ -40,12 +45,23 @@ const ENTRIES: readonly Entry[] = [
   { name: 'shot_noise', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 5, apply: shotNoise },
   { name: 'impulse_noise', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 4, apply: impulseNoise },
   { name: 'gaussian_noise', severities: 5, source: 'imagenet-c', random: true, apply: gaussianNoise },
+  { name: 'defocus_blur', severities: 5, source: 'imagenet-c', random: false, apply: defocusBlur },
+  { name: 'glass_blur', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 1, apply: glassBlur },
+  { name: 'motion_blur', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 1, apply: motionBlur },
   { name: 'brightness', severities: 5, source: 'mnist-c', random: false, datasetSeverity: 5, apply: brightness },
   { name: 'contrast', severities: 5, source: 'imagenet-c', random: false, apply: contrast },
+  { name: 'fog', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 5, apply: fog },
+  { name: 'pixelate', severities: 5, source: 'imagenet-c', random: false, apply: pixelate },
+  { name: 'jpeg_compression', severities: 5, source: 'imagenet-c', random: false, apply: jpegCompression },
   { name: 'rotate', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 2, apply: rotate },
   { name: 'shear', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 2, apply: shear },
   { name: 'scale', severities: 5, source: 'mnist-c', random: false, datasetSeverity: 3, apply: scale },
   { name: 'translate', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 3, apply: translate },
+  { name: 'stripe', severities: 1, source: 'mnist-c', random: false, datasetSeverity: 1, apply: stripe },
+  { name: 'zigzag', severities: 1, source: 'mnist-c', random: true, datasetSeverity: 1, apply: zigzag },
+  { name: 'dotted_line', severities: 1, source: 'mnist-c', random: true, datasetSeverity: 1, apply: dottedLine },
+  { name: 'spatter', severities: 5, source: 'mnist-c', random: true, datasetSeverity: 4, apply: spatter },
+  { name: 'canny_edges', severities: 1, source: 'mnist-c', random: false, datasetSeverity: 1, apply: canny },
 ];
 
 const BY_NAME = new Map(ENTRIES.map((e) => [e.name, e]));
@@ -102,4 +118,26 @@ export function parseCorruptionList(spec: string): string[] {
     throw new CorruptionError(`unknown corruption${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; choose "all" or from ${corruptionNames().join(', ')}`);
   }
   return names;
+}
+
+/** The seed image `index` of a set gets from the set's seed: what corruptImages uses, so one image can be redone alone. */
+export function imageSeed(seed: number, index: number): number {
+  return seedFor(seed, 'image', index);
+}
+
+/**
+ * Corrupts a set of n equal-sized images, `images` [n × height × width × channels] HWC, image i
+ * with seed imageSeed(seed, i). Returns a new array of the same layout.
+ */
+export function corruptImages(images: Uint8Array, shape: { height: number; width: number; channels: 1 | 3 }, name: string, severity: number, seed: number): Uint8Array {
+  const size = shape.height * shape.width * shape.channels;
+  if (size === 0 || images.length % size !== 0) {
+    throw new CorruptionError(`image set holds ${images.length} bytes, not a whole number of ${shape.width}×${shape.height}×${shape.channels} images`);
+  }
+  const out = new Uint8Array(images.length);
+  for (let i = 0, n = images.length / size; i < n; i++) {
+    const image = { data: images.subarray(i * size, (i + 1) * size), ...shape };
+    out.set(corrupt(image, name, severity, imageSeed(seed, i)).data, i * size);
+  }
+  return out;
 }

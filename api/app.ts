@@ -9,6 +9,7 @@ import { health } from './routes/health.ts';
 import { images } from './routes/images.ts';
 import { predict } from './routes/predict.ts';
 import { review } from './routes/review.ts';
+import { robustness } from './routes/robustness.ts';
 import { study } from './routes/study.ts';
 import { runs } from './routes/runs.ts';
 import { labelStudio } from './routes/label-studio.ts';
@@ -69,6 +70,7 @@ export function createApp(repo: RunRepository, options: AppOptions) {
   app.route('/', runs);
   app.route('/', images);
   app.route('/', review);
+  app.route('/', robustness);
   app.route('/', study);
   app.route('/', predict);
   app.route('/', labelStudio);

@@ -104,6 +104,11 @@ export class LoadedRun {
     return bytes;
   }
 
+  /** A file of the run, checked against the manifest's size and SHA-256. */
+  readFile(path: string): Promise<Uint8Array> {
+    return readVerified(this.store, this.runId, this.manifest, path);
+  }
+
   /** Bytes of level t's model files (what its predictors hold once loaded, about). */
   levelFileBytes(t: number): number {
     return this.manifest.levels[t].members.reduce((a, m) => a + (this.manifest.files.find((f) => f.path === m.model)?.bytes ?? 0), 0);

@@ -49,7 +49,10 @@ export const LevelAnswerSchema = z.object({
 export const ImageAnswerSchema = z.object({
   runId: z.string(),
   image: z.union([
-    z.object({ source: z.literal('dataset'), index: z.number().int(), png: z.string() }),
+    z.object({
+      source: z.literal('dataset'), index: z.number().int(), png: z.string(),
+      corruption: z.string().optional().openapi({ description: 'the corrupted test set the votes are from (name-severity), when asked with ?corruption=' }),
+    }),
     z.object({ source: z.literal('upload'), preprocessing: z.unknown() }),
   ]),
   trueLabel: ClassRefSchema.nullable(),
@@ -132,3 +135,56 @@ export const uploadErrorResponses = {
   415: errorResponse('Unsupported content type or image format'),
   422: errorResponse('The image could not be decoded, or a level asked for is larger than the predictor memory budget (over_memory_budget)'),
 } as const;
+
+const Summary = z.object({ mean: z.number(), sd: z.number().nullable(), min: z.number(), max: z.number() });
+const nnum = z.number().nullable();
+
+export const RobustnessSchema = z.object({
+  runId: z.string(),
+  alpha: z.number(),
+  tieRule: z.enum(['largest', 'smallest']),
+  numImages: z.number().int(),
+  membersPerLevel: z.number().int(),
+  corruptions: z.array(z.object({ key: z.string(), corruption: z.string(), severity: z.number().int() })),
+  levels: z.array(z.object({
+    name: z.string(),
+    cleanAccuracy: Summary,
+    cells: z.array(z.object({
+      key: z.string(), corruption: z.string(), severity: z.number().int(),
+      accuracy: Summary,
+      relative: z.object({ mean: z.number(), sd: nnum }).nullable().openapi({ description: "members' corrupted ÷ clean accuracy" }),
+      relativeDiff: nnum.openapi({ description: 'mean relative accuracy − dense mean relative accuracy (negative: more fragile)' }),
+      t: nnum, df: nnum, p: nnum, pAdjusted: nnum,
+      moreFragile: z.boolean(), moreFragileAdjusted: z.boolean(),
+      errorRatio: nnum.openapi({ description: 'population error ÷ dense population error on this set' }),
+      survival: z.object({ denseSurvived: z.number().int(), kept: z.number().int(), lost: z.number().int(), share: nnum }),
+    })),
+    corruptionErrors: z.array(z.object({ corruption: z.string(), severities: z.array(z.number().int()), ce: nnum, relativeCe: nnum })),
+    mCE: nnum, relativeMCE: nnum,
+    moreFragile: z.number().int(), moreFragileAdjusted: z.number().int(),
+  })),
+}).openapi('Robustness');
+
+export const SubgroupsSchema = z.object({
+  runId: z.string(),
+  alpha: z.number(),
+  numImages: z.number().int(),
+  membersPerLevel: z.number().int(),
+  attributes: z.array(z.object({ name: z.string(), values: z.array(z.string()) })),
+  subgroups: z.array(z.object({ key: z.string(), attributes: z.record(z.string(), z.string()), size: z.number().int(), share: z.number() })),
+  levels: z.array(z.object({
+    name: z.string(), pieCount: z.number().int(), overallError: z.number(),
+    hurt: z.number().int(), hurtAdjusted: z.number().int(), overIndexed: z.number().int(), overIndexedAdjusted: z.number().int(),
+    rows: z.array(z.object({
+      key: z.string(), error: Summary, errorChange: z.number(), overallChange: z.number(),
+      disparateImpact: nnum.openapi({ description: "subgroup's error change ÷ the whole test set's" }),
+      excessChange: z.number(), t: nnum, df: nnum,
+      p: nnum.openapi({ description: 'one-sided Welch over members: the subgroup loses more than the test set' }),
+      pAdjusted: nnum, hurt: z.boolean(), hurtAdjusted: z.boolean(), pieCount: z.number().int(),
+      overIndex: z.object({ ratio: z.number(), low: z.number(), high: z.number() }).nullable().openapi({ description: 'share among PIEs ÷ share of the test set, Clopper–Pearson interval' }),
+      overIndexP: nnum, overIndexPAdjusted: nnum, overIndexed: z.boolean(), overIndexedAdjusted: z.boolean(),
+    })),
+  })),
+}).openapi('Subgroups');
+
+export const CorruptionQuery = z.string().max(100).optional().openapi({ example: 'motion_blur-3', description: 'name-severity of a corruption (lib/corrupt)' });

@@ -10,6 +10,8 @@ import {
 import { createProgress, type Progress } from '../trainer/progress.ts';
 import { formatBytes, PublishError, publishRun } from '../trainer/publish.ts';
 import { formatReport } from '../trainer/report.ts';
+import { formatRobustnessReport, formatSubgroupReport, robustnessOverrides, storedRobustnessReports, testLabels } from '../trainer/robustness-report.ts';
+import { AttributesError, checkRobustnessInputs, robustnessExtras } from '../trainer/robustness.ts';
 import { listRuns, pruneRuns } from '../trainer/retention.ts';
 import { parseShard, shardFilter, trainedMembers } from '../trainer/shard.ts';
 import { describeStore, openBucket, openStore, s3Settings, StoreSettingsError } from '../node/stores.ts';
@@ -32,6 +34,7 @@ export interface RunFlags extends PublishFlags {
   workers?: number; engine?: RunConfig['engine']; seed?: number; runId?: string;
   batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string; publicReads?: boolean;
   shard?: string; publish?: boolean; ifComplete?: boolean;
+  corruptions?: string; severities?: number[]; attributes?: string;
 }
 
 /** For the steps that train nothing themselves (the manifest then reports the members' own figures). */
@@ -73,6 +76,9 @@ function withRunOptions(cmd: Command): Command {
     .option('--workers <n>', 'worker threads (default: one per core)', int)
     .addOption(new Option('--engine <name>', 'tfjs backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
     .option('--seed <n>', 'base seed', int)
+    .option('--corruptions <list>', "also evaluate every member on corrupted test sets: 'all', 'none' or names, e.g. motion_blur,fog (lib/corrupt)")
+    .option('--severities <list>', 'corruption severities, e.g. 1,3,5 (default: 3)', (v: string) => v.split(',').map(int))
+    .option('--attributes <file.csv>', 'categorical attributes per test image (header row; image index or path, then columns) for the subgroup analysis')
     // No commander default: the preset, then the config file's runsDir, apply below the flag.
     .option('--runs-dir <dir>', "local store for runs (default: the config file's runsDir, else runs)")
     .option('--run-id <id>', 'run id (default: derived from the settings, so a re-run resumes)')
@@ -120,6 +126,7 @@ export function configFrom(flags: RunFlags): RunConfig {
   const over: Record<string, unknown> = {
     K: flags.k, epochs: flags.epochs, sparsities: flags.sparsities, workers: flags.workers, engine: flags.engine,
     seed: flags.seed, runsDir: flags.runsDir, runId: flags.runId, batchSize: flags.batchSize, learningRate: flags.learningRate,
+    ...robustnessOverrides(flags),
   };
   // --dataset / --data-dir name a whole dataset (replacing the config's); the limits only narrow
   // whichever dataset the preset, config file and those flags give.
@@ -167,6 +174,7 @@ async function trainRun(flags: RunFlags) {
   const progress = createProgress({ quiet: !!flags.quiet });
   const store = await storeFrom(flags, cfg.runsDir);
   const ctx = await prepareRun(cfg, store, progress);
+  checkRobustnessInputs(ctx); // a bad attributes file or severity fails before training, not after
   const shard = flags.shard === undefined ? null : parseShard(flags.shard);
   const only = shard ? shardFilter(cfg, shard) : undefined;
   progress.log(`run ${ctx.runId}: ${ctx.data.name} (${ctx.data.train.n} train / ${ctx.data.test.n} test), ` +
@@ -200,9 +208,12 @@ async function trainCommand(flags: RunFlags) {
 async function completeRun(ctx: RunContext, training: TrainSummary, flags: RunFlags, started = performance.now()) {
   await quantizePopulations(ctx);
   const ev = await evaluatePopulations(ctx);
-  const manifest = await finishRun(ctx, ev, training);
+  const extras = await robustnessExtras(ctx, ev, testLabels(ctx));
+  const manifest = await finishRun(ctx, ev, training, extras);
   ctx.progress.log(`run written to ${describeStore(ctx.store)}/${ctx.runId} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   console.log(formatReport(manifest));
+  if (extras.robustnessSummary) console.log(`\n${formatRobustnessReport(extras.robustnessSummary)}`);
+  if (extras.subgroupSummary) console.log(`\n${formatSubgroupReport(extras.subgroupSummary)}`);
   if (flags.publish) await publishTo(flags, ctx.store, ctx.runId, ctx.progress);
 }
 
@@ -288,6 +299,7 @@ async function report(flags: StoreFlags & { run?: string; json?: boolean }) {
   if (!text) throw new ConfigError(`run '${runId}' not found in ${describeStore(store)}`);
   const manifest = parseManifest(text);
   console.log(flags.json ? JSON.stringify(manifest.metrics, null, 2) : formatReport(manifest));
+  if (!flags.json) for (const extra of await storedRobustnessReports(store, manifest)) console.log(`\n${extra}`);
 }
 
 /** `pie analyze [run]`: the analysis of a finished run again, with other settings, from its stored predictions. */
@@ -398,7 +410,7 @@ export async function main(argv = process.argv): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DatasetError || err instanceof StoreSettingsError) {
+    if (err instanceof ConfigError || err instanceof DatasetError || err instanceof StoreSettingsError || err instanceof AttributesError) {
       console.error(`pie: ${err.message}`);
       process.exitCode = 2;
     } else if (err instanceof PublishError || err instanceof IncompleteRun) {

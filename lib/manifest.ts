@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { classBytesFor, type ClassBytes } from './class-array.ts';
+import { RobustnessBlockSchema, SubgroupsBlockSchema } from './robustness-run.ts';
 
 /**
  * The run manifest: the one file that says what a run is and which files belong to it.
@@ -22,7 +23,7 @@ export const FileEntrySchema = z.object({
   path: z.string(),
   bytes: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  kind: z.enum(['model', 'member-record', 'predictions', 'analysis', 'eval-images', 'eval-labels', 'dataset', 'other']),
+  kind: z.enum(['model', 'member-record', 'predictions', 'analysis', 'eval-images', 'eval-labels', 'dataset', 'corrupted-predictions', 'attributes', 'other']),
 });
 
 export const LevelSchema = z.object({
@@ -117,6 +118,10 @@ export const ManifestSchema = z.object({
     evaluation: z.object({ imagesPerSecond: z.number(), seconds: z.number() }),
   }),
   files: z.array(FileEntrySchema),
+  /** Corrupted test sets evaluated (pie run --corruptions), absent when none. */
+  robustness: RobustnessBlockSchema.optional(),
+  /** Attributes per test image (pie run --attributes), absent when none. */
+  subgroups: SubgroupsBlockSchema.optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type FileEntry = z.infer<typeof FileEntrySchema>;

@@ -36,8 +36,10 @@ describe('pie run on a Fashion-MNIST slice', () => {
     const manifest = parseManifest(readFileSync(join(runsDir, runId, 'manifest.json'), 'utf8'));
     expect(manifest.K).toBe(3);
     expect(manifest.levels.map((l) => l.name)).toEqual(['dense', 'p50', 'p90', 'f16', 'int8-dyn', 'int8-full']);
-    // predictions, analysis, eval images, their per-image hashes, labels, dataset.json; a model and a record per member.
-    expect(manifest.files.length).toBe(6 + 2 * 6 * 3);
+    // predictions, analysis, eval images, their per-image hashes, labels, dataset.json; a model and a record per member;
+    // the quick preset's five corrupted prediction sets and their analysis.
+    expect(manifest.files.length).toBe(6 + 2 * 6 * 3 + 5 + 1);
+    expect(manifest.robustness!.sets.map((x) => x.key)).toEqual(['impulse_noise-3', 'brightness-3', 'contrast-3', 'rotate-3', 'translate-3']);
     expect(manifest.classBytes).toBe(1);
     for (const f of manifest.files) {
       const bytes = readFileSync(join(runsDir, runId, f.path));

@@ -16,6 +16,7 @@ import { writeSyntheticRun } from '../lib/synthetic.ts';
 import { WIDE_RUN } from './wide-run.ts';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { writeColorFolder } from '../trainer/testing.ts';
+import { buildRobustRun } from './robust-run.ts';
 
 /** An original dataset file and the index of its image in the run's evaluation set. */
 export interface ColorUpload { index: number; path: string; type: string; base64: string }
@@ -31,11 +32,13 @@ declare module 'vitest' {
     colorUploads: ColorUpload[];
     /** A 4000×3000 (12-megapixel) JPEG photo, base64: uploads past a Worker's full-size decode. */
     photoJpeg: string;
+    /** A tiny run with corrupted sets and planted attributes (test/robust-run.ts), run id 'tiny-robust', no `latest`. */
+    robustRunFiles: Record<string, string>;
   }
 }
 
 interface Built { dir: string; files: Record<string, string> }
-let built: { tiny: Built; color: Built; uploads: ColorUpload[] } | null = null;
+let built: { tiny: Built; color: Built; uploads: ColorUpload[]; robust: Built } | null = null;
 let wide: Built | null = null;
 
 function filesOf(dir: string): Record<string, string> {
@@ -78,7 +81,8 @@ function build() {
     index: order.indexOf(path), path, type: path.endsWith('.png') ? 'image/png' : 'image/jpeg',
     base64: readFileSync(join(folder.dir, path)).toString('base64'),
   }));
-  built = { tiny, color, uploads };
+  const robust = buildRobustRun({ runId: 'tiny-robust' });
+  built = { tiny, color, uploads, robust: { dir: robust.runsDir, files: filesOf(robust.runsDir) } };
   return built;
 }
 
@@ -96,7 +100,8 @@ function photoJpeg(): string {
 }
 
 export default async function setup(project: TestProject) {
-  const { tiny, color, uploads } = build();
+  const { tiny, color, uploads, robust } = build();
+  project.provide('robustRunFiles', Object.fromEntries(Object.entries(robust.files).filter(([k]) => k !== 'latest')));
   project.provide('tinyRunDir', tiny.dir);
   project.provide('tinyRunFiles', tiny.files);
   project.provide('colorRunDir', color.dir);

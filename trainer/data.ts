@@ -19,6 +19,8 @@ export interface Split {
   images: Uint8Array;
   labels: ClassArray;
   n: number;
+  /** Image folders: each image's file path relative to the dataset folder (attribute files may name images by it). */
+  paths?: string[];
 }
 
 export type DatasetFormat = 'idx' | 'cifar' | 'folder' | 'synthetic';

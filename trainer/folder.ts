@@ -227,15 +227,17 @@ export async function loadFolder(dir: string, opts: FolderOptions = {}): Promise
     const rings: number[] = [];
     const [trainSplit, testSplit] = splits.map(({ s, out, ringMeans, failed }): Split => {
       const labels = newClassArray(s.files.length, classBytesFor(classNames.length));
+      const paths: string[] = [];
       let n = 0;
       for (let i = 0; i < s.files.length; i++) {
         if (failed.has(i)) continue;
         if (n !== i) out.copyWithin(n * px, i * px, (i + 1) * px);
         labels[n] = s.labels[i];
+        paths.push(relPath(dir, s.files[i]));
         rings.push(ringMeans[i]);
         n++;
       }
-      return { images: out.subarray(0, n * px), labels: labels.slice(0, n), n };
+      return { images: out.subarray(0, n * px), labels: labels.slice(0, n), n, paths };
     });
     // The test images are written to the run (eval/images.bin): give them an ordinary buffer.
     testSplit.images = testSplit.images.slice();

@@ -15,6 +15,7 @@ import { DatasetError, datasetIdentity, loadDataset, type Dataset } from './data
 import type { Engine } from './engine.ts';
 import { WorkerPool, shareClassArray, shareFloat32 } from './pool.ts';
 import type { Progress } from './progress.ts';
+import type { RunExtras } from './robustness.ts';
 import type { MemberSpec } from './train.ts';
 import type { WorkerMessage } from './worker.ts';
 
@@ -47,11 +48,11 @@ export interface RunContext {
 
 /**
  * The settings that shape the models and their predictions name the run: same config → same run.
- * Not workers, engine or paths, and not the analysis settings (tieRule, alpha): `pie analyze`
+ * Not workers, engine or paths, and not the analysis settings (tieRule, alpha, corruptions, attributes): `pie analyze`
  * re-analyses a run's predictions with others, without training anything again.
  */
 export function defaultRunId(cfg: RunConfig): string {
-  const { workers: _w, engine: _e, runsDir: _r, runId: _i, tieRule: _t, alpha: _a, ...shaping } = cfg;
+  const { workers: _w, engine: _e, runsDir: _r, runId: _i, tieRule: _t, alpha: _a, corruptions: _c, severities: _s, attributes: _f, ...shaping } = cfg;
   const hash = createHash('sha256').update(JSON.stringify(shaping)).digest('hex').slice(0, 8);
   return `${cfg.dataset.name}-${cfg.preset}-${hash}`;
 }
@@ -315,7 +316,7 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
 }
 
 /** Analysis, then every run file, then the manifest, then the `latest` pointer — in that order. */
-export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: TrainSummary): Promise<Manifest> {
+export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: TrainSummary, extras?: RunExtras): Promise<Manifest> {
   const { cfg, data } = ctx;
   const classBytes = classBytesFor(data.numClasses);
   const labels = newClassArray(data.test.n, classBytes);
@@ -344,6 +345,7 @@ export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: 
       files.push({ path: recordPath, bytes: recordBytes!.length, sha256: await sha256Hex(recordBytes!), kind: 'member-record' });
     }
   }
+  if (extras) files.push(...extras.files);
   const trainedRecords = ev.records.flat().filter((r) => r.training);
   const memberSeconds = trainedRecords.reduce((a, r) => a + r.training!.seconds, 0);
   const memberExamples = trainedRecords.reduce((a, r) => a + r.training!.examples, 0);
@@ -382,6 +384,8 @@ export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: 
       evaluation: { imagesPerSecond: ev.imagesPerSecond, seconds: ev.seconds },
     },
     files,
+    ...(extras?.robustness && { robustness: extras.robustness }),
+    ...(extras?.subgroups && { subgroups: extras.subgroups }),
   };
   const text = JSON.stringify(manifest, null, 1);
   parseManifest(text); // validate what we publish

@@ -2,6 +2,7 @@ import { classArrayFromBytes } from '../lib/class-array.ts';
 import { analyzeRun, DEFAULT_TIE_RULE, type RunSummary, type TieRule } from '../lib/analysis/index.ts';
 import { DEFAULT_ALPHA } from '../lib/analysis/classes.ts';
 import { sha256Hex } from '../lib/hash.ts';
+import { reanalyzeExtras } from './robustness.ts';
 import { classBytesOf, parseManifest, RUN_FILES, type Manifest } from '../lib/manifest.ts';
 import { getText, type Store } from '../lib/store.ts';
 
@@ -48,6 +49,8 @@ export async function reanalyzeRun(store: Store, runId: string, opts: ReanalyzeO
   const bytes = new TextEncoder().encode(JSON.stringify(summary));
   await store.put(`${runId}/${RUN_FILES.analysis}`, bytes);
   const entry = { bytes: bytes.length, sha256: await sha256Hex(bytes) };
+  // The robustness and subgroup analyses use the same settings: redone too, their entries replaced.
+  const redone = await reanalyzeExtras(store, manifest, read, { predictions, labels, tieRule, alpha });
   const updated: Manifest = {
     ...manifest,
     settings: { ...manifest.settings, tieRule, alpha },
@@ -57,7 +60,7 @@ export async function reanalyzeRun(store: Store, runId: string, opts: ReanalyzeO
         name: l.name, accuracy: l.accuracy, pieCount: l.pieCount, impacted: l.impacted, constantDiffering: l.constantDiffering, pieAccuracy: l.pieAccuracy,
       })),
     },
-    files: manifest.files.map((f) => (f.path === RUN_FILES.analysis ? { ...f, ...entry } : f)),
+    files: manifest.files.map((f) => (f.path === RUN_FILES.analysis ? { ...f, ...entry } : redone.get(f.path) ?? f)),
   };
   const out = JSON.stringify(updated, null, 1);
   parseManifest(out); // validate what we write

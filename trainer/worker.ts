@@ -21,7 +21,8 @@ export interface WorkerShared {
 
 export type WorkerTask =
   | { type: 'train'; id: number; spec: MemberSpec }
-  | { type: 'evaluate'; id: number; model: Uint8Array }
+  /** images: another test set (e.g. corrupted), float32 [n × inDim] preprocessed as `test`; default the shared test set. */
+  | { type: 'evaluate'; id: number; model: Uint8Array; images?: Float32Array; n?: number }
   | { type: 'probe'; id: number; files: string[] }
   | ({ type: 'decode'; id: number } & DecodeJob);
 
@@ -67,7 +68,7 @@ parentPort!.on('message', async (task: WorkerTask) => {
       await kernels;
       const started = performance.now();
       const predictor = createPredictor(decodeModel(task.model));
-      const predictions = predictor.predictBatch(shared.test!.images, shared.test!.n);
+      const predictions = task.images ? predictor.predictBatch(task.images, task.n!) : predictor.predictBatch(shared.test!.images, shared.test!.n);
       predictor.release();
       parentPort!.postMessage({ type: 'evaluated', id: task.id, predictions, seconds: (performance.now() - started) / 1000 } satisfies WorkerMessage, [predictions.buffer as ArrayBuffer]);
     }

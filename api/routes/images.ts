@@ -2,11 +2,13 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { NotFound } from '../errors.ts';
 import { baseUrl, runCaching } from '../http.ts';
-import { ImageAnswerSchema, RunParam, decimalInt, errorResponses } from '../schemas.ts';
+import { CorruptionQuery, ImageAnswerSchema, RunParam, decimalInt, errorResponses } from '../schemas.ts';
+import { corruptedImage, corruptedPredictions } from '../robustness.ts';
 import { buildAnswer, datasetMemberPredictions } from '../answer.ts';
 import { encodePng } from '../../lib/image/index.ts';
 import { inputShapeOf } from '../../lib/manifest.ts';
 import type { LoadedRun } from '../runs.ts';
+import { type ClassArray, classBytesFor, newClassArray } from '../../lib/class-array.ts';
 
 const ImageParams = RunParam.extend({
   index: decimalInt(0).openapi({ param: { name: 'index', in: 'path' }, example: 42, description: 'index into the evaluation set' }),
@@ -23,24 +25,34 @@ export async function datasetPng(run: LoadedRun, index: number, scale = 1): Prom
   return encodePng(await run.image(index), w, h, scale, channels);
 }
 
+/** Image i's members' predictions [levels × K] from a [levels × K × N] matrix. */
+function memberColumn(run: LoadedRun, predictions: ClassArray, i: number): ClassArray {
+  const out = newClassArray(run.levels * run.K, classBytesFor(run.numClasses));
+  for (let m = 0; m < run.levels * run.K; m++) out[m] = predictions[m * run.N + i];
+  return out;
+}
+
 export const images = new OpenAPIHono<AppEnv>();
 
 images.openapi(createRoute({
   method: 'get', path: '/v1/runs/{run}/images/{index}', tags: ['images'],
   summary: 'A dataset image: votes per level, modal labels, PIE status, taxicab score and class context',
-  request: { params: ImageParams },
+  request: { params: ImageParams, query: z.object({ corruption: CorruptionQuery.openapi({ description: "the votes on this corrupted test set (one the run evaluated, e.g. motion_blur-3)" }) }) },
   responses: {
     200: { description: 'The answer for one evaluation image', content: { 'application/json': { schema: ImageAnswerSchema } } },
     ...errorResponses,
   },
 }), async (c) => {
   const { run: requested, index } = c.req.valid('param');
+  const { corruption } = c.req.valid('query');
   const run = await c.var.repo.get(requested);
   checkIndex(run, index);
+  const corrupted = corruption === undefined ? null : await corruptedPredictions(run, corruption);
   const cached = runCaching(c, requested, run);
   if (cached) return cached;
-  const png = `${baseUrl(c)}/v1/runs/${encodeURIComponent(run.runId)}/images/${index}/image.png`;
-  return c.json(buildAnswer(run, datasetMemberPredictions(run, index), run.labels[index], { source: 'dataset', index, png }), 200);
+  const png = `${baseUrl(c)}/v1/runs/${encodeURIComponent(run.runId)}/images/${index}/image.png${corruption ? `?corruption=${encodeURIComponent(corruption)}` : ''}`;
+  const predictions = corrupted ? memberColumn(run, corrupted, index) : datasetMemberPredictions(run, index);
+  return c.json(buildAnswer(run, predictions, run.labels[index], { source: 'dataset', index, png, ...(corruption && { corruption }) }), 200);
 });
 
 images.openapi(createRoute({
@@ -48,7 +60,10 @@ images.openapi(createRoute({
   summary: 'A dataset image as PNG (colour or grayscale, as the run; `scale` enlarges it with nearest-neighbour pixels)',
   request: {
     params: ImageParams,
-    query: z.object({ scale: decimalInt(1, 32).default(1).openapi({ example: 8 }) }),
+    query: z.object({
+      scale: decimalInt(1, 32).default(1).openapi({ example: 8 }),
+      corruption: CorruptionQuery.openapi({ description: 'the image under this corruption, recomputed with the seed the run used' }),
+    }),
   },
   responses: {
     200: { description: 'PNG image', content: { 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
@@ -56,9 +71,16 @@ images.openapi(createRoute({
   },
 }), async (c) => {
   const { run: requested, index } = c.req.valid('param');
-  const { scale } = c.req.valid('query');
+  const { scale, corruption } = c.req.valid('query');
   const run = await c.var.repo.get(requested);
   checkIndex(run, index);
+  if (corruption !== undefined) {
+    const pixels = await corruptedImage(run, index, corruption);
+    const cached = runCaching(c, requested, run);
+    if (cached) return cached;
+    const [h, w, channels] = inputShapeOf(run.manifest);
+    return c.body(encodePng(pixels, w, h, scale, channels) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png' });
+  }
   const cached = runCaching(c, requested, run);
   if (cached) return cached;
   return c.body((await datasetPng(run, index, scale)) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png' });

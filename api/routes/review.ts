@@ -4,6 +4,7 @@ import { BadInput } from '../errors.ts';
 import { baseUrl, runCaching } from '../http.ts';
 import { ReviewPageSchema, RunParam, decimalInt, errorResponses } from '../schemas.ts';
 import { classRef } from '../answer.ts';
+import { subgroupFilter } from '../robustness.ts';
 
 const classParam = (what: string) => decimalInt(0, 65535).optional().openapi({ description: what });
 
@@ -12,6 +13,7 @@ const ReviewQuery = z.object({
   trueClass: classParam('only images of this true class'),
   denseModal: classParam("only images whose dense modal label is this class"),
   levelModal: classParam("only images whose modal label at the level is this class"),
+  subgroup: z.string().max(200).optional().openapi({ example: 'group=a', description: "only images of this attribute subgroup (attribute=value, or two joined by &; runs made with --attributes)" }),
   sort: z.enum(['taxicab', 'dense-disagreement', 'index']).default('taxicab').openapi({
     description: 'taxicab: most changed vote distribution first; dense-disagreement: most split dense population first',
   }),
@@ -49,7 +51,8 @@ review.openapi(createRoute({
   const cached = runCaching(c, requested, run);
   if (cached) return cached;
   const { N, K, numClasses } = run;
-  const fingerprint = `${run.runId}|${q.level}|${q.trueClass}|${q.denseModal}|${q.levelModal}|${q.sort}`;
+  const fingerprint = `${run.runId}|${q.level}|${q.trueClass}|${q.denseModal}|${q.levelModal}|${q.sort}|${q.subgroup ?? ''}`;
+  const inSubgroup = q.subgroup === undefined ? null : await subgroupFilter(run, q.subgroup);
   const offset = q.cursor ? decodeCursor(q.cursor, fingerprint) : 0;
 
   for (const [name, c2] of [['trueClass', q.trueClass], ['denseModal', q.denseModal], ['levelModal', q.levelModal]] as const) {
@@ -63,6 +66,7 @@ review.openapi(createRoute({
     if (q.trueClass !== undefined && run.labels[i] !== q.trueClass) continue;
     if (q.denseModal !== undefined && run.modal[i] !== q.denseModal) continue;
     if (q.levelModal !== undefined && run.modal[t * N + i] !== q.levelModal) continue;
+    if (inSubgroup && !inSubgroup(i)) continue;
     ids.push(i);
   }
   // Highest score first; the image index breaks ties so pages are stable. Scores are computed

@@ -436,12 +436,15 @@ async function viewGallery(route) {
   const sort = ["taxicab", "dense-disagreement", "index"].includes(p.get("sort")) ? p.get("sort") : "taxicab";
   const query = new URLSearchParams({ level: level.name, sort, limit: String(PAGE) });
   if (cls !== "") query.set(FILTERS[by], cls);
+  const subgroup = p.get("subgroup") || "";
+  if (subgroup) query.set("subgroup", subgroup);
+  const groups = await subgroupsOrNull(ov);
   const { data, page } = await reviewPage(runBase(ov), query.toString(), Math.max(1, parseInt(p.get("page"), 10) || 1));
   const pages = Math.max(1, Math.ceil(data.total / PAGE));
   const href = (changes, lvl) => {
-    const q = new URLSearchParams({ class: cls, by, sort, page: String(page) });
+    const q = new URLSearchParams({ class: cls, by, sort, subgroup, page: String(page) });
     for (const k in changes) q.set(k, changes[k]);
-    const defaults = { class: "", by: "true", sort: "taxicab", page: "1" };
+    const defaults = { class: "", by: "true", sort: "taxicab", subgroup: "", page: "1" };
     for (const k in defaults) if (q.get(k) === defaults[k]) q.delete(k);
     const qs = q.toString();
     return "#/gallery/" + enc(lvl || level.name) + (qs ? "?" + qs : "");
@@ -464,11 +467,17 @@ async function viewGallery(route) {
       "select",
       { id: "sort", onchange: (e) => go({ sort: e.target.value }) },
       [["taxicab", "taxicab score (most changed votes)"], ["dense-disagreement", "dense disagreement"], ["index", "image index"]].map(([v, t]) => h("option", { value: v, selected: v === sort }, t))
-    ))
+    )),
+    groups ? h("div", {}, h("label", { for: "subgroup" }, "Subgroup"), h(
+      "select",
+      { id: "subgroup", onchange: (e) => go({ subgroup: e.target.value }) },
+      h("option", { value: "" }, "all images"),
+      groups.subgroups.map((g) => h("option", { value: g.key, selected: g.key === subgroup }, g.key + " (" + g.size + ")"))
+    )) : null
   );
   const out = [
     heading("PIEs at ", level.name),
-    h("p", { class: "meta" }, data.total + " images whose " + level.name + " modal label differs from the dense one (" + describeLevel(level) + ", K = " + ov.K + "). Arrow keys move through the grid; Enter opens an image."),
+    h("p", { class: "meta" }, data.total + " images" + (subgroup ? " of subgroup " + subgroup : "") + " whose " + level.name + " modal label differs from the dense one (" + describeLevel(level) + ", K = " + ov.K + "). Arrow keys move through the grid; Enter opens an image."),
     controls
   ];
   if (!data.items.length) return out.concat(h("p", {}, "No PIEs match at this level."));
@@ -740,7 +749,119 @@ async function viewStudy() {
     result
   ];
 }
-const VIEWS = { overview: viewOverview, classes: viewClasses, gallery: viewGallery, image: viewImage, try: viewTry, study: viewStudy };
+const subgroupCache = /* @__PURE__ */ new Map();
+function subgroupsOrNull(ov) {
+  let p = subgroupCache.get(ov.runId);
+  if (!p) {
+    p = getJson(runBase(ov) + "/subgroups").catch((err) => {
+      if (err.status === 404) return null;
+      throw err;
+    });
+    subgroupCache.set(ov.runId, p);
+  }
+  return p;
+}
+function heatColor(v) {
+  const x = Math.max(0, Math.min(1, v));
+  const hue = Math.round(120 * x);
+  return "hsl(" + hue + ", 65%, " + (45 + 15 * x) + "%)";
+}
+function robustnessChart(r) {
+  const cols = r.corruptions, rows = r.levels;
+  const L = 80, T = 92, cw = Math.max(44, Math.min(72, 560 / Math.max(1, cols.length))), ch = 26;
+  const W = L + cw * cols.length + 10, H = T + ch * rows.length + 10;
+  const svg = svgChart(W, H, "Accuracy on each corrupted test set relative to the level’s clean accuracy, levels × corruptions; starred: significantly more fragile than dense");
+  cols.forEach((c, j) => svg.append(s("text", { class: "col", x: L + cw * j + cw / 2, y: T - 6, transform: "rotate(-40 " + (L + cw * j + cw / 2) + " " + (T - 6) + ")" }, c.key)));
+  rows.forEach((l, t) => {
+    svg.append(s("text", { class: "row", x: L - 6, y: T + ch * t + ch / 2 + 4, "text-anchor": "end" }, l.name));
+    l.cells.forEach((cell, j) => {
+      const v = cell.relative ? cell.relative.mean : null;
+      svg.append(s(
+        "g",
+        { "data-cell": l.name + "/" + cell.key },
+        s(
+          "rect",
+          { x: L + cw * j, y: T + ch * t, width: cw - 2, height: ch - 2, fill: v == null ? "#ccc" : heatColor(v) },
+          s("title", {}, l.name + " on " + cell.key + ": " + pct(v) + " of clean accuracy; Δ vs dense " + pp(cell.relativeDiff) + ", BH p " + pval(cell.pAdjusted))
+        ),
+        s("text", { x: L + cw * j + cw / 2 - 1, y: T + ch * t + ch / 2 + 4, "text-anchor": "middle", class: "cell" }, (v == null ? "—" : Math.round(v * 100)) + (cell.moreFragileAdjusted ? "*" : ""))
+      ));
+    });
+  });
+  return svg;
+}
+function overIndexChart(rows, level) {
+  const shown = rows.filter((r) => r.overIndex);
+  const L = 190, R = 20, T = 10, B = 30, rh = 18;
+  const W = 620, H = T + B + rh * Math.max(1, shown.length);
+  const hi = Math.max(2, ...shown.map((r) => Math.min(10, r.overIndex.high)));
+  const x = (v) => L + (W - L - R) * Math.min(v, hi) / hi;
+  const svg = svgChart(W, H, "PIE over-indexing per subgroup at " + level + ": share among PIEs ÷ share of the test set, with Clopper–Pearson intervals");
+  const ticks = niceTicks(0, hi, 5);
+  const g = s("g", { class: "axis" });
+  for (const t of ticks) g.append(s("line", { x1: x(t), x2: x(t), y1: T, y2: H - B }), s("text", { x: x(t), y: H - B + 16, "text-anchor": "middle" }, t.toFixed(1)));
+  svg.append(g);
+  shown.forEach((r, n) => {
+    const y = T + rh * n + rh / 2, o = r.overIndex;
+    svg.append(s(
+      "g",
+      { class: r.overIndexedAdjusted ? "down" : "ns", "data-subgroup": r.key },
+      s("text", { x: L - 6, y: y + 4, "text-anchor": "end" }, r.key),
+      s("line", { class: "whisker", x1: x(o.low), x2: x(o.high), y1: y, y2: y }),
+      s("circle", { cx: x(o.ratio), cy: y, r: 4 }, s("title", {}, r.key + ": " + o.ratio.toFixed(2) + " [" + o.low.toFixed(2) + ", " + o.high.toFixed(2) + "]"))
+    ));
+  });
+  svg.append(s("line", { class: "ref", x1: x(1), x2: x(1), y1: T, y2: H - B }));
+  return svg;
+}
+async function viewRobustness(route) {
+  const ov = await overview();
+  const out = [heading("Robustness and subgroups")];
+  const rob = await getJson(runBase(ov) + "/robustness").catch((err) => {
+    if (err.status === 404) return null;
+    throw err;
+  });
+  if (rob) {
+    out.push(
+      figure("Accuracy under corruption, relative to clean", "Each cell: the level’s mean accuracy on the corrupted test set ÷ its clean accuracy (%). * = significantly more fragile than dense (Welch over members, BH p ≤ " + rob.alpha + ").", robustnessChart(rob)),
+      table(["Level", "Clean accuracy", "mCE", "Relative mCE", "More fragile (BH)", "Majority lost"], rob.levels.map((l) => h(
+        "tr",
+        {},
+        h("th", { scope: "row" }, l.name),
+        h("td", {}, pct(l.cleanAccuracy.mean)),
+        h("td", {}, num(l.mCE, 2)),
+        h("td", {}, num(l.relativeMCE, 2)),
+        h("td", {}, l.moreFragileAdjusted + " / " + l.cells.length),
+        h("td", {}, String(l.cells.reduce((a, c) => a + c.survival.lost, 0)))
+      )), "Robustness per level", [])
+    );
+  } else out.push(h("p", { class: "muted" }, "This run has no corrupted test sets (pie run --corruptions)."));
+  const sub = await subgroupsOrNull(ov);
+  if (sub) {
+    const levels = sub.levels.slice(1);
+    const lv = levels.find((l) => l.name === route.params.get("level")) || levels.reduce((a, b) => b.pieCount > a.pieCount ? b : a, levels[0]);
+    const sizes = new Map(sub.subgroups.map((g) => [g.key, g.size]));
+    out.push(
+      h("h3", {}, "Subgroups at " + lv.name),
+      h("div", { class: "toolbar" }, levelSelect(ov, lv.name, (n) => "#/robustness?level=" + enc(n))),
+      figure("PIE over-indexing", lv.pieCount + " PIEs. Dot: the subgroup’s share among PIEs ÷ its share of the test set; line: Clopper–Pearson " + Math.round((1 - sub.alpha) * 100) + " % interval; coloured: over-indexed (BH).", overIndexChart(lv.rows, lv.name)),
+      table(["Subgroup", "Images", "Error", "Δ vs dense", "Impact", "p (BH)", "Over-index", ""], lv.rows.map((r) => h(
+        "tr",
+        { "data-subgroup": r.key },
+        h("th", { scope: "row" }, r.key),
+        h("td", {}, String(sizes.get(r.key))),
+        h("td", {}, pct(r.error.mean) + " ± " + pct(r.error.sd)),
+        h("td", {}, pp(r.errorChange)),
+        h("td", {}, num(r.disparateImpact, 2)),
+        h("td", { class: r.hurtAdjusted ? "down" : null }, pval(r.pAdjusted)),
+        h("td", { class: r.overIndexedAdjusted ? "down" : null }, r.overIndex ? num(r.overIndex.ratio, 2) : "—"),
+        h("td", { class: "text" }, h("a", { href: "#/gallery/" + enc(lv.name) + "?subgroup=" + enc(r.key) }, "PIEs"))
+      )), "Subgroups", [7])
+    );
+  } else out.push(h("p", { class: "muted" }, "This run has no attributes (pie run --attributes FILE.csv)."));
+  return out;
+}
+const VIEWS = { overview: viewOverview, classes: viewClasses, gallery: viewGallery, image: viewImage, try: viewTry, study: viewStudy, robustness: viewRobustness };
 let token = 0, firstRender = true;
 async function render() {
   const raw = location.hash.replace(/^#\\/?/, ""), qi = raw.indexOf("?");

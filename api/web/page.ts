@@ -23,6 +23,7 @@ export function renderPage(assets: { js: string; css: string }): string {
     <li><a href="#/overview" data-view="overview">Overview</a></li>
     <li><a href="#/classes" data-view="classes">Classes</a></li>
     <li><a href="#/gallery" data-view="gallery">PIE gallery</a></li>
+    <li><a href="#/robustness" data-view="robustness">Robustness</a></li>
     <li><a href="#/try" data-view="try">Try an image</a></li>
     <li><a href="#/study" data-view="study">Human study</a></li>
   </ul></nav>

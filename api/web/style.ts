@@ -69,6 +69,8 @@ svg.chart .up { fill: var(--up); }
 svg.chart .ns { fill: var(--ns); }
 svg.chart .whisker { stroke: var(--muted); stroke-width: 2; }
 svg.chart .sig-mark { font-weight: 700; }
+svg.chart text.cell { fill: #111; font-size: 10px; }
+svg.chart .axis line { stroke: #e3e7ec; }
 .legend { display: flex; flex-wrap: wrap; gap: .2rem 1rem; font-size: .82rem; color: var(--muted); margin: .2rem 0 0; padding: 0; list-style: none; }
 .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .3em; vertical-align: -.05em; border-radius: 2px; }
 .swatch.down { background: var(--down); } .swatch.up { background: var(--up); } .swatch.ns { background: var(--ns); }

@@ -22,3 +22,7 @@ export { classImpact, DEFAULT_ALPHA } from './classes.ts';
 export type { ClassImpact, ClassImpactOptions, Direction, ImpactCounts, LevelClassImpact } from './classes.ts';
 export { benjaminiHochberg, mean, sampleVariance, summarize, welchTTest } from './stats.ts';
 export type { Summary, TTestResult } from './stats.ts';
+export { analyzeRobustness, corruptionKey } from './robustness.ts';
+export type { CorruptedPredictions, CorruptionError, LevelRobustness, RobustnessAnalysis, RobustnessCell, RobustnessInput, RobustnessSummary } from './robustness.ts';
+export { analyzeSubgroups, binomialUpperTail, clopperPearson, subgroupMasks } from './subgroups.ts';
+export type { Attribute, LevelSubgroups, SubgroupDef, SubgroupInput, SubgroupRow, SubgroupSummary } from './subgroups.ts';

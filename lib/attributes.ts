@@ -1,4 +1,6 @@
-import { parse } from 'csv-parse/sync';
+// The package's browser build: its default ESM build reads Node's global Buffer, which a Worker
+// without nodejs_compat does not have (the Worker failed to start with it).
+import { parse } from 'csv-parse/browser/esm/sync';
 import type { Attribute } from './analysis/subgroups.ts';
 
 export class AttributesError extends Error {}

@@ -3,11 +3,12 @@
  * the targets). Bounded in time; loopback only.
  *
  *   npm run bench:api -- [--runs-dir runs] [--seconds 5] [--connections 8] [--targets node,workerd]
- *                        [--synthetic imagenet]
+ *                        [--synthetic imagenet|lenet5]
  *
  * --synthetic imagenet first generates an ImageNet-shaped run (lib/synthetic.ts: 50 000
  * images, 1000 classes, K = 30, 10 levels, predictions synthesised) into a temporary runs
- * directory and measures that one.
+ * directory and measures that one. --synthetic lenet5 generates a synthesized lenet5 run instead
+ * (random CNN members, no training; K = 8, dense, p50/p90/p99, f16, int8-dyn, int8-full).
  *
  * 1. Memory of the loaded run's lookup data (what every lookup needs: predictions, labels,
  *    derived per-image arrays, image hashes; images themselves are read by range), against a
@@ -47,15 +48,18 @@ const values = benchArgs('API benchmarks (live cost per level, memory, requests/
   images: { type: 'string', default: '200' },
   synthetic: { type: 'string' },
 });
-if (values.synthetic !== undefined && values.synthetic !== 'imagenet') throw new Error(`--synthetic: expected 'imagenet', got '${values.synthetic}'`);
-const runsDir = values.synthetic ? mkdtempSync(join(tmpdir(), 'pie-bench-imagenet-')) : resolve(values['runs-dir']!);
+if (values.synthetic !== undefined && values.synthetic !== 'imagenet' && values.synthetic !== 'lenet5') throw new Error(`--synthetic: expected 'imagenet' or 'lenet5', got '${values.synthetic}'`);
+const runsDir = values.synthetic ? mkdtempSync(join(tmpdir(), `pie-bench-${values.synthetic}-`)) : resolve(values['runs-dir']!);
 const root = join(import.meta.dirname, '..', '..');
 if (values.synthetic) {
   // In a child process, so that none of the generator's memory is in the figures below.
   const started = performance.now();
-  const r = spawnSync(process.execPath, [join(root, 'bin/pie.js'), 'synthesize', '--runs-dir', runsDir], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`pie synthesize failed:\n${r.stderr}`);
-  console.log(`generated an ImageNet-shaped run with 'pie synthesize' in ${((performance.now() - started) / 1000).toFixed(1)} s (${runsDir})`);
+  const lenet5 = values.synthetic === 'lenet5';
+  const r = lenet5
+    ? spawnSync(process.execPath, ['--import', 'tsx', join(root, 'api/bench/synth-cnn.ts'), runsDir], { cwd: root, encoding: 'utf8' })
+    : spawnSync(process.execPath, [join(root, 'bin/pie.js'), 'synthesize', '--runs-dir', runsDir], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`generating the run failed:\n${r.stderr}`);
+  console.log(`generated ${lenet5 ? 'a synthesized lenet5 run (random CNN members, no training)' : "an ImageNet-shaped run with 'pie synthesize'"} in ${((performance.now() - started) / 1000).toFixed(1)} s (${runsDir})`);
 }
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);

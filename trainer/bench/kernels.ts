@@ -4,7 +4,10 @@
  * one image through one model. dense-f32 vs sparse-f32 at 0/50/90/99 % magnitude sparsity,
  * then f16, int8-dynamic and int8-full of the unpruned net.
  *
- *   npx tsx trainer/bench/kernels.ts [--images N] [--idx path/to/images-idx3-ubyte[.gz]] [--seed S]
+ *   npx tsx trainer/bench/kernels.ts [--images N] [--idx path/to/images-idx3-ubyte[.gz]] [--seed S] [--arch mlp|lenet5|resnet]
+ *
+ * --arch lenet5 / resnet: the same table for a random LeNet-5 (28×28×1) or ResNet-20 (28×28×1)
+ * (trainer/bench/kernels-arch.ts).
  *
  * The net is random (He init), so only speed and size are meaningful, plus each variant's
  * argmax agreement with the dense net it came from. Images are synthetic blobs with about half
@@ -34,17 +37,19 @@ const WARMUP_IMAGES = 300;
 const CALIBRATION_IMAGES = 100;
 
 /** --images, --idx, --seed (with --help), checked up front. */
-function parseArgs(): { images: number; idx?: string; seed: number } {
+function parseArgs(): { images: number; idx?: string; seed: number; arch: string } {
   const v = benchArgs('Inference speed per model kind and sparsity, JS and wasm kernels side by side: npm run bench:kernels -- [options]', {
     images: { type: 'string', default: '2000' },
     idx: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    arch: { type: 'string', default: 'mlp' },
   });
+  if (!['mlp', 'lenet5', 'resnet'].includes(v.arch)) throw new Error(`--arch must be mlp, lenet5 or resnet, got ${v.arch}`);
   const images = Number(v.images);
   const seed = Number(v.seed);
   if (!Number.isInteger(images) || images < 1) throw new Error(`--images must be a positive integer, got ${v.images}`);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${v.seed}`);
-  return { images, idx: v.idx || undefined, seed };
+  return { images, idx: v.idx || undefined, seed, arch: v.arch };
 }
 
 function gaussian(rand: () => number): number {
@@ -150,6 +155,10 @@ function measure(model: CompactModel, xs: Float32Array, n: number, minMs: number
 async function main(): Promise<void> {
   const args = parseArgs();
   await installNodeKernels();
+  if (args.arch !== 'mlp') {
+    const { archBench } = await import('./kernels-arch.ts');
+    return archBench(args.arch as 'lenet5' | 'resnet', args.images, args.seed, args.idx ? idxImages(args.idx, args.images) : undefined);
+  }
   const rand = mulberry32(args.seed);
   const net = randomNet(DIMS, rand);
   const data = args.idx ? idxImages(args.idx, args.images) : { xs: syntheticImages(args.images, rand), n: args.images };

@@ -14,7 +14,7 @@
  * - the Data Manager's "Prediction score" averages the predictions whose model_version equals the
  *   project's (data_manager/managers.py `annotate_predictions_score`, feature flag off).
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -195,7 +195,14 @@ beforeAll(async () => {
   }
   for (const i of [...nonPies.slice(3), ...pies.slice(3)]) ls.tasks.push({ id: id++, data: { image: `${PIE}/v1/runs/${firstRun}/images/${i}/image.png?scale=4` } });
 });
-afterAll(() => { info.mockRestore(); warn.mockRestore(); });
+afterAll(() => {
+  info.mockRestore();
+  warn.mockRestore();
+  // Every exchange of the flow, for people who want to see the wire (test-artifacts/ is not committed).
+  const out = join(import.meta.dirname, '../../test-artifacts');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'label-studio-flow.json'), JSON.stringify(ls.wire, null, 2));
+});
 
 const isPieTask = (taskId: number) => {
   const ref = String(ls.tasks.find((t) => t.id === taskId)!.data.image);

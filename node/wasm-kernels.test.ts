@@ -30,7 +30,7 @@ beforeAll(async () => {
 
 function allLogits(model: CompactModel, xs: Float32Array, n: number, kernels: 'auto' | 'js'): Float32Array[] {
   const p = createPredictor(model, { kernels });
-  const d = model.dims[0];
+  const d = p.dims[0];
   const out = Array.from({ length: n }, (_, k) => p.logits(xs.slice(k * d, (k + 1) * d)));
   p.release();
   return out;

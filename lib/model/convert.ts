@@ -8,7 +8,8 @@ import type {
   SparseF32Layer,
   SparseF32Model,
 } from './types.ts';
-import { assertMlpWeights, assertModel } from './validate.ts';
+import { layerDims } from './arch-layers.ts';
+import { ModelFormatError, assertMlpWeights, assertModel } from './validate.ts';
 
 /* Lossless and float16 conversions from trained weights. Every conversion copies its input. */
 
@@ -24,28 +25,31 @@ export function toDenseModel(w: MlpWeights): DenseF32Model {
 /** CSR by input row, keeping exact zeros (±0) out. Lossless except that −0 becomes +0. */
 export function toSparseModel(w: MlpWeights): SparseF32Model {
   assertMlpWeights(w);
-  const layers = w.layers.map(({ inDim, outDim, weights, bias }): SparseF32Layer => {
-    if (outDim > 65535) throw new RangeError(`toSparseModel: outDim ${outDim} does not fit a uint16 column index (max 65535)`);
-    let nnz = 0;
-    for (let k = 0; k < weights.length; k++) if (weights[k] !== 0) nnz++;
-    const rowPtr = new Uint32Array(inDim + 1);
-    const colIdx = new Uint16Array(nnz);
-    const values = new Float32Array(nnz);
-    let k = 0;
-    for (let i = 0; i < inDim; i++) {
-      const base = i * outDim;
-      for (let o = 0; o < outDim; o++) {
-        const v = weights[base + o];
-        if (v !== 0) {
-          colIdx[k] = o;
-          values[k++] = v;
-        }
-      }
-      rowPtr[i + 1] = k;
-    }
-    return { rowPtr, colIdx, values, bias: bias.slice() };
-  });
+  const layers = w.layers.map(({ inDim, outDim, weights, bias }) => toCsrLayer(weights, inDim, outDim, bias));
   return { kind: 'sparse-f32', dims: [...w.dims], layers };
+}
+
+/** One [inDim, outDim] row-major matrix in CSR by input row, exact zeros (±0) left out. */
+export function toCsrLayer(weights: Float32Array, inDim: number, outDim: number, bias: Float32Array): SparseF32Layer {
+  if (outDim > 65535) throw new RangeError(`toSparseModel: outDim ${outDim} does not fit a uint16 column index (max 65535)`);
+  let nnz = 0;
+  for (let k = 0; k < weights.length; k++) if (weights[k] !== 0) nnz++;
+  const rowPtr = new Uint32Array(inDim + 1);
+  const colIdx = new Uint16Array(nnz);
+  const values = new Float32Array(nnz);
+  let k = 0;
+  for (let i = 0; i < inDim; i++) {
+    const base = i * outDim;
+    for (let o = 0; o < outDim; o++) {
+      const v = weights[base + o];
+      if (v !== 0) {
+        colIdx[k] = o;
+        values[k++] = v;
+      }
+    }
+    rowPtr[i + 1] = k;
+  }
+  return { rowPtr, colIdx, values, bias: bias.slice() };
 }
 
 /** float16 weights (round to nearest even), float32 biases. */
@@ -64,6 +68,7 @@ export function quantizeFloat16(w: MlpWeights): F16Model {
  */
 export function toMlpWeights(model: CompactModel): MlpWeights {
   assertModel(model);
+  if (model.arch !== undefined) throw new ModelFormatError(`toMlpWeights: a ${model.arch.name} model is not an MLP (use toArchWeights)`);
   const { dims } = model;
   const layers = model.layers.map((_, l) => {
     const inDim = dims[l];
@@ -109,8 +114,9 @@ export function toMlpWeights(model: CompactModel): MlpWeights {
 
 /** Per-layer weight sparsity as stored (int8 rounding can zero out small weights too). */
 export function sparsityOf(model: CompactModel): LayerSparsity[] {
+  const dims = model.arch !== undefined ? layerDims(model.arch) : model.dims.slice(1).map((d, l): [number, number] => [model.dims[l], d]);
   return model.layers.map((_, l) => {
-    const total = model.dims[l] * model.dims[l + 1];
+    const total = dims[l][0] * dims[l][1];
     let nonzeros = 0;
     switch (model.kind) {
       case 'sparse-f32':

@@ -1,3 +1,5 @@
+import type { Architecture } from './arch.ts';
+import { weightedOps } from './arch-layers.ts';
 import type { ActivationQuantization, CompactModel, ModelKind } from './types.ts';
 import { ModelFormatError, assertDims, assertModel } from './validate.ts';
 
@@ -12,10 +14,16 @@ import { ModelFormatError, assertDims, assertModel } from './validate.ts';
  *       of 8 (zero padding between them), so they can be viewed in place without copying.
  * The file ends where its last array ends. Offsets are relative to dataStart, so the header's
  * own length never feeds back into them.
+ *
+ * Version 2 (architecture models: convolutional nets) has the same layout; its header carries
+ * `arch` (the Architecture, BatchNorm folded) instead of `dims`, one layer per conv/dense op
+ * (each naming its op), and for int8-full `activations` by tensor name. MLP models are still
+ * written as version 1, byte for byte as before, and both versions are read.
  */
 
 const MAGIC = [0x50, 0x49, 0x45, 0x4d]; // 'PIEM'
-export const MODEL_FORMAT_VERSION = 1;
+/** The newest version this code writes (architecture models); MLP models are written as version 1. */
+export const MODEL_FORMAT_VERSION = 2;
 const PREFIX_BYTES = 12;
 
 type DType = 'f32' | 'f16' | 'u32' | 'u16' | 'i32' | 'i8';
@@ -50,10 +58,14 @@ interface ArrayEntry {
 
 interface Header {
   kind: ModelKind;
-  dims: number[];
-  layers: { arrays: ArrayEntry[] }[];
-  /** int8-full only: [layers + 1] activation quantizations (small, so kept in the JSON). */
-  activations?: ActivationQuantization[];
+  /** v1 */
+  dims?: number[];
+  /** v2 */
+  arch?: Architecture;
+  /** v2: each layer names its op. */
+  layers: { name?: string; arrays: ArrayEntry[] }[];
+  /** int8-full only: v1 [layers + 1] activation quantizations, v2 one per tensor name (small, so kept in the JSON). */
+  activations?: ActivationQuantization[] | Record<string, ActivationQuantization>;
 }
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
@@ -81,9 +93,21 @@ export function encodeModel(model: CompactModel): Uint8Array {
     });
     return { arrays };
   });
-  const header: Header = { kind: model.kind, dims: model.dims, layers };
-  if (model.kind === 'int8-full') {
-    header.activations = model.activations.map(({ scale, zeroPoint }) => ({ scale, zeroPoint }));
+  let header: Header;
+  let version: number;
+  if (model.arch === undefined) {
+    version = 1;
+    header = { kind: model.kind, dims: model.dims, layers };
+    if (model.kind === 'int8-full') {
+      header.activations = model.activations.map(({ scale, zeroPoint }) => ({ scale, zeroPoint }));
+    }
+  } else {
+    version = 2;
+    const names = weightedOps(model.arch).map((op) => op.name);
+    header = { kind: model.kind, arch: model.arch, layers: layers.map((l, k) => ({ name: names[k], arrays: l.arrays })) };
+    if (model.kind === 'int8-full') {
+      header.activations = Object.fromEntries(Object.entries(model.activations).map(([t, { scale, zeroPoint }]) => [t, { scale, zeroPoint }]));
+    }
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = align8(PREFIX_BYTES + json.length);
@@ -94,7 +118,7 @@ export function encodeModel(model: CompactModel): Uint8Array {
   const bytes = new Uint8Array(total);
   bytes.set(MAGIC, 0);
   const dv = new DataView(bytes.buffer);
-  dv.setUint32(4, MODEL_FORMAT_VERSION, true);
+  dv.setUint32(4, version, true);
   dv.setUint32(8, json.length, true);
   bytes.set(json, PREFIX_BYTES);
   entries.forEach((entry, k) => {
@@ -128,7 +152,7 @@ export function decodeModel(bytes: Uint8Array): CompactModel {
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(4, true);
-  if (version !== MODEL_FORMAT_VERSION) fail(`unsupported format version ${version}, this reader knows ${MODEL_FORMAT_VERSION}`);
+  if (version !== 1 && version !== 2) fail(`unsupported format version ${version}, this reader knows 1 and 2`);
   const headerLength = dv.getUint32(8, true);
   if (PREFIX_BYTES + headerLength > bytes.length) {
     fail(`truncated: header says ${headerLength} bytes of JSON but only ${bytes.length - PREFIX_BYTES} follow`);
@@ -143,14 +167,40 @@ export function decodeModel(bytes: Uint8Array): CompactModel {
   if (!isObject(header)) fail('header is not a JSON object');
   const kind = header.kind as ModelKind;
   if (typeof kind !== 'string' || !Object.hasOwn(LAYER_ARRAYS, kind)) fail(`unknown model kind ${JSON.stringify(header.kind)}`);
-  try {
-    assertDims(header.dims, 'header');
-  } catch (err) {
-    fail((err as Error).message, err);
-  }
-  const dims = header.dims as number[];
-  if (!Array.isArray(header.layers) || header.layers.length !== dims.length - 1) {
-    fail(`header lists ${Array.isArray(header.layers) ? header.layers.length : 'no'} layers, dims ${JSON.stringify(dims)} need ${dims.length - 1}`);
+  let dims: number[] | undefined;
+  let arch: Architecture | undefined;
+  let layerCount: number;
+  if (version === 1) {
+    try {
+      assertDims(header.dims, 'header');
+    } catch (err) {
+      fail((err as Error).message, err);
+    }
+    dims = header.dims as number[];
+    layerCount = dims.length - 1;
+    if (!Array.isArray(header.layers) || header.layers.length !== layerCount) {
+      fail(`header lists ${Array.isArray(header.layers) ? header.layers.length : 'no'} layers, dims ${JSON.stringify(dims)} need ${layerCount}`);
+    }
+  } else {
+    if (!isObject(header.arch) || !Array.isArray(header.arch.ops) || !Array.isArray(header.arch.input)) {
+      fail('version 2 header needs arch: { name, input, classes, ops, output }');
+    }
+    arch = header.arch as unknown as Architecture;
+    let names: string[];
+    try {
+      names = weightedOps(arch).map((op) => op.name);
+    } catch (err) {
+      fail(`header arch is malformed: ${(err as Error).message}`, err);
+    }
+    layerCount = names.length;
+    if (!Array.isArray(header.layers) || header.layers.length !== layerCount) {
+      fail(`header lists ${Array.isArray(header.layers) ? header.layers.length : 'no'} layers, arch ${JSON.stringify(arch.name)} has ${layerCount} conv/dense ops`);
+    }
+    (header.layers as unknown[]).forEach((entry, l) => {
+      if (!isObject(entry) || entry.name !== names[l]) {
+        fail(`layer ${l}: should be op ${JSON.stringify(names[l])}, got ${JSON.stringify(isObject(entry) ? entry.name : entry)}`);
+      }
+    });
   }
 
   const dataStart = align8(PREFIX_BYTES + headerLength);
@@ -187,8 +237,16 @@ export function decodeModel(bytes: Uint8Array): CompactModel {
   });
   if (end < bytes.length) fail(`${bytes.length - end} unexpected bytes after the last array (corrupt or concatenated file)`);
 
-  const model = { kind, dims, layers } as unknown as CompactModel;
-  if (kind === 'int8-full') {
+  const model = (version === 1 ? { kind, dims, layers } : { kind, arch, layers }) as unknown as CompactModel;
+  if (kind === 'int8-full' && version === 2) {
+    const acts = header.activations;
+    if (!isObject(acts) || !Object.values(acts).every((a) => isObject(a) && typeof a.scale === 'number' && typeof a.zeroPoint === 'number')) {
+      fail('int8-full header needs activations: { tensor: { scale, zeroPoint }, … }');
+    }
+    (model as { activations: Record<string, ActivationQuantization> }).activations = Object.fromEntries(
+      Object.entries(acts as Record<string, ActivationQuantization>).map(([t, a]) => [t, { scale: a.scale, zeroPoint: a.zeroPoint }]),
+    );
+  } else if (kind === 'int8-full') {
     const acts = header.activations;
     if (!Array.isArray(acts) || !acts.every((a) => isObject(a) && typeof a.scale === 'number' && typeof a.zeroPoint === 'number')) {
       fail('int8-full header needs activations: [{ scale, zeroPoint }, …]');

@@ -1,15 +1,20 @@
+import type { Architecture } from './arch.ts';
 import { type ClassArray, classBytesFor, newClassArray } from '../class-array.ts';
 import { decodeFloat16Array } from './float16.ts';
 import { quantizeActivation } from './int8.ts';
 import { argmax, denseLayer, int8DynamicLayer, int8FullLayer, sparseLayer, storeActivation } from './kernels.ts';
-import type { CompactModel, DenseF32Model, Int8DynamicModel, Int8FullModel, ModelKind, SparseF32Model } from './types.ts';
+import { archForward } from './arch-predictor.ts';
+import type { ArchCompactModel, CompactModel, DenseF32Model, Int8DynamicModel, Int8FullModel, ModelKind, SparseF32Model } from './types.ts';
 import { assertModel } from './validate.ts';
 import { loadWasmModel } from './wasm/predictor.ts';
 import { wasmKernels } from './wasm/runtime.ts';
 
 export interface Predictor {
   readonly kind: ModelKind;
+  /** MLP: the layer widths; architecture models: [h·w·c, classes]. */
   readonly dims: readonly number[];
+  /** The architecture of an architecture model (BatchNorm folded); absent for MLP models. */
+  readonly arch?: Architecture;
   /**
    * Logits of one image (x: [dims[0]], values in [0, 1]). Writes into `out` ([dims.at(-1)])
    * when given, so a caller that passes it allocates nothing per image.
@@ -24,6 +29,43 @@ export interface Predictor {
   readonly memoryBytes: number;
   /** Frees the weights (wasm memory is reused by later models); the predictor is unusable after. */
   release(): void;
+}
+
+/**
+ * Architecture models (convolutional nets) on the JS reference kernels. `dims` is
+ * [h·w·c, classes]: the flattened HWC image in, the logits out.
+ */
+function archPredictor(model: ArchCompactModel): Predictor {
+  const forward = archForward(model);
+  const [h, w, c] = model.arch.input;
+  const inDim = h * w * c;
+  const outDim = model.arch.classes;
+  const batchLogits = new Float32Array(outDim);
+  const memoryBytes = model.layers.reduce((a, layer) => a + Object.values(layer).reduce((b, v) => b + (v as ArrayBufferView).byteLength, 0), 0) +
+    (model.kind === 'f16' ? model.layers.reduce((a, layer) => a + layer.weights.length * 4, 0) : 0); // the decoded float32 copy
+  return {
+    kind: model.kind,
+    dims: [inDim, outDim],
+    arch: model.arch,
+    kernels: 'js',
+    memoryBytes,
+    release() {},
+    logits(x, out = new Float32Array(outDim)) {
+      if (x.length !== inDim) throw new RangeError(`logits: image has ${x.length} values, model expects ${inDim} (${h}×${w}×${c})`);
+      if (out.length < outDim) throw new RangeError(`logits: out has room for ${out.length} values, model gives ${outDim}`);
+      forward(x, 0, out);
+      return out;
+    },
+    predictBatch(xs, n) {
+      checkBatch(xs, n, inDim, outDim);
+      const labels = newClassArray(n, classBytesFor(outDim));
+      for (let k = 0; k < n; k++) {
+        forward(xs, k * inDim, batchLogits);
+        labels[k] = argmax(batchLogits);
+      }
+      return labels;
+    },
+  };
 }
 
 export interface PredictorOptions {
@@ -44,6 +86,7 @@ type Forward = (xs: Float32Array, off: number, out: Float32Array) => void;
  */
 export function createPredictor(model: CompactModel, options: PredictorOptions = {}): Predictor {
   assertModel(model);
+  if (model.arch !== undefined) return archPredictor(model);
   const dims = [...model.dims];
   const inDim = dims[0];
   const outDim = dims[dims.length - 1];

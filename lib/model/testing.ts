@@ -1,5 +1,7 @@
 /* Seeded synthetic nets and data for the lib/model tests. */
 import { mulberry32, permutation } from '../random.ts';
+import { type Architecture, paramSpecs } from './arch.ts';
+import type { ArchWeights } from './arch-weights.ts';
 import type { MlpWeights } from './types.ts';
 
 export function gaussian(rand: () => number): number {
@@ -91,4 +93,32 @@ export function plantedTask(n: number, seed: number): PlantedTask {
     }
   }
   return { net: { dims, layers: [l0, l1, l2] }, images, labels, n };
+}
+
+/**
+ * He-initialised float weights for any architecture, with BatchNorm statistics that are not
+ * the identity (so folding has something to do), optionally pruned to `sparsity` per kernel.
+ */
+export function randomArchWeights(arch: Architecture, seed: number, sparsity = 0): ArchWeights {
+  const rand = mulberry32(seed);
+  const params: Record<string, Float32Array> = {};
+  for (const { name, shape } of paramSpecs(arch)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const fanIn = n / shape[shape.length - 1];
+    const kind = name.slice(name.lastIndexOf('.') + 1);
+    params[name] = Float32Array.from({ length: n }, () => {
+      switch (kind) {
+        case 'kernel': return gaussian(rand) * Math.sqrt(2 / fanIn);
+        case 'gamma': return 0.5 + rand();
+        case 'variance': return 0.2 + rand();
+        default: return 0.1 * gaussian(rand); // bias, beta, mean
+      }
+    });
+    if (kind === 'kernel' && sparsity > 0) {
+      const order = permutation(n, rand);
+      const drop = Math.round(n * sparsity);
+      for (let k = 0; k < drop; k++) params[name][order[k]] = 0;
+    }
+  }
+  return { arch, params };
 }

@@ -1,5 +1,5 @@
 import type { ClassArray } from '../../class-array.ts';
-import type { CompactModel, Int8WeightsLayer } from '../types.ts';
+import type { Int8WeightsLayer, MlpCompactModel } from '../types.ts';
 import { BLOCK } from './source.ts';
 import type { WasmKernels } from './runtime.ts';
 
@@ -30,7 +30,7 @@ export interface WasmModel {
  * float32 matrix (low sparsity) is stored dense instead: the values are the same, and the
  * dense kernel gives the CSR kernel's results bit for bit (see source.ts).
  */
-export function loadWasmModel(rt: WasmKernels, model: CompactModel): WasmModel {
+export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmModel {
   const dims = [...model.dims];
   const L = dims.length - 1;
   const allocations: number[] = [];

@@ -4,13 +4,16 @@
  * lookups, the review queue and the web page have real work at ImageNet shape (50 000 images,
  * 1000 classes, K = 30, 10 levels) in seconds. Models are small random MLPs in each level's
  * format, so the run is complete and live prediction runs, but their answers are not the
- * synthesised predictions: use it to measure lookups, not to judge predictions.
+ * synthesised predictions: use it to measure lookups, not to judge predictions. With `arch`, the
+ * models are random convolutional nets of that architecture instead (to measure and test live
+ * prediction of CNN runs without training).
  */
 import { analyzeRun } from './analysis/index.ts';
 import { classArrayToBytes, classBytesFor, newClassArray } from './class-array.ts';
 import { imageHashes, sha256Hex } from './hash.ts';
 import { MANIFEST_VERSION, RUN_FILES, parseManifest, type FileEntry, type LevelEntry, type Manifest } from './manifest.ts';
-import { encodeModel, quantizeInt8Dynamic, toDenseModel, toSparseModel, type MlpWeights } from './model/index.ts';
+import { encodeModel, lenet5Arch, quantizeInt8Dynamic, resnetArch, toArchModel, toDenseModel, toSparseModel, type Architecture, type MlpWeights, type ModelKind } from './model/index.ts';
+import { randomArchWeights } from './model/testing.ts';
 import { mulberry32, seedFor } from './random.ts';
 import { LATEST_KEY, type Store } from './store.ts';
 
@@ -28,6 +31,10 @@ export interface SyntheticRunOptions {
   imageSize?: number;
   /** Hidden width of the random models. Default 4. */
   hidden?: number;
+  /** Random CNN members of this architecture instead of MLPs (lenet5: conv 4, 8, dense 16; resnet: ResNet-8, width 4). */
+  arch?: 'lenet5' | 'resnet';
+  /** Quantized levels after the pruned ones. Default ['int8-dynamic']. */
+  quantizations?: ('float16' | 'int8-dynamic' | 'int8-full')[];
   seed?: number;
 }
 
@@ -38,10 +45,11 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
   const C = opts.numClasses ?? 1000, N = opts.images ?? 50_000, K = opts.K ?? 30, seed = opts.seed ?? 1;
   const size = opts.imageSize ?? 32, hidden = opts.hidden ?? 4;
   const sparsities = opts.sparsities ?? DEFAULT_SPARSITIES;
-  const levels: { name: string; kind: LevelEntry['kind']; sparsity: number }[] = [
+  const short = { 'float16': 'f16', 'int8-dynamic': 'int8-dyn', 'int8-full': 'int8-full' } as const;
+  const levels: { name: string; kind: LevelEntry['kind']; sparsity: number; quantization?: 'float16' | 'int8-dynamic' | 'int8-full' }[] = [
     { name: 'dense', kind: 'dense', sparsity: 0 },
     ...sparsities.map((s) => ({ name: `p${Math.round(s * 100)}`, kind: 'pruned' as const, sparsity: s })),
-    { name: 'int8-dyn', kind: 'quantized', sparsity: 0 },
+    ...(opts.quantizations ?? ['int8-dynamic']).map((q) => ({ name: short[q], kind: 'quantized' as const, sparsity: 0, quantization: q })),
   ];
   const L = levels.length;
   const classBytes = classBytesFor(C);
@@ -93,19 +101,33 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
   await put(RUN_FILES.evalLabels, classArrayToBytes(labels), 'eval-labels');
 
   const dims = [px, hidden, C];
+  const arch: Architecture | null =
+    opts.arch === 'lenet5' ? lenet5Arch([size, size, 1], C, { conv: [4, 8], dense: [16] })
+    : opts.arch === 'resnet' ? resnetArch([size, size, 1], C, { depth: 8, width: 4 })
+    : null;
+  const formatOf = { 'float16': 'f16', 'int8-dynamic': 'int8-dynamic', 'int8-full': 'int8-full' } as const;
   const levelEntries: LevelEntry[] = [];
   for (const level of levels) {
-    const format = level.kind === 'dense' ? 'dense-f32' : level.kind === 'pruned' ? 'sparse-f32' : 'int8-dynamic';
+    const format: ModelKind = level.kind === 'dense' ? 'dense-f32' : level.kind === 'pruned' ? 'sparse-f32' : formatOf[level.quantization!];
     const members: LevelEntry['members'] = [];
     for (let k = 0; k < K; k++) {
       const memberSeed = seedFor(seed, level.name, k);
+      const path = RUN_FILES.model(level.name, k);
+      if (arch) {
+        // Calibrated on the first 100 evaluation images, as the method does on training images.
+        const n = Math.min(100, N);
+        const calibration = Float32Array.from(images.subarray(0, n * px), (v) => v / 255);
+        const weights = randomArchWeights(arch, memberSeed, level.sparsity);
+        await put(path, encodeModel(toArchModel(weights, format, { calibration, n })), 'model');
+        members.push({ model: path, seed: memberSeed, layerSparsity: arch.ops.filter((op) => op.op === 'conv' || op.op === 'dense').map(() => level.sparsity) });
+        continue;
+      }
       const weights = randomWeights(dims, mulberry32(memberSeed), level.sparsity);
       const model = format === 'dense-f32' ? toDenseModel(weights) : format === 'sparse-f32' ? toSparseModel(weights) : quantizeInt8Dynamic(weights);
-      const path = RUN_FILES.model(level.name, k);
       await put(path, encodeModel(model), 'model');
       members.push({ model: path, seed: memberSeed, layerSparsity: dims.slice(1).map(() => level.sparsity) });
     }
-    levelEntries.push({ ...level, quantization: level.kind === 'quantized' ? 'int8-dynamic' : undefined, format, members });
+    levelEntries.push({ name: level.name, kind: level.kind, sparsity: level.sparsity, quantization: level.quantization, format, members });
   }
 
   const classNames = Array.from({ length: C }, (_, c) => `class ${String(c).padStart(4, '0')}`);
@@ -134,12 +156,12 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
       polarity: 'mixed',
       skipped: { count: 0, files: [] },
     },
-    architecture: { name: `random-mlp-${dims.join('-')}`, dims },
+    architecture: arch ? { name: `random-${arch.name}`, dims: [px, C] } : { name: `random-mlp-${dims.join('-')}`, dims },
     engine: { backend: 'none', provider: 'synthetic (no training)', tfjsVersion: 'none', workers: 0 },
     K,
     classBytes,
     levels: levelEntries,
-    settings: { synthetic: true, numClasses: C, images: N, K, sparsities, imageSize: size, hidden, seed },
+    settings: { synthetic: true, numClasses: C, images: N, K, sparsities, imageSize: size, hidden, seed, ...(arch ? { arch: arch.name, quantizations: opts.quantizations } : {}) },
     metrics: {
       levels: analysis.summary.levels.map((l) => ({ name: l.name, accuracy: l.accuracy, pieCount: l.pieCount, impacted: l.impacted, pieAccuracy: l.pieAccuracy })),
       kernelAgreement: 1,

@@ -16,6 +16,9 @@ import type { Engine } from './engine.ts';
 import { WorkerPool, shareClassArray, shareFloat32 } from './pool.ts';
 import type { Progress } from './progress.ts';
 import type { MemberSpec } from './train.ts';
+import type { CnnMemberSpec } from './cnn-train.ts';
+import { archManifestEntry, checkArchSparsity, quantizedArchModel, runArchitecture, trainedArchModel } from './cnn-run.ts';
+import type { Architecture } from '../lib/model/arch.ts';
 import type { WorkerMessage } from './worker.ts';
 
 /** What a trained or quantized member leaves behind next to its model file (written after it). */
@@ -41,6 +44,8 @@ export interface RunContext {
   /** The dataset block of the manifest (format, shape, counts, fingerprint, polarity). */
   identity: DatasetInfo;
   dims: number[];
+  /** The convolutional architecture (config `arch`), or null for the MLP of `dims`. */
+  arch: Architecture | null;
   levels: LevelSpec[];
   progress: Progress;
 }
@@ -79,7 +84,8 @@ export async function prepareRun(cfg: RunConfig, store: Store, progress: Progres
   } else {
     await store.put(`${runId}/${RUN_FILES.dataset}`, new TextEncoder().encode(`${JSON.stringify(identity, null, 1)}\n`));
   }
-  return { cfg, store, runId, data, identity, dims, levels: levelsOf(cfg), progress };
+  const arch = runArchitecture(cfg, [data.rows, data.cols, data.channels], data.numClasses);
+  return { cfg, store, runId, data, identity, dims, arch, levels: levelsOf(cfg), progress };
 }
 
 const key = (ctx: RunContext, path: string) => `${ctx.runId}/${path}`;
@@ -153,14 +159,14 @@ function sharedData(ctx: RunContext) {
 export async function trainPopulations(ctx: RunContext, only?: (level: string, member: number) => boolean): Promise<TrainSummary> {
   const { cfg } = ctx;
   const trainedLevels = ctx.levels.filter((l) => l.kind !== 'quantized');
-  const todo: MemberSpec[] = [];
+  const todo: (MemberSpec | CnnMemberSpec)[] = [];
   let skipped = 0;
   for (const level of trainedLevels) {
     for (let m = 0; m < cfg.K; m++) {
       if (only && !only(level.name, m)) continue;
       if (await finishedMember(ctx, level.name, m)) { skipped++; continue; }
       todo.push({
-        level: level.name, member: m, seed: memberSeed(cfg, level.name, m), dims: ctx.dims,
+        level: level.name, member: m, seed: memberSeed(cfg, level.name, m), ...(ctx.arch ? { arch: ctx.arch } : { dims: ctx.dims }),
         sparsity: level.sparsity, epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate,
         pruning: cfg.pruning,
       });
@@ -178,15 +184,24 @@ export async function trainPopulations(ctx: RunContext, only?: (level: string, m
   let memberSeconds = 0;
   try {
     await Promise.all(todo.map(async (spec) => {
-      const msg = await pool.run({ type: 'train', spec }, (n) => phase.tick(n)) as Extract<WorkerMessage, { type: 'trained' }>;
+      const task = 'arch' in spec ? { type: 'train-cnn' as const, spec } : { type: 'train' as const, spec };
+      const msg = await pool.run(task, (n) => phase.tick(n)) as Extract<WorkerMessage, { type: 'trained' | 'trained-cnn' }>;
       const r = msg.result;
-      if (spec.sparsity > 0) checkSparsity(r.weights, spec.sparsity, `${spec.level}/${spec.member}`);
+      const where = `${spec.level}/${spec.member}`;
+      let model: CompactModel;
+      if (msg.type === 'trained-cnn') {
+        if (spec.sparsity > 0) checkArchSparsity(msg.result.weights, spec.sparsity, where);
+        model = trainedArchModel(msg.result.weights, spec.sparsity);
+      } else {
+        if (spec.sparsity > 0) checkSparsity(msg.result.weights, spec.sparsity, where);
+        model = spec.sparsity > 0 ? toSparseModel(msg.result.weights) : toDenseModel(msg.result.weights);
+      }
       await saveMember(ctx, {
         level: spec.level, member: spec.member, seed: spec.seed,
         layerSparsity: r.layerSparsity, targetSparsity: spec.sparsity,
         training: { steps: r.steps, examples: r.examples, seconds: r.seconds, finalLoss: r.finalLoss, engine: pool.engine?.backend ?? '?', schedule: r.schedule },
         tfjsPredictions: toBase64(classArrayToBytes(msg.tfjsPredictions)),
-      }, spec.sparsity > 0 ? toSparseModel(r.weights) : toDenseModel(r.weights));
+      }, model);
       summary.trained++;
       summary.examples += r.examples;
       memberSeconds += r.seconds;
@@ -238,10 +253,14 @@ export async function quantizePopulations(ctx: RunContext): Promise<number> {
     let weights: MlpWeights | null = null;
     for (const level of quantized) {
       if (!(await finishedMember(ctx, level.name, m))) {
-        weights ??= toMlpWeights(decodeModel(dense.model));
-        const model = level.quantization === 'float16' ? quantizeFloat16(weights)
-          : level.quantization === 'int8-dynamic' ? quantizeInt8Dynamic(weights)
-          : quantizeInt8Full(weights, calibration, nCal);
+        let model: CompactModel;
+        if (ctx.arch) model = quantizedArchModel(decodeModel(dense.model), level.quantization!, calibration, nCal);
+        else {
+          weights ??= toMlpWeights(decodeModel(dense.model));
+          model = level.quantization === 'float16' ? quantizeFloat16(weights)
+            : level.quantization === 'int8-dynamic' ? quantizeInt8Dynamic(weights)
+            : quantizeInt8Full(weights, calibration, nCal);
+        }
         await saveMember(ctx, { level: level.name, member: m, seed: dense.record.seed, layerSparsity: dense.record.layerSparsity, targetSparsity: 0 }, model);
         made++;
       }
@@ -358,7 +377,7 @@ export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: 
     runId: ctx.runId,
     createdAt: new Date().toISOString(),
     dataset: ctx.identity,
-    architecture: { name: ctx.dims.length === 4 && ctx.dims[1] === 300 && ctx.dims[2] === 100 ? 'lenet-300-100' : `mlp-${ctx.dims.join('-')}`, dims: ctx.dims },
+    architecture: ctx.arch ? archManifestEntry(ctx.arch) : { name: ctx.dims.length === 4 && ctx.dims[1] === 300 && ctx.dims[2] === 100 ? 'lenet-300-100' : `mlp-${ctx.dims.join('-')}`, dims: ctx.dims },
     engine: {
       backend: engineBackend,
       provider: training.engine?.provider ?? engineBackend,

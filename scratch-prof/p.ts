@@ -1,0 +1,12 @@
+import { initEngine } from '../trainer/engine.ts';
+import { trainCnnMember } from '../trainer/cnn-train.ts';
+import { lenet5Arch } from '../lib/model/arch.ts';
+await initEngine('wasm');
+const n = 1280;
+const images = new Float32Array(n * 784).map(() => Math.random());
+const labels = new Uint8Array(n).map((_, i) => i % 10);
+const arch = lenet5Arch([28, 28, 1], 10);
+const spec = { level: 'x', member: 0, seed: 1, arch, sparsity: 0, epochs: 1, batchSize: 128, learningRate: 1e-3, pruning: { begin: 0.1, end: 0.7, frequency: 50 } };
+trainCnnMember(spec, { images, labels, n });
+const r = trainCnnMember({ ...spec, epochs: 2 }, { images, labels, n });
+console.log('ex/s', r.examples / r.seconds);

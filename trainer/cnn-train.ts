@@ -73,12 +73,16 @@ type ConvOp = Extract<Op, { op: 'conv' }>;
 
 interface ConvGeom { h: number; w: number; c: number; k: number; stride: number; pad: number; oh: number; ow: number }
 
-/** [B, h, w, c] → patches [B·oh·ow, k·k·c], column (ky·k + kx)·c + ci (the HWIO kernel's row order). */
-export function im2col(x: Float32Array, B: number, g: ConvGeom): Float32Array {
+/**
+ * [B, h, w, c] → patches [B·oh·ow, k·k·c], column (ky·k + kx)·c + ci (the HWIO kernel's row order).
+ * `into`: a buffer of the right size from an earlier call with the same geometry (its padding
+ * entries are zero and are never written, so reusing it needs no clearing).
+ */
+export function im2col(x: Float32Array, B: number, g: ConvGeom, into?: Float32Array): Float32Array {
   const { h, w, c, k, stride, pad, oh, ow } = g;
   if (k === 1 && stride === 1 && pad === 0) return x;
   const K = k * k * c;
-  const cols = new Float32Array(B * oh * ow * K);
+  const cols = into?.length === B * oh * ow * K ? into : new Float32Array(B * oh * ow * K);
   let row = 0;
   for (let b = 0; b < B; b++) {
     const xb = b * h * w * c;
@@ -129,6 +133,13 @@ export function col2im(dcols: Float32Array, B: number, g: ConvGeom): Float32Arra
   return dx;
 }
 
+/** dy where the ReLU's output y is positive, else 0. */
+function reluBackward(dy: Float32Array, y: Float32Array): Float32Array {
+  const dz = new Float32Array(dy.length);
+  for (let i = 0; i < dy.length; i++) if (y[i] > 0) dz[i] = dy[i];
+  return dz;
+}
+
 function accumulate(map: Map<string, Float32Array>, name: string, d: Float32Array): void {
   const prev = map.get(name);
   if (!prev) { map.set(name, d); return; }
@@ -141,6 +152,8 @@ class ArchNet {
   readonly vars = new Map<string, tf.Variable>();
   /** BatchNorm running mean and variance, by `name.mean` / `name.variance`. */
   readonly running = new Map<string, Float32Array>();
+  /** im2col buffers by conv name, reused from step to step (tfjs copies them into tensors). */
+  private readonly colsBuffers = new Map<string, Float32Array>();
 
   constructor(readonly arch: Architecture, init: ArchWeights, tag: string) {
     this.shapes = tensorShapes(arch);
@@ -190,7 +203,9 @@ class ArchNet {
         case 'conv': {
           const g: ConvGeom = { h: inS[0], w: inS[1], c: inS[2], k: op.kernel, stride: op.stride, pad: op.padding, oh: outS[0], ow: outS[1] };
           const K = g.k * g.k * g.c, F = op.filters, M = B * g.oh * g.ow;
-          const cols = tf.tensor2d(im2col(acts.get(op.input)!, B, g), [M, K]);
+          const colsData = im2col(acts.get(op.input)!, B, g, this.colsBuffers.get(op.name));
+          if (colsData !== acts.get(op.input)) this.colsBuffers.set(op.name, colsData);
+          const cols = tf.tensor2d(colsData, [M, K]);
           const z = tf.matMul(cols, tf.reshape(this.vars.get(`${op.name}.kernel`)!, [K, F])).dataSync() as Float32Array;
           const y = new Float32Array(M * F);
           const cache: Cache = { op, g, cols };
@@ -326,7 +341,7 @@ class ArchNet {
           const { g, cols, xhat, invStd } = cache as Extract<Cache, { cols: tf.Tensor2D }>;
           const K = g.k * g.k * g.c, F = op.filters, M = B * g.oh * g.ow;
           // Through the ReLU: y > 0 exactly where its input was.
-          const dz = op.relu ? Float32Array.from(dy, (d, j) => (y[j] > 0 ? d : 0)) : dy;
+          const dz = op.relu ? reluBackward(dy, y) : dy;
           if (op.batchNorm) {
             // dγ = Σ dy·x̂, dβ = Σ dy, dz = γ/σ · (dy − dβ/M − x̂·dγ/M).
             const gamma = this.vars.get(`${op.name}.gamma`)!.dataSync() as Float32Array;
@@ -353,7 +368,7 @@ class ArchNet {
         case 'dense': {
           const { x, inDim } = cache as Extract<Cache, { inDim: number }>;
           const U = op.units;
-          const dz = op.relu ? Float32Array.from(dy, (d, j) => (y[j] > 0 ? d : 0)) : dy;
+          const dz = op.relu ? reluBackward(dy, y) : dy;
           const dbias = new Float32Array(U);
           for (let r = 0; r < B; r++) for (let u = 0; u < U; u++) dbias[u] += dz[r * U + u];
           const dZ = tf.tensor2d(dz, [B, U]);
@@ -374,7 +389,7 @@ class ArchNet {
           break;
         }
         case 'add': {
-          const dz = op.relu ? Float32Array.from(dy, (d, j) => (y[j] > 0 ? d : 0)) : dy;
+          const dz = op.relu ? reluBackward(dy, y) : dy;
           accumulate(dacts, op.inputs[0], dz.slice());
           accumulate(dacts, op.inputs[1], dz.slice());
           break;
@@ -397,10 +412,14 @@ class ArchNet {
     grads: Record<string, tf.Tensor>, dacts: Map<string, Float32Array>,
   ): void {
     const kernel = this.vars.get(`${op.name}.kernel`)!;
-    const dZ = tf.tensor2d(dz, [M, F]);
-    // dW [K, F] = colsᵀ dZ; dcols [M, K] = dZ Wᵀ, then col2im.
-    grads[`${op.name}.kernel`] = tf.reshape(tf.matMul(tf.transpose(cols), dZ), kernel.shape);
+    // dW [K, F] = (dZᵀ cols)ᵀ: dZᵀ [F, M] is written here in JS, and the only tfjs transpose is
+    // of the small [F, K] product — transposing cols [M, K] (M = B·oh·ow) would cost more than the
+    // matMul. dcols [M, K] = dZ Wᵀ, then col2im.
+    const dzT = new Float32Array(F * M);
+    for (let r = 0; r < M; r++) for (let f = 0; f < F; f++) dzT[f * M + r] = dz[r * F + f];
+    grads[`${op.name}.kernel`] = tf.reshape(tf.transpose(tf.matMul(tf.tensor2d(dzT, [F, M]), cols)), kernel.shape);
     if (op.input === 'input') return; // nothing upstream to train
+    const dZ = tf.tensor2d(dz, [M, F]);
     const dcols = tf.matMul(dZ, tf.transpose(tf.reshape(kernel, [K, F]))).dataSync() as Float32Array;
     const dx = col2im(dcols, B, g);
     accumulate(dacts, op.input, dx === dcols ? dx.slice() : dx);

@@ -8,6 +8,13 @@ import { type ArchWeights, toArchModel, toArchWeights } from '../lib/model/arch-
 import type { ArchCompactModel, CompactModel } from '../lib/model/types.ts';
 import type { RunConfig } from './config.ts';
 
+/**
+ * Quantized CNN members vs their fake-quantized tfjs reference (cnn-quant-reference.ts): share of
+ * identical test argmaxes, pooled per run, below which the run fails. Not 0.999: the reference
+ * rounds and sums in float32 where the kernels use integers.
+ */
+export const MIN_QUANTIZED_AGREEMENT = 0.99;
+
 /** The run's architecture, or null for the MLP (`hidden`). Input [h, w, c] comes from the data. */
 export function runArchitecture(cfg: RunConfig, input: Shape3, classes: number): Architecture | null {
   const a = cfg.arch;

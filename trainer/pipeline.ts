@@ -17,8 +17,9 @@ import { WorkerPool, shareClassArray, shareFloat32 } from './pool.ts';
 import type { Progress } from './progress.ts';
 import type { MemberSpec } from './train.ts';
 import type { CnnMemberSpec } from './cnn-train.ts';
-import { archManifestEntry, checkArchSparsity, quantizedArchModel, runArchitecture, trainedArchModel } from './cnn-run.ts';
+import { MIN_QUANTIZED_AGREEMENT, archManifestEntry, checkArchSparsity, quantizedArchModel, runArchitecture, trainedArchModel } from './cnn-run.ts';
 import type { Architecture } from '../lib/model/arch.ts';
+import type { ArchCompactModel } from '../lib/model/types.ts';
 import type { WorkerMessage } from './worker.ts';
 
 /** What a trained or quantized member leaves behind next to its model file (written after it). */
@@ -34,6 +35,8 @@ export interface MemberRecord {
   training?: { steps: number; examples: number; seconds: number; finalLoss: number; engine: string; schedule: unknown };
   /** tfjs argmax on the test set, base64 — to check the lib/ kernels against it. */
   tfjsPredictions?: string;
+  /** Quantized CNN members: argmax of their fake-quantized tfjs reference (cnn-quant-reference.ts), base64. */
+  referencePredictions?: string;
 }
 
 export interface RunContext {
@@ -247,6 +250,14 @@ export async function quantizePopulations(ctx: RunContext): Promise<number> {
   for (let i = 0; i < calibration.length; i++) calibration[i] = ctx.data.train.images[i] * PIXEL_SCALE;
   const phase = ctx.progress.phase('quantize', quantized.length * ctx.cfg.K, 'models');
   let made = 0;
+  // Quantized CNN members get a tfjs reference of their own, computed here (main thread, once per model).
+  let reference: ((model: CompactModel) => string) | null = null;
+  if (ctx.arch) {
+    await (await import('./engine.ts')).initEngine(ctx.cfg.engine);
+    const { quantizedReferencePredict } = await import('./cnn-quant-reference.ts');
+    const test = Float32Array.from(ctx.data.test.images, (v) => v * PIXEL_SCALE);
+    reference = (model) => toBase64(classArrayToBytes(quantizedReferencePredict(model as ArchCompactModel, test, ctx.data.test.n)));
+  }
   for (let m = 0; m < ctx.cfg.K; m++) {
     const dense = await finishedMember(ctx, 'dense', m);
     if (!dense) throw new Error(`dense member ${m} is not trained yet: run 'pie train' first`);
@@ -261,7 +272,10 @@ export async function quantizePopulations(ctx: RunContext): Promise<number> {
             : level.quantization === 'int8-dynamic' ? quantizeInt8Dynamic(weights)
             : quantizeInt8Full(weights, calibration, nCal);
         }
-        await saveMember(ctx, { level: level.name, member: m, seed: dense.record.seed, layerSparsity: dense.record.layerSparsity, targetSparsity: 0 }, model);
+        await saveMember(ctx, {
+          level: level.name, member: m, seed: dense.record.seed, layerSparsity: dense.record.layerSparsity, targetSparsity: 0,
+          ...(reference && { referencePredictions: reference(model) }),
+        }, model);
         made++;
       }
       phase.tick(1);
@@ -308,7 +322,7 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
   const pool = new WorkerPool(Math.min(ctx.cfg.workers, ctx.levels.length * K), { engine: ctx.cfg.engine, ...shared });
   const phase = ctx.progress.phase('evaluate', ctx.levels.length * K, 'models');
   const started = performance.now();
-  let agree = 0, compared = 0;
+  let agree = 0, compared = 0, qAgree = 0, qCompared = 0;
   try {
     await Promise.all(members.flatMap((row, t) => row.map(async ({ record, model }, m) => {
       const msg = await pool.run({ type: 'evaluate', model }) as Extract<WorkerMessage, { type: 'evaluated' }>;
@@ -318,6 +332,11 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
         for (let i = 0; i < N; i++) if (ref[i] === msg.predictions[i]) agree++;
         compared += N;
       }
+      if (record.referencePredictions) {
+        const ref = classArrayFromBytes(fromBase64(record.referencePredictions), classBytes);
+        for (let i = 0; i < N; i++) if (ref[i] === msg.predictions[i]) qAgree++;
+        qCompared += N;
+      }
       phase.tick(1);
     })));
   } finally {
@@ -326,7 +345,12 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
   const seconds = (performance.now() - started) / 1000;
   const kernelAgreement = compared ? agree / compared : 1;
   const imagesPerSecond = (ctx.levels.length * K * N) / seconds;
-  phase.done(`${Math.round(imagesPerSecond)} images/s; kernels agree with tfjs on ${(kernelAgreement * 100).toFixed(3)} % of predictions`);
+  const quantizedAgreement = qCompared ? qAgree / qCompared : null;
+  phase.done(`${Math.round(imagesPerSecond)} images/s; kernels agree with tfjs on ${(kernelAgreement * 100).toFixed(3)} % of predictions` +
+    (quantizedAgreement === null ? '' : `, quantized kernels with their fake-quantized tfjs reference on ${(quantizedAgreement * 100).toFixed(3)} %`));
+  if (quantizedAgreement !== null && quantizedAgreement < MIN_QUANTIZED_AGREEMENT) {
+    throw new Error(`quantized lib/ kernels agree with their fake-quantized tfjs reference on only ${(quantizedAgreement * 100).toFixed(3)} % of test predictions (need ≥ ${MIN_QUANTIZED_AGREEMENT * 100} %)`);
+  }
   if (kernelAgreement < MIN_KERNEL_AGREEMENT) {
     throw new Error(`lib/ kernels agree with tfjs on only ${(kernelAgreement * 100).toFixed(3)} % of test predictions (need ≥ ${MIN_KERNEL_AGREEMENT * 100} %)`);
   }

@@ -348,7 +348,8 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
   const quantizedAgreement = qCompared ? qAgree / qCompared : null;
   phase.done(`${Math.round(imagesPerSecond)} images/s; kernels agree with tfjs on ${(kernelAgreement * 100).toFixed(3)} % of predictions` +
     (quantizedAgreement === null ? '' : `, quantized kernels with their fake-quantized tfjs reference on ${(quantizedAgreement * 100).toFixed(3)} %`));
-  if (quantizedAgreement !== null && quantizedAgreement < MIN_QUANTIZED_AGREEMENT) {
+  // One flipped near-tie is allowed however small the test set (a tiny run's 1 % is less than one image).
+  if (quantizedAgreement !== null && qCompared - qAgree > Math.max(1, Math.floor((1 - MIN_QUANTIZED_AGREEMENT) * qCompared))) {
     throw new Error(`quantized lib/ kernels agree with their fake-quantized tfjs reference on only ${(quantizedAgreement * 100).toFixed(3)} % of test predictions (need ≥ ${MIN_QUANTIZED_AGREEMENT * 100} %)`);
   }
   if (kernelAgreement < MIN_KERNEL_AGREEMENT) {

@@ -106,6 +106,36 @@ export function im2col(x: Float32Array, B: number, g: ConvGeom, into?: Float32Ar
 }
 
 /**
+ * The transposed patch matrix [k·k·c, B·oh·ow] straight from [B, h, w, c] (im2col's transpose,
+ * row (ky·k + kx)·c + ci): what the weight gradient colsᵀ·dZ needs, with no [M, K] copy between.
+ * `into` as for im2col: padding entries stay zero from the first call.
+ */
+export function im2colT(x: Float32Array, B: number, g: ConvGeom, into?: Float32Array): Float32Array {
+  const { h, w, c, k, stride, pad, oh, ow } = g;
+  const M = B * oh * ow, K = k * k * c;
+  const out = into?.length === M * K ? into : new Float32Array(M * K);
+  for (let ky = 0; ky < k; ky++) {
+    for (let kx = 0; kx < k; kx++) {
+      // Output columns whose input pixel is inside the image along x.
+      const ox0 = Math.max(0, Math.ceil((pad - kx) / stride)), ox1 = Math.min(ow, Math.floor((w - 1 + pad - kx) / stride) + 1);
+      for (let ci = 0; ci < c; ci++) {
+        const rowBase = ((ky * k + kx) * c + ci) * M;
+        for (let b = 0; b < B; b++) {
+          for (let oy = 0; oy < oh; oy++) {
+            const iy = oy * stride - pad + ky;
+            if (iy < 0 || iy >= h) continue;
+            const dst = rowBase + (b * oh + oy) * ow;
+            const src = ((b * h + iy) * w) * c + ci;
+            for (let ox = ox0; ox < ox1; ox++) out[dst + ox] = x[src + (ox * stride - pad + kx) * c];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * out [cols, rows] = the transpose of a [rows, cols] matrix, in 64×64 blocks so both sides stay in
  * cache. In JS because a plain matMul of this transposed patch matrix with dZ is the fastest
  * form of the weight gradient measured on wasm, and tf.transpose of it costs more than this.
@@ -172,8 +202,7 @@ class ArchNet {
   readonly vars = new Map<string, tf.Variable>();
   /** BatchNorm running mean and variance, by `name.mean` / `name.variance`. */
   readonly running = new Map<string, Float32Array>();
-  /** im2col buffers (and their transposes) by conv name, reused from step to step (tfjs copies them into tensors). */
-  private readonly colsBuffers = new Map<string, Float32Array>();
+  /** Transposed im2col buffers by conv name, reused from step to step (tfjs copies them into tensors). */
   private readonly colsTBuffers = new Map<string, Float32Array>();
 
   constructor(readonly arch: Architecture, init: ArchWeights, tag: string) {
@@ -224,9 +253,11 @@ class ArchNet {
         case 'conv': {
           const g: ConvGeom = { h: inS[0], w: inS[1], c: inS[2], k: op.kernel, stride: op.stride, pad: op.padding, oh: outS[0], ow: outS[1] };
           const K = g.k * g.k * g.c, F = op.filters, M = B * g.oh * g.ow;
-          const colsData = im2col(acts.get(op.input)!, B, g, this.colsBuffers.get(op.name));
-          if (colsData !== acts.get(op.input)) this.colsBuffers.set(op.name, colsData);
-          const z = tf.matMul(tf.tensor2d(colsData, [M, K]), tf.reshape(this.vars.get(`${op.name}.kernel`)!, [K, F])).dataSync() as Float32Array;
+          // Forward by tf.conv2d (a native kernel on every engine, wasm included); the backward
+          // pass below is im2col/col2im and plain matMuls.
+          const xin = acts.get(op.input)!;
+          const z = tf.conv2d(tf.tensor4d(xin, [B, g.h, g.w, g.c]), this.vars.get(`${op.name}.kernel`) as tf.Tensor4D, op.stride, op.padding).dataSync() as Float32Array;
+          const colsData = xin; // the input, for im2colT in the backward pass
           const y = new Float32Array(M * F);
           const cache: Cache = { op, g, cols: colsData };
           if (op.batchNorm) {
@@ -435,9 +466,8 @@ class ArchNet {
     // dW [K, F] = colsᵀ dZ: a plain matMul with the big patch matrix, transposed in JS, on the
     // left (measured on wasm: 2–5× faster than dZᵀ·cols or a tfjs transpose). dcols [M, K] = dZ Wᵀ,
     // then col2im.
-    let colsT = this.colsTBuffers.get(op.name);
-    if (colsT?.length !== M * K) this.colsTBuffers.set(op.name, (colsT = new Float32Array(M * K)));
-    transposeInto(cols, M, K, colsT);
+    const colsT = im2colT(cols, B, g, this.colsTBuffers.get(op.name));
+    this.colsTBuffers.set(op.name, colsT);
     const dZ = tf.tensor2d(dz, [M, F]);
     grads[`${op.name}.kernel`] = tf.reshape(tf.matMul(tf.tensor2d(colsT, [K, M]), dZ), kernel.shape);
     if (op.input === 'input') return; // nothing upstream to train

@@ -68,6 +68,8 @@ for (let w = 1; w <= Number(values['max-workers']); w++) {
   const perWorker = results.reduce((a, r) => a + r.result.examples / r.result.seconds, 0) / w;
   rows.push({ workers: w, perWorker, total: examples / wall });
   if (cnnArch) {
+    // Warm up the CNN path too (JIT of the JS loops, conv kernels) on a few batches.
+    await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train-cnn', spec: cnnSpec(i), n: 512 })));
     const t0 = performance.now();
     const cnn = await Promise.all(Array.from({ length: w }, (_, i) => pool.run({
       type: 'train-cnn', spec: cnnSpec(i), n: cnnN,

@@ -2,11 +2,13 @@
  * Training of convolutional architectures (lib/model/arch.ts) with a hand-written backward pass.
  *
  * Why by hand: the wasm engine has no Conv2DBackpropFilter, and only a plain matMul (no transpose
- * flags) is fast there (see train.ts). So every conv is im2col → plain matMul, its gradients are
- * plain matMuls against explicitly transposed operands, and the input gradient goes back through
- * col2im. The glue (im2col/col2im, bias, BatchNorm, ReLU, pooling, residual adds, softmax) runs
- * in JS on Float32Arrays: these are memory-bound loops, and doing them in JS avoids one tensor
- * round trip per op (see `npm run bench:train -- --arch lenet5` for what this costs).
+ * flags) is fast there (see train.ts). The forward conv is tf.conv2d (native on every engine);
+ * the weight gradient is colsᵀ·dZ, one plain matMul with the transposed patch matrix built in JS
+ * (im2colT); the input gradient is dZ·Wᵀ, then col2im. Measured on wasm in one process: this is
+ * 2× faster per step than im2col → matMul forward with tf.transpose'd operands, and
+ * tf.conv2dTranspose for the input gradient was slower than dZ·Wᵀ + col2im. The glue (bias,
+ * BatchNorm, ReLU, pooling, residual adds, softmax) runs in JS on Float32Arrays: memory-bound
+ * loops, with no tensor round trip per op.
  *
  * Tensors are HWC per image; a batch of B images is [B, h, w, c] row-major, i.e. a matrix
  * [B·h·w, c] — the matMul view of a conv output.
@@ -74,41 +76,10 @@ type ConvOp = Extract<Op, { op: 'conv' }>;
 interface ConvGeom { h: number; w: number; c: number; k: number; stride: number; pad: number; oh: number; ow: number }
 
 /**
- * [B, h, w, c] → patches [B·oh·ow, k·k·c], column (ky·k + kx)·c + ci (the HWIO kernel's row order).
- * `into`: a buffer of the right size from an earlier call with the same geometry (its padding
- * entries are zero and are never written, so reusing it needs no clearing).
- */
-export function im2col(x: Float32Array, B: number, g: ConvGeom, into?: Float32Array): Float32Array {
-  const { h, w, c, k, stride, pad, oh, ow } = g;
-  if (k === 1 && stride === 1 && pad === 0) return x;
-  const K = k * k * c;
-  const cols = into?.length === B * oh * ow * K ? into : new Float32Array(B * oh * ow * K);
-  let row = 0;
-  for (let b = 0; b < B; b++) {
-    const xb = b * h * w * c;
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++, row += K) {
-        for (let ky = 0; ky < k; ky++) {
-          const iy = oy * stride - pad + ky;
-          if (iy < 0 || iy >= h) continue;
-          for (let kx = 0; kx < k; kx++) {
-            const ix = ox * stride - pad + kx;
-            if (ix < 0 || ix >= w) continue;
-            const src = xb + (iy * w + ix) * c;
-            const dst = row + (ky * k + kx) * c;
-            for (let ci = 0; ci < c; ci++) cols[dst + ci] = x[src + ci];
-          }
-        }
-      }
-    }
-  }
-  return cols;
-}
-
-/**
  * The transposed patch matrix [k·k·c, B·oh·ow] straight from [B, h, w, c] (im2col's transpose,
  * row (ky·k + kx)·c + ci): what the weight gradient colsᵀ·dZ needs, with no [M, K] copy between.
- * `into` as for im2col: padding entries stay zero from the first call.
+ * `into`: a buffer from an earlier call with the same geometry; its padding entries are zero and
+ * never written, so reusing it needs no clearing.
  */
 export function im2colT(x: Float32Array, B: number, g: ConvGeom, into?: Float32Array): Float32Array {
   const { h, w, c, k, stride, pad, oh, ow } = g;
@@ -135,27 +106,7 @@ export function im2colT(x: Float32Array, B: number, g: ConvGeom, into?: Float32A
   return out;
 }
 
-/**
- * out [cols, rows] = the transpose of a [rows, cols] matrix, in 64×64 blocks so both sides stay in
- * cache. In JS because a plain matMul of this transposed patch matrix with dZ is the fastest
- * form of the weight gradient measured on wasm, and tf.transpose of it costs more than this.
- */
-export function transposeInto(a: Float32Array, rows: number, cols: number, out: Float32Array): Float32Array {
-  const T = 64;
-  for (let r0 = 0; r0 < rows; r0 += T) {
-    const r1 = Math.min(rows, r0 + T);
-    for (let c0 = 0; c0 < cols; c0 += T) {
-      const c1 = Math.min(cols, c0 + T);
-      for (let r = r0; r < r1; r++) {
-        const src = r * cols;
-        for (let c = c0; c < c1; c++) out[c * rows + r] = a[src + c];
-      }
-    }
-  }
-  return out;
-}
-
-/** The adjoint of im2col: sums patch gradients [B·oh·ow, k·k·c] back into [B, h, w, c]. */
+/** The adjoint of im2col: sums patch gradients [B·oh·ow, k·k·c] (column (ky·k + kx)·c + ci) back into [B, h, w, c]. */
 export function col2im(dcols: Float32Array, B: number, g: ConvGeom): Float32Array {
   const { h, w, c, k, stride, pad, oh, ow } = g;
   if (k === 1 && stride === 1 && pad === 0) return dcols;

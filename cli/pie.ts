@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { basename, resolve } from 'node:path';
 import { isDeletable, latestRunId, getText, type Store } from '../lib/store.ts';
 import { parseManifest, RUN_FILES } from '../lib/manifest.ts';
-import { ConfigError, resolveConfig, type RunConfig, type RunConfigInput } from '../trainer/config.ts';
+import { ConfigError, withArch, resolveConfig, type RunConfig, type RunConfigInput } from '../trainer/config.ts';
 import { DatasetError, detectFormat } from '../trainer/data.ts';
 import {
   evaluatePopulations, finishRun, missingMembers, prepareRun, quantizePopulations, trainPopulations, type RunContext, type TrainSummary,
@@ -35,6 +35,7 @@ export interface RunFlags extends PublishFlags {
   batchSize?: number; learningRate?: number; serve?: boolean; port?: number; host?: string; publicReads?: boolean;
   shard?: string; publish?: boolean; ifComplete?: boolean;
   corruptions?: string; severities?: number[]; attributes?: string;
+  arch?: 'mlp' | 'lenet5' | 'resnet'; depth?: number; width?: number; conv?: number[]; dense?: number[];
 }
 
 /** For the steps that train nothing themselves (the manifest then reports the members' own figures). */
@@ -70,6 +71,11 @@ function withRunOptions(cmd: Command): Command {
     .option('--test-limit <n>', 'use only the first n test images', int)
     .option('-K, --k <n>', 'members per level', int)
     .option('--epochs <n>', 'training epochs per member', int)
+    .addOption(new Option('--arch <name>', 'model architecture (default: the preset\'s; mlp = LeNet-300-100)').choices(['mlp', 'lenet5', 'resnet']))
+    .option('--depth <n>', 'resnet: depth 6n+2 (8, 14, 20)', int)
+    .option('--width <n>', 'resnet: filters of the first stage (doubling per stage)', int)
+    .option('--conv <list>', 'lenet5: filters of the two conv layers, e.g. 6,16', (v: string) => v.split(',').map(int))
+    .option('--dense <list>', 'lenet5: hidden dense widths, e.g. 120,84', (v: string) => v.split(',').map(int))
     .option('--batch-size <n>', 'minibatch size', int)
     .option('--learning-rate <x>', 'Adam learning rate', num)
     .option('--sparsities <list>', 'pruning targets, e.g. 0.5,0.9,0.99', (v: string) => v.split(',').map(num))
@@ -165,7 +171,9 @@ export function configFrom(flags: RunFlags): RunConfig {
   } else if (flags.trainLimit !== undefined || flags.testLimit !== undefined) {
     over.dataset = limits;
   }
-  return resolveConfig(flags.preset, flags.config, over as RunConfigInput);
+  const cfg = resolveConfig(flags.preset, flags.config, over as RunConfigInput);
+  const sizes = { depth: flags.depth, width: flags.width, conv: flags.conv, dense: flags.dense };
+  return flags.arch || Object.values(sizes).some((v) => v !== undefined) ? withArch(cfg, flags.arch, sizes) : cfg;
 }
 
 /** Loads the data and trains this invocation's members (all of them, or one shard's). */

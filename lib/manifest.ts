@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { classBytesFor, type ClassBytes } from './class-array.ts';
 import { RobustnessBlockSchema, SubgroupsBlockSchema } from './robustness-run.ts';
+import type { Architecture } from './model/arch.ts';
 
 /**
  * The run manifest: the one file that says what a run is and which files belong to it.
@@ -99,7 +100,15 @@ export const ManifestSchema = z.object({
   runId: z.string(),
   createdAt: z.string(),
   dataset: DatasetSchema,
-  architecture: z.object({ name: z.string(), dims: z.array(z.number().int().positive()) }),
+  /**
+   * `dims` of the MLP; for a convolutional run [inputs, classes], with `arch` (lib/model/arch.ts)
+   * and a sentence on how pruning treats BatchNorm-folded weights.
+   */
+  architecture: z.object({
+    name: z.string(), dims: z.array(z.number().int().positive()),
+    arch: z.custom<Architecture>((v) => typeof v === 'object' && v !== null && Array.isArray((v as Architecture).ops)).optional(),
+    pruning: z.string().optional(),
+  }),
   engine: z.object({ backend: z.string(), provider: z.string(), tfjsVersion: z.string(), workers: z.number().int() }),
   K: z.number().int().min(1),
   /**

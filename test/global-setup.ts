@@ -34,11 +34,16 @@ declare module 'vitest' {
     photoJpeg: string;
     /** A tiny run with corrupted sets and planted attributes (test/robust-run.ts), run id 'tiny-robust', no `latest`. */
     robustRunFiles: Record<string, string>;
+    /** A tiny trained resnet (depth 8) on a colour image folder, and originals of its test images. */
+    resnetRunDir: string;
+    resnetRunFiles: Record<string, string>;
+    resnetUploads: ColorUpload[];
   }
 }
 
 interface Built { dir: string; files: Record<string, string> }
 let built: { tiny: Built; color: Built; uploads: ColorUpload[]; robust: Built } | null = null;
+let resnet: { run: Built; uploads: ColorUpload[] } | null = null;
 let wide: Built | null = null;
 
 function filesOf(dir: string): Record<string, string> {
@@ -86,6 +91,20 @@ function build() {
   return built;
 }
 
+/** Trained through the CLI like the others: --arch resnet, depth 8, 4 filters, one epoch. */
+function buildResnet() {
+  if (resnet) return resnet;
+  const folder = writeColorFolder(mkdtempSync(join(tmpdir(), 'pie-resnet-folder-')), { train: 8, test: 3 });
+  const run = runCli(['--preset', 'tiny', '--data-dir', folder.dir, '--arch', 'resnet', '--depth', '8', '--width', '4',
+    '-K', '2', '--epochs', '1', '--batch-size', '8', '--sparsities', '0.5']);
+  const order = folder.classes.flatMap((c) => readdirSync(join(folder.dir, 'test', c)).sort().map((f) => `test/${c}/${f}`));
+  const uploads = order.filter((path) => path.endsWith('.png')).map((path) => ({
+    index: order.indexOf(path), path, type: 'image/png', base64: readFileSync(join(folder.dir, path)).toString('base64'),
+  }));
+  resnet = { run, uploads };
+  return resnet;
+}
+
 let photo: string | null = null;
 /** Smooth gradients and a disc: a 12-megapixel photo's size, a few hundred KB as JPEG. */
 function photoJpeg(): string {
@@ -108,6 +127,10 @@ export default async function setup(project: TestProject) {
   project.provide('colorRunFiles', color.files);
   project.provide('colorUploads', uploads);
   project.provide('photoJpeg', photoJpeg());
+  const r = buildResnet();
+  project.provide('resnetRunDir', r.run.dir);
+  project.provide('resnetRunFiles', r.run.files);
+  project.provide('resnetUploads', r.uploads);
   const w = await buildWide();
   project.provide('wideRunDir', w.dir);
   project.provide('wideRunFiles', w.files);

@@ -17,6 +17,10 @@ import { WorkerPool, shareClassArray, shareFloat32 } from './pool.ts';
 import type { Progress } from './progress.ts';
 import type { RunExtras } from './robustness.ts';
 import type { MemberSpec } from './train.ts';
+import type { CnnMemberSpec } from './cnn-train.ts';
+import { MIN_QUANTIZED_AGREEMENT, archManifestEntry, checkArchSparsity, quantizedArchModel, runArchitecture, trainedArchModel } from './cnn-run.ts';
+import type { Architecture } from '../lib/model/arch.ts';
+import type { ArchCompactModel } from '../lib/model/types.ts';
 import type { WorkerMessage } from './worker.ts';
 
 /** What a trained or quantized member leaves behind next to its model file (written after it). */
@@ -32,6 +36,8 @@ export interface MemberRecord {
   training?: { steps: number; examples: number; seconds: number; finalLoss: number; engine: string; schedule: unknown };
   /** tfjs argmax on the test set, base64 — to check the lib/ kernels against it. */
   tfjsPredictions?: string;
+  /** Quantized CNN members: argmax of their fake-quantized tfjs reference (cnn-quant-reference.ts), base64. */
+  referencePredictions?: string;
 }
 
 export interface RunContext {
@@ -42,6 +48,8 @@ export interface RunContext {
   /** The dataset block of the manifest (format, shape, counts, fingerprint, polarity). */
   identity: DatasetInfo;
   dims: number[];
+  /** The convolutional architecture (config `arch`), or null for the MLP of `dims`. */
+  arch: Architecture | null;
   levels: LevelSpec[];
   progress: Progress;
 }
@@ -80,7 +88,8 @@ export async function prepareRun(cfg: RunConfig, store: Store, progress: Progres
   } else {
     await store.put(`${runId}/${RUN_FILES.dataset}`, new TextEncoder().encode(`${JSON.stringify(identity, null, 1)}\n`));
   }
-  return { cfg, store, runId, data, identity, dims, levels: levelsOf(cfg), progress };
+  const arch = runArchitecture(cfg, [data.rows, data.cols, data.channels], data.numClasses);
+  return { cfg, store, runId, data, identity, dims, arch, levels: levelsOf(cfg), progress };
 }
 
 const key = (ctx: RunContext, path: string) => `${ctx.runId}/${path}`;
@@ -154,14 +163,14 @@ function sharedData(ctx: RunContext) {
 export async function trainPopulations(ctx: RunContext, only?: (level: string, member: number) => boolean): Promise<TrainSummary> {
   const { cfg } = ctx;
   const trainedLevels = ctx.levels.filter((l) => l.kind !== 'quantized');
-  const todo: MemberSpec[] = [];
+  const todo: (MemberSpec | CnnMemberSpec)[] = [];
   let skipped = 0;
   for (const level of trainedLevels) {
     for (let m = 0; m < cfg.K; m++) {
       if (only && !only(level.name, m)) continue;
       if (await finishedMember(ctx, level.name, m)) { skipped++; continue; }
       todo.push({
-        level: level.name, member: m, seed: memberSeed(cfg, level.name, m), dims: ctx.dims,
+        level: level.name, member: m, seed: memberSeed(cfg, level.name, m), ...(ctx.arch ? { arch: ctx.arch } : { dims: ctx.dims }),
         sparsity: level.sparsity, epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate,
         pruning: cfg.pruning,
       });
@@ -179,15 +188,24 @@ export async function trainPopulations(ctx: RunContext, only?: (level: string, m
   let memberSeconds = 0;
   try {
     await Promise.all(todo.map(async (spec) => {
-      const msg = await pool.run({ type: 'train', spec }, (n) => phase.tick(n)) as Extract<WorkerMessage, { type: 'trained' }>;
+      const task = 'arch' in spec ? { type: 'train-cnn' as const, spec } : { type: 'train' as const, spec };
+      const msg = await pool.run(task, (n) => phase.tick(n)) as Extract<WorkerMessage, { type: 'trained' | 'trained-cnn' }>;
       const r = msg.result;
-      if (spec.sparsity > 0) checkSparsity(r.weights, spec.sparsity, `${spec.level}/${spec.member}`);
+      const where = `${spec.level}/${spec.member}`;
+      let model: CompactModel;
+      if (msg.type === 'trained-cnn') {
+        if (spec.sparsity > 0) checkArchSparsity(msg.result.weights, spec.sparsity, where);
+        model = trainedArchModel(msg.result.weights, spec.sparsity);
+      } else {
+        if (spec.sparsity > 0) checkSparsity(msg.result.weights, spec.sparsity, where);
+        model = spec.sparsity > 0 ? toSparseModel(msg.result.weights) : toDenseModel(msg.result.weights);
+      }
       await saveMember(ctx, {
         level: spec.level, member: spec.member, seed: spec.seed,
         layerSparsity: r.layerSparsity, targetSparsity: spec.sparsity,
         training: { steps: r.steps, examples: r.examples, seconds: r.seconds, finalLoss: r.finalLoss, engine: pool.engine?.backend ?? '?', schedule: r.schedule },
         tfjsPredictions: toBase64(classArrayToBytes(msg.tfjsPredictions)),
-      }, spec.sparsity > 0 ? toSparseModel(r.weights) : toDenseModel(r.weights));
+      }, model);
       summary.trained++;
       summary.examples += r.examples;
       memberSeconds += r.seconds;
@@ -233,17 +251,32 @@ export async function quantizePopulations(ctx: RunContext): Promise<number> {
   for (let i = 0; i < calibration.length; i++) calibration[i] = ctx.data.train.images[i] * PIXEL_SCALE;
   const phase = ctx.progress.phase('quantize', quantized.length * ctx.cfg.K, 'models');
   let made = 0;
+  // Quantized CNN members get a tfjs reference of their own, computed here (main thread, once per model).
+  let reference: ((model: CompactModel) => string) | null = null;
+  if (ctx.arch) {
+    await (await import('./engine.ts')).initEngine(ctx.cfg.engine);
+    const { quantizedReferencePredict } = await import('./cnn-quant-reference.ts');
+    const test = Float32Array.from(ctx.data.test.images, (v) => v * PIXEL_SCALE);
+    reference = (model) => toBase64(classArrayToBytes(quantizedReferencePredict(model as ArchCompactModel, test, ctx.data.test.n)));
+  }
   for (let m = 0; m < ctx.cfg.K; m++) {
     const dense = await finishedMember(ctx, 'dense', m);
     if (!dense) throw new Error(`dense member ${m} is not trained yet: run 'pie train' first`);
     let weights: MlpWeights | null = null;
     for (const level of quantized) {
       if (!(await finishedMember(ctx, level.name, m))) {
-        weights ??= toMlpWeights(decodeModel(dense.model));
-        const model = level.quantization === 'float16' ? quantizeFloat16(weights)
-          : level.quantization === 'int8-dynamic' ? quantizeInt8Dynamic(weights)
-          : quantizeInt8Full(weights, calibration, nCal);
-        await saveMember(ctx, { level: level.name, member: m, seed: dense.record.seed, layerSparsity: dense.record.layerSparsity, targetSparsity: 0 }, model);
+        let model: CompactModel;
+        if (ctx.arch) model = quantizedArchModel(decodeModel(dense.model), level.quantization!, calibration, nCal);
+        else {
+          weights ??= toMlpWeights(decodeModel(dense.model));
+          model = level.quantization === 'float16' ? quantizeFloat16(weights)
+            : level.quantization === 'int8-dynamic' ? quantizeInt8Dynamic(weights)
+            : quantizeInt8Full(weights, calibration, nCal);
+        }
+        await saveMember(ctx, {
+          level: level.name, member: m, seed: dense.record.seed, layerSparsity: dense.record.layerSparsity, targetSparsity: 0,
+          ...(reference && { referencePredictions: reference(model) }),
+        }, model);
         made++;
       }
       phase.tick(1);
@@ -290,7 +323,7 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
   const pool = new WorkerPool(Math.min(ctx.cfg.workers, ctx.levels.length * K), { engine: ctx.cfg.engine, ...shared });
   const phase = ctx.progress.phase('evaluate', ctx.levels.length * K, 'models');
   const started = performance.now();
-  let agree = 0, compared = 0;
+  let agree = 0, compared = 0, qAgree = 0, qCompared = 0;
   try {
     await Promise.all(members.flatMap((row, t) => row.map(async ({ record, model }, m) => {
       const msg = await pool.run({ type: 'evaluate', model }) as Extract<WorkerMessage, { type: 'evaluated' }>;
@@ -300,6 +333,11 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
         for (let i = 0; i < N; i++) if (ref[i] === msg.predictions[i]) agree++;
         compared += N;
       }
+      if (record.referencePredictions) {
+        const ref = classArrayFromBytes(fromBase64(record.referencePredictions), classBytes);
+        for (let i = 0; i < N; i++) if (ref[i] === msg.predictions[i]) qAgree++;
+        qCompared += N;
+      }
       phase.tick(1);
     })));
   } finally {
@@ -308,7 +346,13 @@ export async function evaluatePopulations(ctx: RunContext): Promise<EvaluateSumm
   const seconds = (performance.now() - started) / 1000;
   const kernelAgreement = compared ? agree / compared : 1;
   const imagesPerSecond = (ctx.levels.length * K * N) / seconds;
-  phase.done(`${Math.round(imagesPerSecond)} images/s; kernels agree with tfjs on ${(kernelAgreement * 100).toFixed(3)} % of predictions`);
+  const quantizedAgreement = qCompared ? qAgree / qCompared : null;
+  phase.done(`${Math.round(imagesPerSecond)} images/s; kernels agree with tfjs on ${(kernelAgreement * 100).toFixed(3)} % of predictions` +
+    (quantizedAgreement === null ? '' : `, quantized kernels with their fake-quantized tfjs reference on ${(quantizedAgreement * 100).toFixed(3)} %`));
+  // One flipped near-tie is allowed however small the test set (a tiny run's 1 % is less than one image).
+  if (quantizedAgreement !== null && qCompared - qAgree > Math.max(1, Math.floor((1 - MIN_QUANTIZED_AGREEMENT) * qCompared))) {
+    throw new Error(`quantized lib/ kernels agree with their fake-quantized tfjs reference on only ${(quantizedAgreement * 100).toFixed(3)} % of test predictions (need ≥ ${MIN_QUANTIZED_AGREEMENT * 100} %)`);
+  }
   if (kernelAgreement < MIN_KERNEL_AGREEMENT) {
     throw new Error(`lib/ kernels agree with tfjs on only ${(kernelAgreement * 100).toFixed(3)} % of test predictions (need ≥ ${MIN_KERNEL_AGREEMENT * 100} %)`);
   }
@@ -360,7 +404,7 @@ export async function finishRun(ctx: RunContext, ev: EvaluateSummary, training: 
     runId: ctx.runId,
     createdAt: new Date().toISOString(),
     dataset: ctx.identity,
-    architecture: { name: ctx.dims.length === 4 && ctx.dims[1] === 300 && ctx.dims[2] === 100 ? 'lenet-300-100' : `mlp-${ctx.dims.join('-')}`, dims: ctx.dims },
+    architecture: ctx.arch ? archManifestEntry(ctx.arch) : { name: ctx.dims.length === 4 && ctx.dims[1] === 300 && ctx.dims[2] === 100 ? 'lenet-300-100' : `mlp-${ctx.dims.join('-')}`, dims: ctx.dims },
     engine: {
       backend: engineBackend,
       provider: training.engine?.provider ?? engineBackend,

@@ -1,11 +1,16 @@
 import type { Manifest } from '../lib/manifest.ts';
+import { paramSpecs } from '../lib/model/arch.ts';
 
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}`);
 
 /** The per-level table `pie report` prints: accuracy, # PIEs, classes impacted, PIE vs non-PIE accuracy. */
 export function formatReport(m: Manifest): string {
   const dims = m.architecture.dims;
-  const sizes = dims.slice(1).map((d, l) => d * dims[l]);
+  // Weights per prunable tensor, in layerSparsity's order (a CNN's: paramSpecs' prunable kernels).
+  const arch = m.architecture.arch;
+  const sizes = arch
+    ? paramSpecs(arch).filter((p) => p.prunable).map((p) => p.shape.reduce((a, b) => a * b, 1))
+    : dims.slice(1).map((d, l) => d * dims[l]);
   // Measured fraction of zero weights over all of a level's members (METHOD.md: equals the target).
   const measured = (t: number) => {
     const members = m.levels[t].members;

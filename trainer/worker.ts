@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 // tfjs loads on the first training task only: a pool that decodes images never pays for it.
 import type { Engine } from './engine.ts';
 import type { MemberSpec, trainMember } from './train.ts';
+import type { CnnMemberSpec, trainCnnMember } from './cnn-train.ts';
 import { createPredictor, decodeModel } from '../lib/model/index.ts';
 import type { ClassArray } from '../lib/class-array.ts';
 import { installNodeKernels } from '../node/wasm-kernels.ts';
@@ -21,6 +22,8 @@ export interface WorkerShared {
 
 export type WorkerTask =
   | { type: 'train'; id: number; spec: MemberSpec }
+  /** `n`: train on the first n training images only (benchmarks). */
+  | { type: 'train-cnn'; id: number; spec: CnnMemberSpec; n?: number }
   /** images: another test set (e.g. corrupted), float32 [n × inDim] preprocessed as `test`; default the shared test set. */
   | { type: 'evaluate'; id: number; model: Uint8Array; images?: Float32Array; n?: number }
   | { type: 'probe'; id: number; files: string[] }
@@ -30,6 +33,7 @@ export type WorkerMessage =
   | { type: 'engine'; engine: Engine }
   | { type: 'progress'; id: number; examples: number; loss: number }
   | { type: 'trained'; id: number; result: ReturnType<typeof trainMember>; tfjsPredictions: ClassArray }
+  | { type: 'trained-cnn'; id: number; result: ReturnType<typeof trainCnnMember>; tfjsPredictions: ClassArray }
   | { type: 'evaluated'; id: number; predictions: ClassArray; seconds: number }
   | { type: 'probed'; id: number; results: ProbeResult[] }
   | ({ type: 'decoded'; id: number } & DecodeResult)
@@ -46,24 +50,35 @@ parentPort!.on('message', async (task: WorkerTask) => {
       parentPort!.postMessage({ type: 'probed', id: task.id, results: task.files.map(probeImage) } satisfies WorkerMessage);
     } else if (task.type === 'decode') {
       parentPort!.postMessage({ type: 'decoded', id: task.id, ...decodeFiles(task) } satisfies WorkerMessage);
-    } else if (task.type === 'train') {
-      const { tfjsPredict, trainMember } = await import('./train.ts');
+    } else if (task.type === 'train' || task.type === 'train-cnn') {
       if (!engine) {
         engine = import('./engine.ts').then((m) => m.initEngine(shared.engine));
         parentPort!.postMessage({ type: 'engine', engine: await engine } satisfies WorkerMessage);
       }
       await engine;
       let last = 0;
-      const result = trainMember(task.spec, shared.train!, (examples, loss) => {
+      const onProgress = (examples: number, loss: number) => {
         parentPort!.postMessage({ type: 'progress', id: task.id, examples: examples - last, loss } satisfies WorkerMessage);
         last = examples;
-      });
-      if (result.examples > last) {
-        parentPort!.postMessage({ type: 'progress', id: task.id, examples: result.examples - last, loss: result.finalLoss } satisfies WorkerMessage);
+      };
+      const finish = (examples: number, loss: number) => {
+        if (examples > last) parentPort!.postMessage({ type: 'progress', id: task.id, examples: examples - last, loss } satisfies WorkerMessage);
+      };
+      if (task.type === 'train') {
+        const { tfjsPredict, trainMember } = await import('./train.ts');
+        const result = trainMember(task.spec, shared.train!, onProgress);
+        finish(result.examples, result.finalLoss);
+        const tfjsPredictions = tfjsPredict(result.weights, shared.test!.images, shared.test!.n);
+        const transfer = [tfjsPredictions.buffer];
+        parentPort!.postMessage({ type: 'trained', id: task.id, result, tfjsPredictions } satisfies WorkerMessage, transfer as ArrayBuffer[]);
+      } else {
+        const { tfjsArchPredict, trainCnnMember } = await import('./cnn-train.ts');
+        const train = { ...shared.train!, n: Math.min(task.n ?? Infinity, shared.train!.n) };
+        const result = trainCnnMember(task.spec, train, onProgress);
+        finish(result.examples, result.finalLoss);
+        const tfjsPredictions = tfjsArchPredict(result.weights, shared.test!.images, shared.test!.n);
+        parentPort!.postMessage({ type: 'trained-cnn', id: task.id, result, tfjsPredictions } satisfies WorkerMessage, [tfjsPredictions.buffer as ArrayBuffer]);
       }
-      const tfjsPredictions = tfjsPredict(result.weights, shared.test!.images, shared.test!.n);
-      const transfer = [tfjsPredictions.buffer];
-      parentPort!.postMessage({ type: 'trained', id: task.id, result, tfjsPredictions } satisfies WorkerMessage, transfer as ArrayBuffer[]);
     } else {
       await kernels;
       const started = performance.now();

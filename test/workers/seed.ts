@@ -16,3 +16,8 @@ export async function seedRun(): Promise<void> {
 export async function seedColorRun(): Promise<void> {
   await put(inject('colorRunFiles'), (key) => key === 'latest');
 }
+
+/** Puts the trained resnet run beside them (its `latest` pointer left out). */
+export async function seedResnetRun(): Promise<void> {
+  await put(inject('resnetRunFiles'), (key) => key === 'latest');
+}

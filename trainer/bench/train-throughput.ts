@@ -1,7 +1,10 @@
 /**
  * Training throughput of LeNet-300-100 on this machine's engine: examples/s of one worker, and
  * in total with 1…W workers training members side by side (the trainer's way of using cores).
+ * With --arch lenet5|resnet the same workers also train that CNN in the same run, and GFLOP/s per
+ * worker of both paths are printed with their ratio (fwd + bwd ≈ 3 × forward MACs × 2 flops).
  * Usage: npm run bench:train -- [--examples 30000] [--epochs 1] [--max-workers 2] [--engine wasm]
+ *        [--arch lenet5] [--cnn-examples 6000] [--depth 20] [--width 16]
  */
 import { benchArgs } from '../../node/bench-args.ts';
 import { availableParallelism } from 'node:os';
@@ -9,6 +12,7 @@ import { loadDataset, FASHION_MNIST_DIR } from '../data.ts';
 import { WorkerPool, shareClassArray, shareFloat32 } from '../pool.ts';
 import type { WorkerMessage } from '../worker.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
+import { type Architecture, forwardMacs, lenet5Arch, mlpArch, resnetArch } from '../../lib/model/arch.ts';
 
 const values = benchArgs('Training throughput of LeNet-300-100: npm run bench:train -- [options]', {
   examples: { type: 'string', default: '30000' },
@@ -16,6 +20,10 @@ const values = benchArgs('Training throughput of LeNet-300-100: npm run bench:tr
   'max-workers': { type: 'string', default: String(Math.min(2, availableParallelism())) },
   engine: { type: 'string', default: 'auto' },
   synthetic: { type: 'boolean', default: false },
+  arch: { type: 'string', default: 'mlp' },
+  'cnn-examples': { type: 'string', default: '6000' },
+  depth: { type: 'string', default: '20' },
+  width: { type: 'string', default: '16' },
 });
 const nTrain = Number(values.examples);
 const data = await (values.synthetic
@@ -31,6 +39,21 @@ const spec = (member: number) => ({
   epochs: Number(values.epochs), batchSize: 128, learningRate: 1e-3, pruning: { begin: 0.1, end: 0.7, frequency: 50 },
 });
 
+const shape: [number, number, number] = [data.rows, data.cols, data.channels];
+const cnnArch: Architecture | null = values.arch === 'mlp' ? null
+  : values.arch === 'lenet5' ? lenet5Arch(shape, data.numClasses)
+  : values.arch === 'resnet' ? resnetArch(shape, data.numClasses, { depth: Number(values.depth), width: Number(values.width) })
+  : (() => { throw new Error(`--arch must be mlp, lenet5 or resnet, got '${values.arch}'`); })();
+// The CNN trains on the first --cnn-examples images per epoch (a shorter run: it is slower per example).
+const cnnN = Math.min(Number(values['cnn-examples']), data.train.n);
+const cnnSpec = (member: number) => ({
+  level: 'bench', member, seed: 2000 + member, arch: cnnArch!, sparsity: 0.9,
+  epochs: Number(values.epochs), batchSize: 128, learningRate: 1e-3, pruning: { begin: 0.1, end: 0.7, frequency: 50 },
+});
+const flopsPerExample = (arch: Architecture) => forwardMacs(arch) * 3 * 2;
+const mlpFlops = flopsPerExample(mlpArch(shape, data.numClasses, [300, 100]));
+const cnnRows: { workers: number; perWorker: number; total: number }[] = [];
+
 const rows: { workers: number; perWorker: number; total: number }[] = [];
 let engine = '';
 for (let w = 1; w <= Number(values['max-workers']); w++) {
@@ -41,13 +64,40 @@ for (let w = 1; w <= Number(values['max-workers']); w++) {
   const results = await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train', spec: spec(i) }))) as Extract<WorkerMessage, { type: 'trained' }>[];
   const wall = (performance.now() - started) / 1000;
   engine = pool.engine?.backend ?? '?';
-  await pool.close();
   const examples = results.reduce((a, r) => a + r.result.examples, 0);
   const perWorker = results.reduce((a, r) => a + r.result.examples / r.result.seconds, 0) / w;
   rows.push({ workers: w, perWorker, total: examples / wall });
+  if (cnnArch) {
+    // Warm up the CNN path too (JIT of the JS loops, conv kernels) on a few batches.
+    await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train-cnn', spec: cnnSpec(i), n: 512 })));
+    const t0 = performance.now();
+    const cnn = await Promise.all(Array.from({ length: w }, (_, i) => pool.run({
+      type: 'train-cnn', spec: cnnSpec(i), n: cnnN,
+    }))) as Extract<WorkerMessage, { type: 'trained-cnn' }>[];
+    const cnnWall = (performance.now() - t0) / 1000;
+    cnnRows.push({
+      workers: w,
+      perWorker: cnn.reduce((a, r) => a + r.result.examples / r.result.seconds, 0) / w,
+      total: cnn.reduce((a, r) => a + r.result.examples, 0) / cnnWall,
+    });
+  }
+  await pool.close();
 }
 console.log(`engine: ${engine}; LeNet-300-100, batch 128, pruning to 90 % on, ${nTrain} examples × ${values.epochs} epoch(s) per member`);
 console.log('workers  examples/s per worker  examples/s total  speed-up');
 for (const r of rows) {
   console.log(`${String(r.workers).padStart(7)}  ${Math.round(r.perWorker).toString().padStart(21)}  ${Math.round(r.total).toString().padStart(16)}  ${(r.total / rows[0].total).toFixed(2).padStart(8)}×`);
+}
+
+if (cnnArch) {
+  const gf = (perWorker: number, flops: number) => (perWorker * flops) / 1e9;
+  console.log(`\n${cnnArch.name}${cnnArch.name === 'resnet' ? `-${values.depth}` : ''} ${shape.join('×')}: ${(forwardMacs(cnnArch) / 1e6).toFixed(3)} M MACs forward ` +
+    `vs LeNet-300-100 ${(mlpFlops / 6e6).toFixed(3)} M; ${cnnN} examples × ${values.epochs} epoch(s) per CNN member, batch 128, pruning to 90 %`);
+  console.log('workers  path    examples/s per worker  GFLOP/s per worker  CNN/MLP GFLOP/s');
+  rows.forEach((r, i) => {
+    const c = cnnRows[i];
+    const mlpG = gf(r.perWorker, mlpFlops), cnnG = gf(c.perWorker, flopsPerExample(cnnArch));
+    console.log(`${String(r.workers).padStart(7)}  mlp     ${Math.round(r.perWorker).toString().padStart(21)}  ${mlpG.toFixed(3).padStart(18)}`);
+    console.log(`${String(r.workers).padStart(7)}  ${cnnArch.name.padEnd(6)}  ${Math.round(c.perWorker).toString().padStart(21)}  ${cnnG.toFixed(3).padStart(18)}  ${(cnnG / mlpG).toFixed(2).padStart(15)}`);
+  });
 }

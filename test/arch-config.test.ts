@@ -14,7 +14,8 @@ describe('architecture settings', () => {
     // The id main gave the quick run (2 workers) before --arch: its members and numbers stay valid.
     expect(defaultRunId(resolveConfig('quick', undefined, { workers: 2 }))).toBe('fashion-mnist-quick-29a3933e');
     expect(defaultRunId(withArch(resolveConfig('cnn-quick'), 'mlp', {}))).toBe(defaultRunId(resolveConfig('quick', undefined, {
-      K: 8, epochs: resolveConfig('cnn-quick').epochs, batchSize: resolveConfig('cnn-quick').batchSize, preset: 'cnn-quick',
+      K: 8, epochs: resolveConfig('cnn-quick').epochs, batchSize: resolveConfig('cnn-quick').batchSize,
+      learningRate: resolveConfig('cnn-quick').learningRate, preset: 'cnn-quick',
     })));
   });
 

@@ -24,7 +24,7 @@ import { classBytesFor, newClassArray, type ClassArray } from '../lib/class-arra
 import { type Architecture, BATCH_NORM_EPSILON, type Op, paramSpecs, tensorShapes } from '../lib/model/arch.ts';
 import type { ArchWeights } from '../lib/model/arch-weights.ts';
 import { mulberry32, permutation } from '../lib/random.ts';
-import { isMaskUpdateStep, magnitudeMask, measuredSparsity, sparsityAt, type PruningSchedule } from './pruning.ts';
+import { isMaskUpdateStep, magnitudeMask, measuredSparsity, pruningSchedule, sparsityAt, type PruningSchedule } from './pruning.ts';
 import type { MemberSpec, StepState, TrainData } from './train.ts';
 
 export interface CnnMemberSpec extends Omit<MemberSpec, 'dims'> {
@@ -466,14 +466,7 @@ export function trainCnnMember(
   const optimizer = tf.train.adam(spec.learningRate);
   const stepsPerEpoch = Math.max(1, Math.floor(data.n / B));
   const totalSteps = stepsPerEpoch * spec.epochs;
-  const schedule: PruningSchedule | null = spec.sparsity > 0
-    ? {
-        target: spec.sparsity,
-        begin: Math.round(spec.pruning.begin * totalSteps),
-        end: Math.max(Math.round(spec.pruning.begin * totalSteps) + 1, Math.round(spec.pruning.end * totalSteps)),
-        frequency: spec.pruning.frequency,
-      }
-    : null;
+  const schedule = pruningSchedule(spec.sparsity, spec.pruning, totalSteps);
   const masks = new Map<string, tf.Tensor>();
   const rand = mulberry32(spec.seed ^ 0x9e3779b9);
   const [h, w, c] = arch.input;

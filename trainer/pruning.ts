@@ -13,6 +13,20 @@ export interface PruningSchedule {
   frequency: number;
 }
 
+/**
+ * The schedule of a member pruned to `target` over `totalSteps`, its window given as fractions of
+ * training (METHOD.md); null for a dense member. The window spans at least one step.
+ */
+export function pruningSchedule(
+  target: number,
+  window: { begin: number; end: number; frequency: number },
+  totalSteps: number,
+): PruningSchedule | null {
+  if (target <= 0) return null;
+  const begin = Math.round(window.begin * totalSteps);
+  return { target, begin, end: Math.max(begin + 1, Math.round(window.end * totalSteps)), frequency: window.frequency };
+}
+
 export function sparsityAt(step: number, s: PruningSchedule): number {
   const span = Math.max(1, s.end - s.begin);
   const p = Math.min(1, Math.max(0, (step - s.begin) / span));

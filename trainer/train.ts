@@ -2,7 +2,7 @@ import { type ClassArray, classBytesFor, newClassArray } from '../lib/class-arra
 import * as tf from '@tensorflow/tfjs-core';
 import type { MlpWeights } from '../lib/model/types.ts';
 import { mulberry32, permutation } from '../lib/random.ts';
-import { isMaskUpdateStep, magnitudeMask, measuredSparsity, sparsityAt, type PruningSchedule } from './pruning.ts';
+import { isMaskUpdateStep, magnitudeMask, measuredSparsity, pruningSchedule, sparsityAt, type PruningSchedule } from './pruning.ts';
 
 /** What one member of one level needs to be trained; everything that shapes the model is here. */
 export interface MemberSpec {
@@ -84,14 +84,7 @@ export function trainMember(
   const optimizer = tf.train.adam(spec.learningRate);
   const stepsPerEpoch = Math.max(1, Math.floor(data.n / B));
   const totalSteps = stepsPerEpoch * spec.epochs;
-  const schedule: PruningSchedule | null = spec.sparsity > 0
-    ? {
-        target: spec.sparsity,
-        begin: Math.round(spec.pruning.begin * totalSteps),
-        end: Math.max(Math.round(spec.pruning.begin * totalSteps) + 1, Math.round(spec.pruning.end * totalSteps)),
-        frequency: spec.pruning.frequency,
-      }
-    : null;
+  const schedule = pruningSchedule(spec.sparsity, spec.pruning, totalSteps);
   const masks: tf.Tensor[] | null = schedule ? W.map((w) => tf.onesLike(w)) : null;
   const rand = mulberry32(spec.seed ^ 0x9e3779b9);
   const inDim = dims[0], classes = dims[dims.length - 1];

@@ -1,9 +1,9 @@
 import { memberAccuracy } from './accuracy.ts';
 import type { ClassArray } from '../class-array.ts';
-import { DEFAULT_ALPHA } from './classes.ts';
-import { DEFAULT_TIE_RULE, type TieRule } from './modal.ts';
+import type { TieRule } from './modal.ts';
+import { checkPopulation } from './run.ts';
 import { benjaminiHochberg, mean, summarize, type Summary, welchTTest } from './stats.ts';
-import { assertAlpha, assertLabels, assertPredictions, assertTieRule } from './validate.ts';
+import { assertPredictions } from './validate.ts';
 import { imageVoteStats } from './votes.ts';
 
 // Corruption robustness of every level against the dense population (ImageNet-C, Hendrycks &
@@ -130,14 +130,7 @@ export interface RobustnessAnalysis {
  */
 export function analyzeRobustness(input: RobustnessInput): RobustnessAnalysis {
   const { clean, corrupted, labels, numClasses, levelNames, K } = input;
-  const tieRule = input.tieRule ?? DEFAULT_TIE_RULE;
-  const alpha = input.alpha ?? DEFAULT_ALPHA;
-  assertTieRule(tieRule);
-  assertAlpha(alpha);
-  const levels = levelNames.length;
-  const N = labels.length;
-  assertPredictions(clean, levels, K, N, numClasses);
-  assertLabels(labels, N, numClasses);
+  const { tieRule, alpha, levels, N } = checkPopulation(clean, input);
   const keys = new Set<string>();
   for (const c of corrupted) {
     const key = corruptionKey(c.name, c.severity);

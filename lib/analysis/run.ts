@@ -74,15 +74,7 @@ export interface RunAnalysis {
  */
 export function analyzeRun(input: AnalyzeRunInput): RunAnalysis {
   const { predictions, labels, numClasses, levelNames, K } = input;
-  const tieRule = input.tieRule ?? DEFAULT_TIE_RULE;
-  const alpha = input.alpha ?? DEFAULT_ALPHA;
-  assertLevelNames(levelNames);
-  const levels = levelNames.length;
-  const N = labels.length;
-  assertPredictions(predictions, levels, K, N, numClasses);
-  assertLabels(labels, N, numClasses);
-  assertTieRule(tieRule);
-  assertAlpha(alpha);
+  const { tieRule, alpha, levels, N } = checkPopulation(predictions, input);
 
   // One sparse vote-count pass per image feeds both the modal label and the taxicab score.
   const { modal, taxicab } = imageVoteStats(predictions, levels, K, N, numClasses, tieRule);
@@ -107,6 +99,27 @@ export function analyzeRun(input: AnalyzeRunInput): RunAnalysis {
     summary: { numImages: N, numClasses, membersPerLevel: K, tieRule, alpha, levels: summaries },
     perImage: { modal, taxicab },
   };
+}
+
+/**
+ * The checks and defaults every analysis of a [levels × K × N] prediction tensor starts with
+ * (the run's, the robustness and the subgroup analyses): valid level names, predictions, labels,
+ * tie rule and alpha. Returns the settings with their defaults, and the sizes.
+ */
+export function checkPopulation(
+  predictions: ClassArray,
+  input: Omit<AnalyzeRunInput, 'predictions'>,
+): { tieRule: TieRule; alpha: number; levels: number; N: number } {
+  const tieRule = input.tieRule ?? DEFAULT_TIE_RULE;
+  const alpha = input.alpha ?? DEFAULT_ALPHA;
+  assertLevelNames(input.levelNames);
+  const levels = input.levelNames.length;
+  const N = input.labels.length;
+  assertPredictions(predictions, levels, input.K, N, input.numClasses);
+  assertLabels(input.labels, N, input.numClasses);
+  assertTieRule(tieRule);
+  assertAlpha(alpha);
+  return { tieRule, alpha, levels, N };
 }
 
 function assertLevelNames(levelNames: string[]): void {

@@ -2,9 +2,9 @@ import betaCdf from '@stdlib/stats-base-dists-beta-cdf';
 import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import type { ClassArray } from '../class-array.ts';
 import { DEFAULT_ALPHA } from './classes.ts';
-import { DEFAULT_TIE_RULE, type TieRule } from './modal.ts';
+import type { TieRule } from './modal.ts';
+import { checkPopulation } from './run.ts';
 import { benjaminiHochberg, mean, summarize, type Summary, welchTTest } from './stats.ts';
-import { assertAlpha, assertLabels, assertPredictions, assertTieRule } from './validate.ts';
 import { imageVoteStats } from './votes.ts';
 
 // Subgroup disparity (Hooker et al. 2020, "Characterizing and Mitigating Bias in Compact
@@ -159,14 +159,7 @@ export function binomialUpperTail(x: number, n: number, p0: number): number {
 
 export function analyzeSubgroups(input: SubgroupInput): SubgroupSummary {
   const { predictions, labels, numClasses, levelNames, K, attributes } = input;
-  const tieRule = input.tieRule ?? DEFAULT_TIE_RULE;
-  const alpha = input.alpha ?? DEFAULT_ALPHA;
-  assertTieRule(tieRule);
-  assertAlpha(alpha);
-  const levels = levelNames.length;
-  const N = labels.length;
-  assertPredictions(predictions, levels, K, N, numClasses);
-  assertLabels(labels, N, numClasses);
+  const { tieRule, alpha, levels, N } = checkPopulation(predictions, input);
   if (attributes.length === 0) throw new RangeError('attributes: expected at least one attribute column, got none');
 
   const groups = subgroupMasks(attributes, N, input.pairs ?? true);

@@ -1,10 +1,9 @@
 import { ArchError, type Architecture, BATCH_NORM_EPSILON, checkArch, paramSpecs } from './arch.ts';
 import { layerDims, weightedOps } from './arch-layers.ts';
 import { archForward } from './arch-predictor.ts';
-import { toCsrLayer } from './convert.ts';
 import { decodeFloat16Array, encodeFloat16Array } from './float16.ts';
 import { activationQuantization, clamp, quantizeWeightColumns, roundHalfAway } from './int8.ts';
-import { quantizeFloat16, toDenseModel, toSparseModel } from './convert.ts';
+import { fromCsrLayer, quantizeFloat16, toCsrLayer, toDenseModel, toSparseModel } from './convert.ts';
 import { quantizeInt8Dynamic, quantizeInt8Full } from './quantize.ts';
 import type { ActivationQuantization, ArchCompactModel, ArchDenseF32Model, CompactModel, MlpWeights, ModelKind } from './types.ts';
 import { ModelFormatError, assertModel } from './validate.ts';
@@ -213,13 +212,10 @@ export function toArchWeights(model: ArchCompactModel): ArchWeights {
         weights = model.layers[l].weights.slice();
         bias = model.layers[l].bias.slice();
         break;
-      case 'sparse-f32': {
-        const { rowPtr, colIdx, values } = model.layers[l];
-        weights = new Float32Array(inDim * outDim);
-        for (let i = 0; i < inDim; i++) for (let k = rowPtr[i]; k < rowPtr[i + 1]; k++) weights[i * outDim + colIdx[k]] = values[k];
+      case 'sparse-f32':
+        weights = fromCsrLayer(model.layers[l], inDim, outDim);
         bias = model.layers[l].bias.slice();
         break;
-      }
       case 'f16':
         weights = decodeFloat16Array(model.layers[l].weights);
         bias = model.layers[l].bias.slice();

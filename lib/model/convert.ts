@@ -29,6 +29,18 @@ export function toSparseModel(w: MlpWeights): SparseF32Model {
   return { kind: 'sparse-f32', dims: [...w.dims], layers };
 }
 
+/** The dense [in, out] row-major matrix of a CSR layer (zeros where nothing is stored). */
+export function fromCsrLayer(
+  layer: { rowPtr: Uint32Array; colIdx: Uint16Array; values: Float32Array },
+  inDim: number,
+  outDim: number,
+  out = new Float32Array(inDim * outDim),
+): Float32Array {
+  const { rowPtr, colIdx, values } = layer;
+  for (let i = 0; i < inDim; i++) for (let k = rowPtr[i]; k < rowPtr[i + 1]; k++) out[i * outDim + colIdx[k]] = values[k];
+  return out;
+}
+
 /** One [inDim, outDim] row-major matrix in CSR by input row, exact zeros (±0) left out. */
 export function toCsrLayer(weights: Float32Array, inDim: number, outDim: number, bias: Float32Array): SparseF32Layer {
   if (outDim > 65535) throw new RangeError(`toSparseModel: outDim ${outDim} does not fit a uint16 column index (max 65535)`);
@@ -80,14 +92,10 @@ export function toMlpWeights(model: CompactModel): MlpWeights {
         weights.set(model.layers[l].weights);
         bias = model.layers[l].bias.slice();
         break;
-      case 'sparse-f32': {
-        const { rowPtr, colIdx, values } = model.layers[l];
-        for (let i = 0; i < inDim; i++) {
-          for (let k = rowPtr[i]; k < rowPtr[i + 1]; k++) weights[i * outDim + colIdx[k]] = values[k];
-        }
+      case 'sparse-f32':
+        fromCsrLayer(model.layers[l], inDim, outDim, weights);
         bias = model.layers[l].bias.slice();
         break;
-      }
       case 'f16':
         weights.set(decodeFloat16Array(model.layers[l].weights));
         bias = model.layers[l].bias.slice();

@@ -2,6 +2,7 @@ import { type Shape3, tensorShapes } from '../arch.ts';
 import { layerDims, weightedOps } from '../arch-layers.ts';
 import { addFloat, fillPatch, gapFloat, maxPool } from '../arch-kernels.ts';
 import type { ArchDenseF32Model, ArchF16Model, ArchSparseF32Model } from '../types.ts';
+import { fromCsrLayer } from '../convert.ts';
 import { BLOCK } from './source.ts';
 import type { WasmKernels } from './runtime.ts';
 import { TILE } from './predictor.ts';
@@ -48,9 +49,7 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
       const b = put(bias);
       if (rowPtr.byteLength + colIdx.byteLength + values.byteLength > inDim * outDim * 4) {
         // Low sparsity: the dense matrix is smaller and the dense kernel gives the CSR kernel's results (source.ts).
-        const dense = new Float32Array(inDim * outDim);
-        for (let i = 0; i < inDim; i++) for (let q = rowPtr[i]; q < rowPtr[i + 1]; q++) dense[i * outDim + colIdx[q]] = values[q];
-        const w = put(dense);
+        const w = put(fromCsrLayer(model.layers[l], inDim, outDim));
         return (x, n, y, relu) => k.dense_f32(x, n, inDim, outDim, w, b, y, relu ? 1 : 0, s().nz, s().cnt, s().tmp);
       }
       const rp = put(rowPtr), col = put(colIdx), val = put(values);

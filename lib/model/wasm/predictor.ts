@@ -1,5 +1,6 @@
 import type { ClassArray } from '../../class-array.ts';
 import type { Int8WeightsLayer, MlpCompactModel } from '../types.ts';
+import { fromCsrLayer } from '../convert.ts';
 import { BLOCK } from './source.ts';
 import type { WasmKernels } from './runtime.ts';
 
@@ -57,9 +58,7 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
         const { rowPtr, colIdx, values, bias } = model.layers[l];
         const b = put(bias);
         if (rowPtr.byteLength + colIdx.byteLength + values.byteLength > inDim * outDim * 4) {
-          const dense = new Float32Array(inDim * outDim);
-          for (let i = 0; i < inDim; i++) for (let q = rowPtr[i]; q < rowPtr[i + 1]; q++) dense[i * outDim + colIdx[q]] = values[q];
-          const w = put(dense);
+          const w = put(fromCsrLayer(model.layers[l], inDim, outDim));
           layers.push({
             inDim, outDim,
             run: (x, n, y, relu, s) => n === 1 ? k.row_f32(x, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.tmp) : k.dense_f32(x, n, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.cnt, s.tmp),

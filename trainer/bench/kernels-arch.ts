@@ -5,20 +5,7 @@
  */
 import { type Architecture, createPredictor, encodeModel, lenet5Arch, resnetArch, toArchModel, type CompactModel, type ModelKind } from '../../lib/model/index.ts';
 import { randomArchWeights, randomImages } from '../../lib/model/testing.ts';
-
-function cpuTimed(f: () => void, minMs: number): number {
-  f();
-  let reps = 0;
-  const c0 = process.cpuUsage();
-  let used = 0;
-  while (used < minMs * 1000) {
-    f();
-    reps++;
-    const c = process.cpuUsage(c0);
-    used = c.user + c.system;
-  }
-  return used / reps;
-}
+import { timed } from './timed.ts';
 
 export function archBench(name: 'lenet5' | 'resnet', images: number, seed: number, data?: { xs: Float32Array; n: number }): void {
   const arch: Architecture = name === 'lenet5' ? lenet5Arch([28, 28, 1], 10) : resnetArch([28, 28, 1], 10, { depth: 20 });
@@ -34,8 +21,8 @@ export function archBench(name: 'lenet5' | 'resnet', images: number, seed: numbe
   const run = (kind: ModelKind, sparsity: number, model: CompactModel, ref?: ArrayLike<number>) => {
     const js = createPredictor(model, { kernels: 'js' });
     const auto = createPredictor(model);
-    const jsRate = (n * 1e6) / cpuTimed(() => js.predictBatch(xs, n), minMs);
-    const autoRate = auto.kernels === 'wasm' ? (n * 1e6) / cpuTimed(() => auto.predictBatch(xs, n), minMs) : NaN;
+    const jsRate = (n * 1e6) / timed(() => js.predictBatch(xs, n), minMs).cpuUs;
+    const autoRate = auto.kernels === 'wasm' ? (n * 1e6) / timed(() => auto.predictBatch(xs, n), minMs).cpuUs : NaN;
     const labels = auto.predictBatch(xs, n);
     const agree = ref ? [...labels].filter((c, k) => c === ref[k]).length / n : 1;
     rows.push([kind, `${Math.round(sparsity * 100)} %`, (encodeModel(model).length / 1024).toFixed(1), (auto.memoryBytes / 1024).toFixed(1),

@@ -30,6 +30,7 @@ import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { mulberry32 } from '../../lib/random.ts';
 import { benchArgs } from '../../node/bench-args.ts';
 import { installNodeKernels } from '../../node/wasm-kernels.ts';
+import { timed } from './timed.ts';
 
 const DIMS = [784, 300, 100, 10];
 const SPARSITIES = [0, 0.5, 0.9, 0.99];
@@ -107,22 +108,6 @@ function idxImages(path: string, n: number): { xs: Float32Array; n: number } {
   const xs = new Float32Array(count * size);
   for (let k = 0; k < xs.length; k++) xs[k] = bytes[16 + k] * PIXEL_SCALE;
   return { xs, n: count };
-}
-
-/** Runs f until it has used ≥ minMs of this process's CPU; returns CPU and wall µs per call. */
-function timed(f: () => void, minMs: number): { cpuUs: number; wallUs: number } {
-  f(); // warm-up (and wasm tier-up)
-  let reps = 0;
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  let used = 0;
-  while (used < minMs * 1000) {
-    f();
-    reps++;
-    const c = process.cpuUsage(c0);
-    used = c.user + c.system;
-  }
-  return { cpuUs: used / reps, wallUs: ((performance.now() - t0) * 1000) / reps };
 }
 
 interface Measured { js: number; wasm: number; singleUs: number; fileBytes: number; loadedBytes: number; labels: ArrayLike<number>; agreement: number; wasmVsJs: number }

@@ -4,6 +4,7 @@
  * after pruned runs; determinism.
  */
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
 // Autograd (the reference below) needs the gradient functions, which tfjs-core's entry does not register.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
@@ -58,11 +59,16 @@ const cases: [string, Architecture][] = [
 
 describe('CNN gradients', () => {
   for (const [label, arch] of cases) {
-    it(`${label}: match tfjs autograd for every parameter`, () => {
+    it.each(['cpu', 'wasm'])(`${label}: on the %s engine, match tfjs autograd for every parameter`, async (engine) => {
       const B = 4;
       const w = weightsFor(arch, 3);
       const { xs, labels } = batch(arch, B, 5);
+      // The hand-written pass on the engine under test (wasm: XNNPACK's convolutions), the
+      // reference always by autograd on the cpu backend.
+      expect(await tf.setBackend(engine)).toBe(true);
+      expect(tf.getBackend()).toBe(engine);
       const mine = archGradients(w, xs, labels, B);
+      await tf.setBackend('cpu');
       const specs = trainable(arch);
       const { value, grads } = tf.tidy(() => {
         const fixed: Record<string, tf.Tensor> = {};

@@ -1,14 +1,17 @@
 /**
  * Training of convolutional architectures (lib/model/arch.ts) with a hand-written backward pass.
  *
- * Why by hand: the wasm engine has no Conv2DBackpropFilter, and only a plain matMul (no transpose
- * flags) is fast there (see train.ts). The forward conv is tf.conv2d (native on every engine);
- * the weight gradient is colsᵀ·dZ, one plain matMul with the transposed patch matrix built in JS
- * (im2colT); the input gradient is dZ·Wᵀ, then col2im. Measured on wasm in one process: this is
- * 2× faster per step than im2col → matMul forward with tf.transpose'd operands, and
- * tf.conv2dTranspose for the input gradient was slower than dZ·Wᵀ + col2im. The glue (bias,
- * BatchNorm, ReLU, pooling, residual adds, softmax) runs in JS on Float32Arrays: memory-bound
- * loops, with no tensor round trip per op.
+ * Why by hand: the wasm engine has no Conv2DBackpropFilter, its Conv2DBackpropInput, MaxPoolGrad
+ * and Conv3DBackpropFilterV2 are 5–10× slower than what follows, and only a plain matMul (no
+ * transpose flags) is fast there (see train.ts). So every heavy step is a forward kernel:
+ * - forward: tf.fused.conv2d with bias and ReLU, tf.maxPool, tf.fused.matMul;
+ * - stride-1 conv gradients: the weight gradient is a forward conv of the input with the batch as
+ *   its channels by dz as the kernel, the input gradient a forward conv of dz by the flipped
+ *   kernel (convBackward); strided convs keep im2colT → colsᵀ·dZ and dZ·Wᵀ → col2im;
+ * - the optimizer is one JS pass per tensor (adam.ts).
+ * Activations stay engine tensors from op to op; JS loops remain for the max-pool gradient,
+ * BatchNorm, residual adds and the softmax. Measured on wasm in one process (lenet5, batch 128):
+ * 2.2× the examples/s of the first version (im2col/col2im and JS glue around tf.conv2d).
  *
  * Tensors are HWC per image; a batch of B images is [B, h, w, c] row-major, i.e. a matrix
  * [B·h·w, c] — the matMul view of a conv output.
@@ -24,6 +27,7 @@ import { classBytesFor, newClassArray, type ClassArray } from '../lib/class-arra
 import { type Architecture, BATCH_NORM_EPSILON, type Op, paramSpecs, tensorShapes } from '../lib/model/arch.ts';
 import type { ArchWeights } from '../lib/model/arch-weights.ts';
 import { mulberry32, permutation } from '../lib/random.ts';
+import { FusedAdam } from './adam.ts';
 import { isMaskUpdateStep, magnitudeMask, measuredSparsity, pruningSchedule, sparsityAt, type PruningSchedule } from './pruning.ts';
 import type { MemberSpec, StepState, TrainData } from './train.ts';
 
@@ -134,10 +138,55 @@ export function col2im(dcols: Float32Array, B: number, g: ConvGeom): Float32Arra
   return dx;
 }
 
+
+/**
+ * The gradient of max pooling: each output's dy goes to the first input of its window (in
+ * row-major window order) equal to the output, i.e. to tfjs's argmax. The forward pass is
+ * tf.maxPool (XNNPACK on wasm: measured 0.6 ms against 3.2 ms for an argmax-recording loop in JS
+ * here, lenet5's first pool at batch 128); this search costs about what that loop did.
+ */
+function maxPoolBackward(x: Float32Array, y: Float32Array, dy: Float32Array, B: number, h: number, w: number, c: number, oh: number, ow: number, size: number, stride: number): Float32Array {
+  const dx = new Float32Array(x.length);
+  const rowStep = w * c;
+  let o = 0;
+  if (size === 2 && stride === 2) {
+    for (let b = 0; b < B; b++) {
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          const base = ((b * h + oy * 2) * w + ox * 2) * c;
+          for (let ci = 0; ci < c; ci++, o++) {
+            const yo = y[o], i0 = base + ci;
+            const i = x[i0] === yo ? i0 : x[i0 + c] === yo ? i0 + c : x[i0 + rowStep] === yo ? i0 + rowStep : i0 + rowStep + c;
+            dx[i] += dy[o];
+          }
+        }
+      }
+    }
+    return dx;
+  }
+  const offsets = new Int32Array(size * size);
+  for (let py = 0; py < size; py++) for (let px = 0; px < size; px++) offsets[py * size + px] = py * rowStep + px * c;
+  for (let b = 0; b < B; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const base = ((b * h + oy * stride) * w + ox * stride) * c;
+        for (let ci = 0; ci < c; ci++, o++) {
+          const yo = y[o];
+          for (let t = 0; t < offsets.length; t++) {
+            const i = base + offsets[t] + ci;
+            if (x[i] === yo) { dx[i] += dy[o]; break; }
+          }
+        }
+      }
+    }
+  }
+  return dx;
+}
+
 /** dy where the ReLU's output y is positive, else 0. */
 function reluBackward(dy: Float32Array, y: Float32Array): Float32Array {
   const dz = new Float32Array(dy.length);
-  for (let i = 0; i < dy.length; i++) if (y[i] > 0) dz[i] = dy[i];
+  for (let i = 0; i < dy.length; i++) dz[i] = dy[i] * +(y[i] > 0); // no branch: see convOutputBackward
   return dz;
 }
 
@@ -190,10 +239,13 @@ class ArchNet {
   gradients(xs: Float32Array, labels: ArrayLike<number>, B: number, updateRunning: boolean): { loss: number; grads: Record<string, tf.Tensor> } {
     const { arch, shapes } = this;
     const acts = new Map<string, Float32Array>([['input', xs]]);
+    // The same activations as engine tensors where an op produced one: the next op reads it
+    // without an upload.
+    const tens = new Map<string, tf.Tensor>();
+    const tensorOf = (name: string, shape: number[]) => { const t = tens.get(name); return t ? tf.reshape(t, shape) : tf.tensor(acts.get(name)!, shape); };
     type Cache =
       | { op: ConvOp; g: ConvGeom; cols: Float32Array; xhat?: Float32Array; invStd?: Float32Array }
       | { op: Extract<Op, { op: 'dense' }>; x: tf.Tensor2D; inDim: number }
-      | { op: Extract<Op, { op: 'maxpool' }>; argmax: Int32Array; inLen: number }
       | { op: Op };
     const caches: Cache[] = [];
 
@@ -207,10 +259,16 @@ class ArchNet {
           // Forward by tf.conv2d (a native kernel on every engine, wasm included); the backward
           // pass below is im2col/col2im and plain matMuls.
           const xin = acts.get(op.input)!;
-          const z = tf.conv2d(tf.tensor4d(xin, [B, g.h, g.w, g.c]), this.vars.get(`${op.name}.kernel`) as tf.Tensor4D, op.stride, op.padding).dataSync() as Float32Array;
-          const colsData = xin; // the input, for im2colT in the backward pass
-          const y = new Float32Array(M * F);
-          const cache: Cache = { op, g, cols: colsData };
+          const x4 = tensorOf(op.input, [B, g.h, g.w, g.c]) as tf.Tensor4D, filter = this.vars.get(`${op.name}.kernel`) as tf.Tensor4D;
+          // Without BatchNorm, bias and ReLU are fused into the engine's conv (XNNPACK on wasm).
+          // Its output is a fresh copy out of the engine: BatchNorm below writes into it.
+          const zT = op.batchNorm
+            ? tf.conv2d(x4, filter, op.stride, op.padding)
+            : tf.fused.conv2d({ x: x4, filter, strides: op.stride, pad: op.padding, bias: this.vars.get(`${op.name}.bias`)!, activation: op.relu ? 'relu' : 'linear' });
+          if (!op.batchNorm) tens.set(op.output, zT);
+          const z = zT.dataSync() as Float32Array;
+          const y = op.batchNorm ? new Float32Array(M * F) : z;
+          const cache: Cache = { op, g, cols: xin };
           if (op.batchNorm) {
             const gamma = this.vars.get(`${op.name}.gamma`)!.dataSync() as Float32Array;
             const beta = this.vars.get(`${op.name}.beta`)!.dataSync() as Float32Array;
@@ -237,55 +295,29 @@ class ArchNet {
                 rv[f] = BATCH_NORM_MOMENTUM * rv[f] + (1 - BATCH_NORM_MOMENTUM) * (sq[f] / Math.max(1, M - 1));
               }
             }
-          } else {
-            const bias = this.vars.get(`${op.name}.bias`)!.dataSync() as Float32Array;
-            for (let r = 0; r < M; r++) for (let f = 0; f < F; f++) y[r * F + f] = z[r * F + f] + bias[f];
+            if (op.relu) for (let i = 0; i < y.length; i++) if (y[i] < 0) y[i] = 0;
           }
-          if (op.relu) for (let i = 0; i < y.length; i++) if (y[i] < 0) y[i] = 0;
           acts.set(op.output, y);
           caches.push(cache);
           break;
         }
         case 'dense': {
           const inDim = inS[0] * inS[1] * inS[2], U = op.units;
-          const x = tf.tensor2d(acts.get(op.input)!, [B, inDim]);
-          const z = tf.matMul(x, this.vars.get(`${op.name}.kernel`)! as tf.Tensor2D).dataSync() as Float32Array;
-          const bias = this.vars.get(`${op.name}.bias`)!.dataSync() as Float32Array;
-          const y = new Float32Array(B * U);
-          for (let r = 0; r < B; r++) {
-            for (let u = 0; u < U; u++) {
-              const v = z[r * U + u] + bias[u];
-              y[r * U + u] = op.relu && v < 0 ? 0 : v;
-            }
-          }
-          acts.set(op.output, y);
+          const x = tensorOf(op.input, [B, inDim]) as tf.Tensor2D;
+          const yT = tf.fused.matMul({
+            a: x, b: this.vars.get(`${op.name}.kernel`)! as tf.Tensor2D, bias: this.vars.get(`${op.name}.bias`)!, activation: op.relu ? 'relu' : 'linear',
+          });
+          tens.set(op.output, yT);
+          acts.set(op.output, yT.dataSync() as Float32Array);
           caches.push({ op, x, inDim });
           break;
         }
         case 'maxpool': {
-          const [h, w, c] = inS, [oh, ow] = outS;
-          const x = acts.get(op.input)!;
-          const y = new Float32Array(B * oh * ow * c), argmax = new Int32Array(y.length);
-          let o = 0;
-          for (let b = 0; b < B; b++) {
-            for (let oy = 0; oy < oh; oy++) {
-              for (let ox = 0; ox < ow; ox++) {
-                for (let ci = 0; ci < c; ci++, o++) {
-                  let best = -Infinity, at = -1;
-                  for (let py = 0; py < op.size; py++) {
-                    for (let px = 0; px < op.size; px++) {
-                      const i = ((b * h + oy * op.stride + py) * w + ox * op.stride + px) * c + ci;
-                      if (x[i] > best) { best = x[i]; at = i; }
-                    }
-                  }
-                  y[o] = best;
-                  argmax[o] = at;
-                }
-              }
-            }
-          }
-          acts.set(op.output, y);
-          caches.push({ op, argmax, inLen: x.length });
+          const [h, w, c] = inS;
+          const yT = tf.maxPool(tensorOf(op.input, [B, h, w, c]) as tf.Tensor4D, op.size, op.stride, 'valid');
+          tens.set(op.output, yT);
+          acts.set(op.output, yT.dataSync() as Float32Array);
+          caches.push({ op });
           break;
         }
         case 'add': {
@@ -342,9 +374,17 @@ class ArchNet {
         case 'conv': {
           const { g, cols, xhat, invStd } = cache as Extract<Cache, { g: ConvGeom }>;
           const K = g.k * g.k * g.c, F = op.filters, M = B * g.oh * g.ow;
-          // Through the ReLU: y > 0 exactly where its input was.
+          if (!op.batchNorm) {
+            // In the engine: through the ReLU (y > 0 exactly where its input was), the bias
+            // gradient, then both convolution gradients, reading y where the forward pass left it.
+            const dyT = tf.tensor4d(dy, [B, g.oh, g.ow, F]);
+            const dz = op.relu ? tf.mul(dyT, tf.step(tens.get(op.output)!)) as tf.Tensor4D : dyT;
+            grads[`${op.name}.bias`] = tf.sum(dz, [0, 1, 2]);
+            this.convBackward(op, g, cols, dz, M, K, F, B, grads, dacts, tensorOf(op.input, [B, g.h, g.w, g.c]) as tf.Tensor4D);
+            break;
+          }
           const dz = op.relu ? reluBackward(dy, y) : dy;
-          if (op.batchNorm) {
+          {
             // dγ = Σ dy·x̂, dβ = Σ dy, dz = γ/σ · (dy − dβ/M − x̂·dγ/M).
             const gamma = this.vars.get(`${op.name}.gamma`)!.dataSync() as Float32Array;
             const dgamma = new Float64Array(F), dbeta = new Float64Array(F);
@@ -358,12 +398,7 @@ class ArchNet {
             }
             grads[`${op.name}.gamma`] = tf.tensor1d(Float32Array.from(dgamma));
             grads[`${op.name}.beta`] = tf.tensor1d(Float32Array.from(dbeta));
-            this.convBackward(op, g, cols, dpre, M, K, F, B, grads, dacts);
-          } else {
-            const dbias = new Float32Array(F);
-            for (let r = 0; r < M; r++) for (let f = 0; f < F; f++) dbias[f] += dz[r * F + f];
-            grads[`${op.name}.bias`] = tf.tensor1d(dbias);
-            this.convBackward(op, g, cols, dz, M, K, F, B, grads, dacts);
+            this.convBackward(op, g, cols, tf.tensor4d(dpre, [B, g.oh, g.ow, F]), M, K, F, B, grads, dacts, tensorOf(op.input, [B, g.h, g.w, g.c]) as tf.Tensor4D);
           }
           break;
         }
@@ -384,10 +419,8 @@ class ArchNet {
           break;
         }
         case 'maxpool': {
-          const { argmax, inLen } = cache as Extract<Cache, { argmax: Int32Array }>;
-          const dx = new Float32Array(inLen);
-          for (let o = 0; o < dy.length; o++) dx[argmax[o]] += dy[o];
-          accumulate(dacts, op.input, dx);
+          const [h, w, c] = shapes.get(op.input)!, [oh, ow] = shapes.get(op.output)!;
+          accumulate(dacts, op.input, maxPoolBackward(acts.get(op.input)!, y, dy, B, h, w, c, oh, ow, op.size, op.stride));
           break;
         }
         case 'add': {
@@ -410,18 +443,35 @@ class ArchNet {
   }
 
   private convBackward(
-    op: ConvOp, g: ConvGeom, cols: Float32Array, dz: Float32Array, M: number, K: number, F: number, B: number,
-    grads: Record<string, tf.Tensor>, dacts: Map<string, Float32Array>,
+    op: ConvOp, g: ConvGeom, x: Float32Array, dz: tf.Tensor4D, M: number, K: number, F: number, B: number,
+    grads: Record<string, tf.Tensor>, dacts: Map<string, Float32Array>, xT: tf.Tensor4D,
   ): void {
     const kernel = this.vars.get(`${op.name}.kernel`)!;
-    // dW [K, F] = colsᵀ dZ: a plain matMul with the big patch matrix, transposed in JS, on the
-    // left (measured on wasm: 2–5× faster than dZᵀ·cols or a tfjs transpose). dcols [M, K] = dZ Wᵀ,
-    // then col2im.
-    const colsT = im2colT(cols, B, g, this.colsTBuffers.get(op.name));
+    const { k, pad } = g;
+    if (op.stride === 1) {
+      // Both gradients as forward convolutions (tf.conv2d: XNNPACK's fast path on wasm), no patch
+      // matrix. dW[ky,kx,ci,f] = Σ_{b,oy,ox} x[b, oy+ky−p, ox+kx−p, ci]·dz[b,oy,ox,f] is a conv of
+      // the input with the batch as its channels ([c, h, w, B]) by dz as the kernel
+      // ([oh, ow, B, F]), padding p: the output [c, k, k, F]. Measured on wasm in one process
+      // (lenet5, batch 128): conv1 8 ms against 12 ms for im2colT + colsᵀ·dZ; conv2 6 ms against 10.
+      const dW = tf.conv2d(tf.transpose(xT, [3, 1, 2, 0]) as tf.Tensor4D, tf.transpose(dz, [1, 2, 0, 3]) as tf.Tensor4D, 1, pad);
+      grads[`${op.name}.kernel`] = tf.transpose(dW, [1, 2, 0, 3]);
+      if (op.input === 'input') return; // nothing upstream to train
+      // dx = the "full" convolution of dz with the kernel flipped in space and its channels
+      // swapped ([k, k, F, c]), padding k−1−p: 9 ms against 17 ms for dZ·Wᵀ + col2im here.
+      const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+      const dx = tf.conv2d(dz, flipped, 1, k - 1 - pad).dataSync() as Float32Array;
+      accumulate(dacts, op.input, dx.slice());
+      return;
+    }
+    // Strided convs: dW [K, F] = colsᵀ dZ, a plain matMul with the big patch matrix transposed in
+    // JS on the left (measured on wasm: 2–5× faster than dZᵀ·cols or a tfjs transpose); dcols
+    // [M, K] = dZ Wᵀ, then col2im.
+    const colsT = im2colT(x, B, g, this.colsTBuffers.get(op.name));
     this.colsTBuffers.set(op.name, colsT);
-    const dZ = tf.tensor2d(dz, [M, F]);
+    const dZ = tf.reshape(dz, [M, F]) as tf.Tensor2D;
     grads[`${op.name}.kernel`] = tf.reshape(tf.matMul(tf.tensor2d(colsT, [K, M]), dZ), kernel.shape);
-    if (op.input === 'input') return; // nothing upstream to train
+    if (op.input === 'input') return;
     const dcols = tf.matMul(dZ, tf.transpose(tf.reshape(kernel, [K, F]))).dataSync() as Float32Array;
     const dx = col2im(dcols, B, g);
     accumulate(dacts, op.input, dx === dcols ? dx.slice() : dx);
@@ -463,11 +513,14 @@ export function trainCnnMember(
   const { arch, batchSize: B } = spec;
   const net = new ArchNet(arch, initArchWeights(arch, spec.seed), `${spec.seed}_${uid++}`);
   const prunable = paramSpecs(arch).filter((p) => p.prunable).map((p) => p.name);
-  const optimizer = tf.train.adam(spec.learningRate);
+  const optimizer = new FusedAdam(spec.learningRate);
+  // The trained values live here; the tfjs variables get a copy after every step.
+  const values = new Map([...net.vars.keys()].map((k) => [k, net.read(k)]));
+  const push = () => tf.tidy(() => { for (const [k, p] of values) net.vars.get(k)!.assign(tf.tensor(p, net.vars.get(k)!.shape)); });
   const stepsPerEpoch = Math.max(1, Math.floor(data.n / B));
   const totalSteps = stepsPerEpoch * spec.epochs;
   const schedule = pruningSchedule(spec.sparsity, spec.pruning, totalSteps);
-  const masks = new Map<string, tf.Tensor>();
+  const masks = new Map<string, Uint8Array>();
   const rand = mulberry32(spec.seed ^ 0x9e3779b9);
   const [h, w, c] = arch.input;
   const inDim = h * w * c;
@@ -477,13 +530,12 @@ export function trainCnnMember(
 
   const updateMasks = (s: number) => {
     for (const name of prunable) {
-      const v = net.vars.get(name)!;
-      const m = magnitudeMask(v.dataSync() as Float32Array, s);
-      masks.get(name)?.dispose();
-      const mask = tf.keep(tf.tensor(m, v.shape));
+      const p = values.get(name)!;
+      const mask = Uint8Array.from(magnitudeMask(p, s));
       masks.set(name, mask);
-      v.assign(tf.mul(v, mask));
+      for (let i = 0; i < p.length; i++) if (mask[i] === 0) p[i] = 0;
     }
+    push();
   };
 
   for (let epoch = 0; epoch < spec.epochs; epoch++) {
@@ -495,24 +547,24 @@ export function trainCnnMember(
         ys[j] = data.labels[idx];
       }
       const maskUpdated = !!schedule && isMaskUpdateStep(step, schedule);
-      if (maskUpdated) tf.tidy(() => updateMasks(sparsityAt(step, schedule!)));
+      if (maskUpdated) updateMasks(sparsityAt(step, schedule!));
       const loss = tf.tidy(() => {
         const { loss, grads } = net.gradients(xs, ys, B, true);
-        optimizer.applyGradients(Object.entries(grads).map(([k, tensor]) => ({ name: net.vars.get(k)!.name, tensor })));
-        for (const [name, m] of masks) net.vars.get(name)!.assign(tf.mul(net.vars.get(name)!, m));
+        const g: Record<string, Float32Array> = {};
+        for (const [k, t] of Object.entries(grads)) g[k] = t.dataSync() as Float32Array;
+        optimizer.step(values, g, masks);
         return loss;
       });
+      push();
       finalLoss = loss;
       if (s % 50 === 0 || s === stepsPerEpoch - 1) onProgress?.((step + 1) * B, loss);
-      observe?.({ step, maskUpdated, weights: prunable.map((n) => net.read(n)) });
+      observe?.({ step, maskUpdated, weights: prunable.map((n) => values.get(n)!.slice()) });
     }
   }
-  if (schedule) tf.tidy(() => updateMasks(schedule.target));
+  if (schedule) updateMasks(schedule.target);
 
   const weights = net.weights();
   net.dispose();
-  for (const m of masks.values()) m.dispose();
-  optimizer.dispose();
   return {
     weights,
     steps: totalSteps,

@@ -138,7 +138,6 @@ export function col2im(dcols: Float32Array, B: number, g: ConvGeom): Float32Arra
   return dx;
 }
 
-
 /**
  * The gradient of max pooling: each output's dy goes to the first input of its window (in
  * row-major window order) equal to the output, i.e. to tfjs's argmax. The forward pass is

@@ -1,42 +1,45 @@
 /**
- * One JPEG decode in a fresh process, for bench:abuse: prints {"ms", "rssBefore", "rssPeak",
- * "width", "height"} as JSON (RSS in KB). `lib` decodes as the API does (lib/image, with the
- * Workers' decoder-memory limit); `full` decodes at full size with jpeg-js, as lib/image did
- * before large JPEGs were decoded at 1/8 scale — the baseline the figure is compared with.
- * The decode is synchronous, so a worker thread samples the process's resident memory
- * (/proc/self/status, Linux) every millisecond meanwhile; getrusage's high-water mark would not
- * do, as it keeps the parent's figure across exec.
+ * One image decode in a fresh process, for bench:abuse: prints {"ms", "rssBefore", "rssPeak",
+ * "width", "height", "inflated"?} as JSON (RSS in KB). `lib` decodes as the API does (lib/image, with the
+ * Workers' decoder-memory limit); `full` decodes at full size with the plain library (jpeg-js
+ * for a .jpg, fast-png for a .png), as lib/image did before large files were decoded at 1/8
+ * scale — the baseline the figure is compared with. `inflate` (a .png) only inflates the image
+ * data with fflate's streaming inflater, keeping nothing: the floor under a streamed PNG decode,
+ * as the inflater's output buffers are garbage the collector reclaims only after a while.
+ * Every decode is synchronous, so a worker
+ * thread samples the process's resident memory meanwhile (rss.ts); getrusage's high-water mark
+ * would not do, as it keeps the parent's figure across exec.
  */
 import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { decode as decodePngLib } from 'fast-png';
+import { Unzlib } from 'fflate';
 import jpeg from 'jpeg-js';
 import { decodeImage } from '../../lib/image/index.ts';
+import { rssKb, startRssSampler } from './rss.ts';
 
 const [file, mode] = process.argv.slice(2);
 const bytes = new Uint8Array(readFileSync(file));
-const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
-// [0]: 1 while sampling; [1]: the largest RSS seen (KB); [2]: samples taken.
-const shared = new Int32Array(new SharedArrayBuffer(12));
-const sampler = new Worker(`
-  const { workerData } = require('node:worker_threads');
-  const { readFileSync } = require('node:fs');
-  const s = workerData;
-  while (Atomics.load(s, 0) === 1) {
-    const kb = Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
-    if (kb > s[1]) Atomics.store(s, 1, kb);
-    Atomics.add(s, 2, 1);
-    Atomics.wait(s, 0, 1, 1);
-  }`, { eval: true, workerData: shared });
-shared[0] = 1;
+const png = file.endsWith('.png');
+const sampler = await startRssSampler();
 await new Promise((r) => setTimeout(r, 100));
-while (Atomics.load(shared, 2) === 0) await new Promise((r) => setTimeout(r, 10));
 const rssBefore = rssKb();
+/** Inflates the IDAT chunks 8 KB at a time, as lib/image does (png.ts, png-scaled.ts); the output's size. */
+function inflateOnly(b: Uint8Array): { width: number; height: number; inflated: number } {
+  let produced = 0;
+  const inflater = new Unzlib((chunk) => { produced += chunk.length; });
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let at = 8; at + 12 <= b.length; at += 12 + view.getUint32(at)) {
+    const n = view.getUint32(at);
+    if (String.fromCharCode(...b.subarray(at + 4, at + 8)) !== 'IDAT') continue;
+    for (let i = at + 8; i < at + 8 + n; i += 8192) inflater.push(b.subarray(i, Math.min(at + 8 + n, i + 8192)), false);
+  }
+  inflater.push(new Uint8Array(0), true);
+  return { width: 0, height: 0, inflated: produced };
+}
 const t = performance.now();
-const out = mode === 'full'
-  ? jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 4096 })
-  : decodeImage(bytes, 'image/jpeg', { maxDecodeMemory: 48 * 1024 * 1024 }, { color: true });
+const out = mode === 'inflate' ? inflateOnly(bytes)
+  : mode !== 'full' ? decodeImage(bytes, png ? 'image/png' : 'image/jpeg', { maxDecodeMemory: 48 * 1024 * 1024 }, { color: true })
+  : png ? decodePngLib(bytes) : jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 4096 });
 const ms = performance.now() - t;
-Atomics.store(shared, 0, 0);
-Atomics.notify(shared, 0);
-await sampler.terminate();
-console.log(JSON.stringify({ ms, rssBefore, rssPeak: Math.max(shared[1], rssBefore), width: out.width, height: out.height }));
+const { peakKb } = await sampler.stop();
+console.log(JSON.stringify({ ms, rssBefore, rssPeak: Math.max(peakKb, rssBefore), width: out.width, height: out.height, inflated: 'inflated' in out ? out.inflated : undefined }));

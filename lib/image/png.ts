@@ -12,11 +12,11 @@ import { decode as decodePngLib, type DecodedPng } from 'fast-png';
 import { Unzlib } from 'fflate';
 import { grayOverBlack, lumaOverBlack, to8bit } from './color.ts';
 import { ImageError } from './errors.ts';
-import { decodePngScaled, pngScaledDecodeMemory } from './png-scaled.ts';
+import { decodePngScaled, pngPasses, pngScaledDecodeMemory } from './png-scaled.ts';
 import { checkDecodeBudget, checkDecodeMemory, checkDimensions, type DecodedImage, type ImageLimits } from './types.ts';
 
 /**
- * Above this estimated full-decode memory (pngDecodeMemory, grey), a non-interlaced PNG is
+ * Above this estimated full-decode memory (pngDecodeMemory, grey), a PNG, interlaced or not, is
  * decoded at 1/8 scale, row-streamed (png-scaled.ts): the same rule as for JPEGs (jpeg.ts), from
  * the file alone, so the trainer, Node and Workers decode it alike.
  */
@@ -77,25 +77,19 @@ function lineBytes(width: number, bitsPerPixel: number): number {
   return Math.ceil((width * bitsPerPixel) / 8);
 }
 
-/** Size of the filtered, uncompressed image data IHDR implies (each row has a filter-type byte). */
+/**
+ * Size of the filtered, uncompressed image data IHDR implies: each row of the image, or of each
+ * Adam7 pass, has a filter-type byte.
+ */
 export function rawDataSize(h: PngHeader): number {
-  const bits = CHANNELS[h.colorType] * h.depth;
-  if (!h.interlaced) return h.height * (1 + lineBytes(h.width, bits));
-  // Adam7: seven reduced images, each with its own rows.
-  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
-  let total = 0;
-  for (const [x0, y0, dx, dy] of passes) {
-    const w = Math.ceil((h.width - x0) / dx);
-    const rows = Math.ceil((h.height - y0) / dy);
-    if (w > 0 && rows > 0) total += rows * (1 + lineBytes(w, bits));
-  }
-  return total;
+  return pngPasses(h).reduce((n, p) => n + p.rows * (1 + p.stride), 0);
 }
 
 /**
- * Peak memory of a decode: fast-png holds the inflater's growing buffer, the inflated chunks,
- * their concatenation and the unfiltered copy (measured peak ≈ 5 × the raw data), plus our copy
- * of the input and the luminance plane.
+ * Peak memory of a full-size decode: fast-png holds the inflater's growing buffer, the inflated
+ * chunks, their concatenation and the unfiltered copy (measured peak ≈ 5 × the raw data; an
+ * interlaced file's copy is the deinterlaced image, the same size less the filter bytes), plus
+ * our copy of the input and the luminance plane.
  */
 export function pngDecodeMemory(h: PngHeader, fileBytes: number, color = false): number {
   return 5 * rawDataSize(h) + 2 * fileBytes + h.width * h.height * (color && isColorPng(h) ? 4 : 1);
@@ -169,13 +163,15 @@ export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>, colo
   const header = readPngHeader(bytes);
   const { width, height, depth, colorType } = header;
   checkDimensions(width, height, limits, 'PNG');
-  if (header.interlaced && depth < 8) {
-    // fast-png reads sub-byte interlaced passes as if each pixel were a whole byte.
+  const scaled = (scale ?? pngDctScaleOf(header, bytes.length)) === 8;
+  if (!scaled && header.interlaced && depth < 8) {
+    // fast-png reads sub-byte interlaced passes as if each pixel were a whole byte; the 1/8-scale
+    // decode (png-scaled.ts) reads them properly, but a small file is decoded at full size.
     throw new ImageError('unsupported_format', `interlaced PNGs with ${depth}-bit samples are not supported; save it non-interlaced or with 8-bit samples`);
   }
   const raw = rawDataSize(header);
-  checkDecodeBudget(raw - height, `${width}×${height} ${depth}-bit PNG`, limits); // less each row's filter byte
-  const scaled = (scale ?? pngDctScaleOf(header, bytes.length)) === 8;
+  // Less each row's filter byte (an interlaced file has more rows than the image: its passes').
+  checkDecodeBudget(raw - pngPasses(header).reduce((n, p) => n + p.rows, 0), `${width}×${height} ${depth}-bit PNG`, limits);
   checkDecodeMemory(scaled ? pngScaledDecodeMemory(header, bytes.length) : pngDecodeMemory(header, bytes.length, color), `${width}×${height} PNG`, limits);
 
   const walk = walkChunks(bytes);
@@ -183,7 +179,7 @@ export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>, colo
   if (scaled) {
     const { palette, transparency } = paletteOf(bytes, walk.keep, colorType);
     const rgb = color && isColorPng(header);
-    const small = decodePngScaled(bytes, header, walk.idat, palette, transparency, rgb, (png, h) => pngToGray(png, h, rgb));
+    const small = decodePngScaled(bytes, header, walk.idat, palette, transparency, rgb, (png, h, into) => pngToGray(png, h, rgb, into));
     return { ...small, format: 'png', dctScale: 8 };
   }
   checkInflatedSize(bytes, walk.idat, raw);
@@ -204,9 +200,9 @@ export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>, colo
   return { width, height, ...pngToGray(png, header, color && isColorPng(header)), format: 'png' };
 }
 
-/** Whether a PNG is decoded at 1/8 scale: non-interlaced, and over PNG_FULL_DECODE_MAX_MEMORY at full size. */
+/** Whether a PNG is decoded at 1/8 scale: when its full-size decode would take over PNG_FULL_DECODE_MAX_MEMORY. */
 export function pngDctScaleOf(h: PngHeader, fileBytes: number): 1 | 8 {
-  return !h.interlaced && pngDecodeMemory(h, fileBytes) > PNG_FULL_DECODE_MAX_MEMORY ? 8 : 1;
+  return pngDecodeMemory(h, fileBytes) > PNG_FULL_DECODE_MAX_MEMORY ? 8 : 1;
 }
 
 /** PLTE and tRNS as fast-png gives them: palette entries [r, g, b, a], and tRNS's key samples. */
@@ -231,7 +227,8 @@ function paletteOf(bytes: Uint8Array, chunks: [number, number][], colorType: num
   return { transparency };
 }
 
-function pngToGray(png: DecodedPng, header: PngHeader, color: boolean): { gray: Uint8Array; rgb?: Uint8Array; hadAlpha: boolean } {
+/** `into`: buffers to reuse (at least w × h and 3 × w × h long), so that a strip-by-strip decode leaves no garbage per strip. */
+function pngToGray(png: DecodedPng, header: PngHeader, color: boolean, into?: { gray: Uint8Array; rgb?: Uint8Array }): { gray: Uint8Array; rgb?: Uint8Array; hadAlpha: boolean } {
   const { width: w, height: h, depth, colorType } = header;
   const n = w * h;
   const data = png.data;
@@ -240,8 +237,9 @@ function pngToGray(png: DecodedPng, header: PngHeader, color: boolean): { gray: 
   if (png.width !== w || png.height !== h || data.length !== expected) {
     fail(`PNG decoded to ${data.length} samples for ${png.width}×${png.height}, expected ${expected} for ${w}×${h}`);
   }
-  const gray = new Uint8Array(n);
-  const rgb = color ? new Uint8Array(3 * n) : undefined;
+  // Zeros to start with: a transparent key pixel is left black.
+  const gray = into ? into.gray.subarray(0, n).fill(0) : new Uint8Array(n);
+  const rgb = color ? (into?.rgb ? into.rgb.subarray(0, 3 * n).fill(0) : new Uint8Array(3 * n)) : undefined;
   let hadAlpha = false;
   const wide = depth === 16;
 

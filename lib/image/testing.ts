@@ -52,6 +52,60 @@ export function ihdr(width: number, height: number, depth = 8, colorType = 0, in
   return pngChunk('IHDR', [...u32be(width), ...u32be(height), depth, colorType, 0, 0, interlace]);
 }
 
+/** Adam7's passes as [x0, y0, dx, dy], written out here independently of the decoder's table. */
+const ADAM7_PASSES = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+
+function paeth(a: number, b: number, c: number): number {
+  const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+/**
+ * A PNG's uncompressed image data (what IDAT inflates to) from the image's rows, `rowOf(y)`
+ * holding row y's samples packed as a non-interlaced file stores them (`bitsPerPixel` each).
+ * Each row of the image, or with `interlaced` of each Adam7 pass, gets the filter type
+ * `filterOf(row, pass)` (row within its pass, pass 0–6; default 0, none) and is predicted from
+ * the previous row of the same pass. fast-png's own encoder writes neither filters nor
+ * interlaced sub-byte samples, hence this.
+ */
+export function pngImageData(width: number, height: number, bitsPerPixel: number, rowOf: (y: number) => Uint8Array,
+  { interlaced = false, filterOf = () => 0 }: { interlaced?: boolean; filterOf?: (row: number, pass: number) => number } = {}): Uint8Array {
+  const passes = interlaced ? ADAM7_PASSES : [[0, 0, 1, 1]];
+  const bpp = Math.max(1, bitsPerPixel >> 3);
+  const parts: Uint8Array[] = [];
+  passes.forEach(([x0, y0, dx, dy], pass) => {
+    const pw = Math.ceil((width - x0) / dx), rows = Math.ceil((height - y0) / dy);
+    if (pw <= 0 || rows <= 0) return;
+    const stride = Math.ceil((pw * bitsPerPixel) / 8);
+    let prev: Uint8Array = new Uint8Array(stride);
+    for (let j = 0; j < rows; j++) {
+      const full = rowOf(y0 + j * dy);
+      let cur = full.subarray(0, stride);
+      if (interlaced) {
+        cur = new Uint8Array(stride);
+        for (let i = 0; i < pw; i++) {
+          const from = (x0 + i * dx) * bitsPerPixel, to = i * bitsPerPixel;
+          if (bitsPerPixel >= 8) for (let k = 0; k < bitsPerPixel >> 3; k++) cur[(to >> 3) + k] = full[(from >> 3) + k];
+          else {
+            const v = (full[from >> 3] >> (8 - bitsPerPixel - (from & 7))) & ((1 << bitsPerPixel) - 1);
+            cur[to >> 3] |= v << (8 - bitsPerPixel - (to & 7));
+          }
+        }
+      }
+      const f = filterOf(j, pass), out = new Uint8Array(1 + stride);
+      out[0] = f;
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? cur[i - bpp] : 0, b = prev[i], c = i >= bpp ? prev[i - bpp] : 0;
+        const pred = f === 0 ? 0 : f === 1 ? a : f === 2 ? b : f === 3 ? (a + b) >> 1 : paeth(a, b, c);
+        out[1 + i] = (cur[i] - pred) & 255;
+      }
+      parts.push(out);
+      prev = cur;
+    }
+  });
+  return concat(...parts);
+}
+
 /** Chunks of a PNG file in order: [offset, type, length] (offset of the length field). */
 export function pngChunks(png: Uint8Array): { at: number; type: string; length: number }[] {
   const out = [];

@@ -36,11 +36,12 @@ export interface ImageLimits {
   /**
    * Largest peak memory a decode may take, estimated from the header (PNG ≈ 5 × its raw data;
    * jpeg-js ≈ 27 bytes per pixel for 4:2:0 colour, 46 for 4:4:4; a JPEG over 32 MiB of that is
-   * decoded at 1/8 scale in ≈ 5 bytes per 8×8 block, see jpeg.ts, and a non-interlaced PNG over
-   * 32 MiB row-streamed at 1/8 scale, see png-scaled.ts; a JSON pixel body ≈ 12 bytes per byte
-   * of text, see pixels.ts). Default 1 GiB, which every image within the default size limits
-   * passes; in a Worker, 48 MiB admits any JPEG or non-interlaced PNG within the size limits, and
-   * 2 megapixels of interlaced 8-bit RGBA PNG.
+   * decoded at 1/8 scale in ≈ 5 bytes per 8×8 block, see jpeg.ts, and a PNG, interlaced or not,
+   * over 32 MiB row-streamed at 1/8 scale, see png-scaled.ts; a JSON pixel body ≈ 12 bytes per
+   * byte of text, see pixels.ts). Default 1 GiB, which every image within the default size limits
+   * passes; in a Worker, 48 MiB admits any JPEG or PNG within the size limits, but for the colour
+   * decode of a 1-, 2- or 4-bit palette PNG of about 8 megapixels or more (decoded at full size,
+   * as its grey estimate is under 32 MiB, while its RGB plane takes 3 bytes a pixel more).
    */
   maxDecodeMemory?: number;
   /**

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { zlibSync } from 'fflate';
 import { decodeImage } from '../../lib/image/index.ts';
-import { concat, ihdr, pngChunk, PNG_SIGNATURE } from '../../lib/image/testing.ts';
+import { concat, ihdr, pngChunk, pngImageData, PNG_SIGNATURE } from '../../lib/image/testing.ts';
 import type { ApiClient } from './behaviours.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -112,6 +112,21 @@ export function colorRunBehaviours(getClient: () => ApiClient, getRun: () => Col
       expect(r.status, await r.clone().text()).toBe(200);
       const live = await r.json() as Json;
       expect(live.image.preprocessing).toMatchObject({ format: 'png', dctScale: 8, source: { width: 500, height: 375 } });
+    });
+
+    it('answers a 12-megapixel Adam7-interlaced PNG, row-streamed at 1/8 scale like a non-interlaced one', async () => {
+      // The same smooth 4000×3000 RGB, stored as Adam7's seven passes.
+      const w = 4000, h = 3000, row = new Uint8Array(3 * w);
+      const raw = pngImageData(w, h, 24, (y) => {
+        for (let x = 0; x < w; x++) { row[3 * x] = x >> 4; row[3 * x + 1] = y >> 4; row[3 * x + 2] = 100; }
+        return row;
+      }, { interlaced: true });
+      const png = concat(PNG_SIGNATURE, ihdr(w, h, 8, 2, 1), pngChunk('IDAT', zlibSync(raw, { level: 1 })), pngChunk('IEND'));
+      const r = await api.fetch(`/v1/runs/${runId}/predict`, auth({ method: 'POST', body: png, headers: { 'content-type': 'image/png' } }));
+      expect(r.status, await r.clone().text()).toBe(200);
+      const live = await r.json() as Json;
+      expect(live.image.preprocessing).toMatchObject({ format: 'png', dctScale: 8, source: { width: 500, height: 375 } });
+      expect(live.levels[0].memberPredictions).toHaveLength(2);
     });
 
     it('refuses, before parsing it, a JSON pixel array whose parsing would pass the decoder-memory limit (48 MiB)', async () => {

@@ -1,0 +1,77 @@
+/**
+ * `wrangler dev` as a child process serving a runs directory (seeded into a fresh local R2
+ * bucket, as `npm run dev:worker` does), for benchmarks that measure workerd itself: the URL,
+ * and the pid of the workerd process that runs the Worker. wrangler dev starts two workerd
+ * processes: a proxy that listens on the port asked for, and the one that runs the Worker on a
+ * port of its own; the second is found among the child's descendants in /proc (Linux).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { seedLocalR2 } from '../dev/seed-local-r2.ts';
+
+export interface WranglerDev {
+  url: string;
+  /** The workerd process running the Worker. */
+  workerdPid: number;
+  close(): Promise<void>;
+}
+
+const root = join(import.meta.dirname, '..', '..');
+
+function processes(): { pid: number; ppid: number; comm: string }[] {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const m = /^(\d+) \((.*)\) \S+ (\d+)/.exec(readFileSync(`/proc/${name}/stat`, 'utf8'));
+      if (m) out.push({ pid: Number(m[1]), comm: m[2], ppid: Number(m[3]) });
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
+/** The workerd descendants of `pid` that do not listen on `port` (the proxy's). */
+function workerdOf(pid: number, port: number): number[] {
+  const all = processes(), tree = new Set([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of all) if (tree.has(p.ppid) && !tree.has(p.pid)) { tree.add(p.pid); grew = true; }
+  }
+  return all.filter((p) => tree.has(p.pid) && p.comm === 'workerd').map((p) => p.pid).filter((p) => {
+    try { return !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`entry=127.0.0.1:${port}\0`); } catch { return false; }
+  });
+}
+
+export async function startWranglerDev(runsDir: string, vars: Record<string, string> = {}): Promise<WranglerDev> {
+  const persist = mkdtempSync(join(tmpdir(), 'pie-wrangler-'));
+  await seedLocalR2(runsDir, persist, 'pie-lens-runs');
+  const port = 18000 + Math.floor(Math.random() * 2000);
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--port', String(port), '--ip', '127.0.0.1',
+    '--persist-to', persist, '--show-interactive-dev-session=false', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
+  { cwd: root, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const close = async () => {
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    rmSync(persist, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; ; i++) {
+      if (i === 240 || child.exitCode !== null) throw new Error(`wrangler dev did not come up:\n${log}`);
+      try { if ((await fetch(`${url}/health`)).ok) break; } catch { /* not up yet */ }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const pids = workerdOf(child.pid!, port);
+    if (pids.length !== 1) throw new Error(`expected one workerd process running the Worker under wrangler dev, found ${pids.length} (${pids.join(', ')})`);
+    return { url, workerdPid: pids[0], close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -35,11 +35,12 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
   const layerOf = new Map(ops.map((op, l) => [op.name, l]));
   const allocations: number[] = [];
   const put = (a: ArrayBufferView) => { const p = rt.put(a); allocations.push(p); return p; };
-  const alloc = (bytes: number) => { const p = rt.alloc(bytes); allocations.push(p); return p; };
   const k = rt.k;
 
   type Run = (x: number, n: number, y: number, relu: boolean) => void;
   let maxDim = 0;
+  // The kernels' scratch lists, placed in the runtime's shared scratch at each forward().
+  const scratch = { nz: 0, cnt: 0, tmp: 0 };
   const runs: Run[] = model.layers.map((layer, l) => {
     const [inDim, outDim] = dims[l];
     maxDim = Math.max(maxDim, inDim, outDim);
@@ -61,8 +62,13 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
     return (x, n, y, relu) => fn(x, n, inDim, outDim, w, b, y, relu ? 1 : 0, s().nz, s().cnt, s().tmp);
   });
 
-  // Every tensor and the im2col matrix get their own allocation, made once here.
-  const tensorPtr = new Map<string, number>([...shapes].map(([name, s]) => [name, alloc(size(s) * 4)]));
+  // Every tensor, the im2col matrix and the kernels' lists live in the runtime's one shared
+  // scratch (rt.scratch: a forward pass runs synchronously, one at a time), at offsets fixed
+  // here: a loaded model holds only its weights. (Each model's own buffers made a lenet5 run's
+  // loaded predictors 9× the size of its model files.)
+  let offset = 0;
+  const place = (bytes: number) => { const at = offset; offset += Math.ceil(bytes / 16) * 16 + 16; return at; };
+  const tensorAt = new Map<string, number>([...shapes].map(([name, s]) => [name, place(size(s) * 4)]));
   let im2colBytes = 4;
   for (const op of ops) {
     if (op.op === 'conv') {
@@ -70,9 +76,9 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
       im2colBytes = Math.max(im2colBytes, oh * ow * op.kernel * op.kernel * shapes.get(op.input)![2] * 4);
     }
   }
-  const im2col = alloc(im2colBytes);
-  const nzBytes = TILE * maxDim * 8, cntBytes = TILE * 4, tmpBytes = Math.max(TILE * 8 + BLOCK * 4, maxDim * 4 + 16) + 64;
-  const scratch = { nz: alloc(nzBytes), cnt: alloc(cntBytes), tmp: alloc(tmpBytes) };
+  const im2colAt = place(im2colBytes);
+  const nzAt = place(TILE * maxDim * 8), cntAt = place(TILE * 4), tmpAt = place(Math.max(TILE * 8 + BLOCK * 4, maxDim * 4 + 16) + 64);
+  const scratchBytes = offset;
   const bytes = allocations.reduce((a, p) => a + rt.sizeOf(p), 0);
   const inLen = size(arch.input);
   let released = false;
@@ -81,6 +87,12 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
     bytes,
     forward(xs, off, out) {
       if (released) throw new Error('predictor used after release()');
+      const base = rt.scratch(scratchBytes);
+      const tensorPtr = { get: (name: string) => base + tensorAt.get(name)! };
+      const im2col = base + im2colAt;
+      scratch.nz = base + nzAt;
+      scratch.cnt = base + cntAt;
+      scratch.tmp = base + tmpAt;
       // No allocation happens below, so these views stay valid for the whole pass.
       const f32 = rt.f32();
       const view = (name: string) => { const p = tensorPtr.get(name)! / 4; return f32.subarray(p, p + size(shapes.get(name)!)); };

@@ -144,9 +144,12 @@ export function col2im(dcols: Float32Array, B: number, g: ConvGeom): Float32Arra
  * tf.maxPool (XNNPACK on wasm: measured 0.6 ms against 3.2 ms for an argmax-recording loop in JS
  * here, lenet5's first pool at batch 128); this search costs about what that loop did.
  */
-function maxPoolBackward(x: Float32Array, y: Float32Array, dy: Float32Array, B: number, h: number, w: number, c: number, oh: number, ow: number, size: number, stride: number): Float32Array {
+function maxPoolBackward(x: Float32Array, y: Float32Array, dy: Float32Array, B: number, h: number, w: number, c: number, oh: number, ow: number, size: number, stride: number, positiveOnly: boolean): Float32Array {
   const dx = new Float32Array(x.length);
   const rowStep = w * c;
+  // positiveOnly: x is a ReLU's output read by this pool alone, so a window whose maximum is 0
+  // passes no gradient (the ReLU would zero it): skipped here, and the ReLU's mask with it.
+  const floor = positiveOnly ? 0 : -Infinity;
   let o = 0;
   if (size === 2 && stride === 2) {
     for (let b = 0; b < B; b++) {
@@ -155,6 +158,7 @@ function maxPoolBackward(x: Float32Array, y: Float32Array, dy: Float32Array, B: 
           const base = ((b * h + oy * 2) * w + ox * 2) * c;
           for (let ci = 0; ci < c; ci++, o++) {
             const yo = y[o], i0 = base + ci;
+            if (!(yo > floor)) continue;
             const i = x[i0] === yo ? i0 : x[i0 + c] === yo ? i0 + c : x[i0 + rowStep] === yo ? i0 + rowStep : i0 + rowStep + c;
             dx[i] += dy[o];
           }
@@ -171,6 +175,7 @@ function maxPoolBackward(x: Float32Array, y: Float32Array, dy: Float32Array, B: 
         const base = ((b * h + oy * stride) * w + ox * stride) * c;
         for (let ci = 0; ci < c; ci++, o++) {
           const yo = y[o];
+          if (!(yo > floor)) continue;
           for (let t = 0; t < offsets.length; t++) {
             const i = base + offsets[t] + ci;
             if (x[i] === yo) { dx[i] += dy[o]; break; }
@@ -247,6 +252,12 @@ class ArchNet {
       | { op: Extract<Op, { op: 'dense' }>; x: tf.Tensor2D; inDim: number }
       | { op: Op };
     const caches: Cache[] = [];
+    // How many ops read each tensor, and which op wrote it: a ReLU output read by one max pool
+    // alone gets its ReLU mask from the pool's gradient (maxPoolBackward), listed in reluMasked.
+    const readers = new Map<string, number>();
+    for (const o of arch.ops) for (const t of o.op === 'add' ? o.inputs : [o.input]) readers.set(t, (readers.get(t) ?? 0) + 1);
+    const writer = new Map(arch.ops.map((o) => [o.output, o]));
+    const reluMasked = new Set<string>();
 
     for (const op of arch.ops) {
       const inS = shapes.get(op.op === 'add' ? op.inputs[0] : op.input)!;
@@ -377,12 +388,12 @@ class ArchNet {
             // In the engine: through the ReLU (y > 0 exactly where its input was), the bias
             // gradient, then both convolution gradients, reading y where the forward pass left it.
             const dyT = tf.tensor4d(dy, [B, g.oh, g.ow, F]);
-            const dz = op.relu ? tf.mul(dyT, tf.step(tens.get(op.output)!)) as tf.Tensor4D : dyT;
+            const dz = op.relu && !reluMasked.has(op.output) ? tf.mul(dyT, tf.step(tens.get(op.output)!)) as tf.Tensor4D : dyT;
             grads[`${op.name}.bias`] = tf.sum(dz, [0, 1, 2]);
             this.convBackward(op, g, cols, dz, M, K, F, B, grads, dacts, tensorOf(op.input, [B, g.h, g.w, g.c]) as tf.Tensor4D);
             break;
           }
-          const dz = op.relu ? reluBackward(dy, y) : dy;
+          const dz = op.relu && !reluMasked.has(op.output) ? reluBackward(dy, y) : dy;
           {
             // dγ = Σ dy·x̂, dβ = Σ dy, dz = γ/σ · (dy − dβ/M − x̂·dγ/M).
             const gamma = this.vars.get(`${op.name}.gamma`)!.dataSync() as Float32Array;
@@ -419,7 +430,10 @@ class ArchNet {
         }
         case 'maxpool': {
           const [h, w, c] = shapes.get(op.input)!, [oh, ow] = shapes.get(op.output)!;
-          accumulate(dacts, op.input, maxPoolBackward(acts.get(op.input)!, y, dy, B, h, w, c, oh, ow, op.size, op.stride));
+          const from = writer.get(op.input);
+          const positiveOnly = !!from && 'relu' in from && from.relu && readers.get(op.input) === 1;
+          if (positiveOnly) reluMasked.add(op.input);
+          accumulate(dacts, op.input, maxPoolBackward(acts.get(op.input)!, y, dy, B, h, w, c, oh, ow, op.size, op.stride, positiveOnly));
           break;
         }
         case 'add': {

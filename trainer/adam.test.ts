@@ -39,7 +39,7 @@ describe('FusedAdam', () => {
 
   it('zeroes masked weights in the same pass and keeps the rest moving', () => {
     const values = new Map([['w', Float32Array.from([0.5, -0.25, 0.75, 1])]]);
-    const masks = new Map([['w', Uint8Array.from([1, 0, 1, 0])]]);
+    const masks = new Map([['w', Float32Array.from([1, 0, 1, 0])]]);
     const adam = new FusedAdam(0.1);
     adam.step(values, { w: Float32Array.from([1, 1, -1, 1]) }, masks);
     const w = values.get('w')!;

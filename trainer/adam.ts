@@ -36,7 +36,7 @@ export class FusedAdam {
    * it where `masks.get(name)` is 0. Moments of masked weights keep evolving, as with a mask
    * multiplied in after the optimizer.
    */
-  step(params: Map<string, Float32Array>, grads: Record<string, Float32Array>, masks?: Map<string, Uint8Array>): void {
+  step(params: Map<string, Float32Array>, grads: Record<string, Float32Array>, masks?: Map<string, Float32Array>): void {
     const c1 = f(1 - this.accBeta1), c2 = f(1 - this.accBeta2);
     const lr = f(-this.learningRate), eps = f(this.epsilon);
     const { b1, b2, oneMinusB1, oneMinusB2 } = this;

@@ -88,17 +88,17 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
     forward(xs, off, out) {
       if (released) throw new Error('predictor used after release()');
       const base = rt.scratch(scratchBytes);
-      const tensorPtr = { get: (name: string) => base + tensorAt.get(name)! };
+      const ptr = (name: string) => base + tensorAt.get(name)!;
       const im2col = base + im2colAt;
       scratch.nz = base + nzAt;
       scratch.cnt = base + cntAt;
       scratch.tmp = base + tmpAt;
       // No allocation happens below, so these views stay valid for the whole pass.
       const f32 = rt.f32();
-      const view = (name: string) => { const p = tensorPtr.get(name)! / 4; return f32.subarray(p, p + size(shapes.get(name)!)); };
-      f32.set(xs.subarray(off, off + inLen), tensorPtr.get('input')! / 4);
+      const view = (name: string) => { const p = ptr(name) / 4; return f32.subarray(p, p + size(shapes.get(name)!)); };
+      f32.set(xs.subarray(off, off + inLen), ptr('input') / 4);
       for (const op of arch.ops) {
-        const yPtr = tensorPtr.get(op.output)!;
+        const yPtr = ptr(op.output);
         switch (op.op) {
           case 'conv': {
             const [h, w, c] = shapes.get(op.input)!;
@@ -114,7 +114,7 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
             break;
           }
           case 'dense':
-            runs[layerOf.get(op.name)!](tensorPtr.get(op.input)!, 1, yPtr, op.relu);
+            runs[layerOf.get(op.name)!](ptr(op.input), 1, yPtr, op.relu);
             break;
           case 'maxpool': {
             const [h, w, c] = shapes.get(op.input)!;

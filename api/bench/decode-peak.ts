@@ -15,6 +15,7 @@ import { decode as decodePngLib } from 'fast-png';
 import { Unzlib } from 'fflate';
 import jpeg from 'jpeg-js';
 import { decodeImage } from '../../lib/image/index.ts';
+import { pngChunks } from '../../lib/image/testing.ts';
 import { rssKb, startRssSampler } from './rss.ts';
 
 const [file, mode] = process.argv.slice(2);
@@ -27,11 +28,9 @@ const rssBefore = rssKb();
 function inflateOnly(b: Uint8Array): { width: number; height: number; inflated: number } {
   let produced = 0;
   const inflater = new Unzlib((chunk) => { produced += chunk.length; });
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (let at = 8; at + 12 <= b.length; at += 12 + view.getUint32(at)) {
-    const n = view.getUint32(at);
-    if (String.fromCharCode(...b.subarray(at + 4, at + 8)) !== 'IDAT') continue;
-    for (let i = at + 8; i < at + 8 + n; i += 8192) inflater.push(b.subarray(i, Math.min(at + 8 + n, i + 8192)), false);
+  for (const { at, type, length } of pngChunks(b)) {
+    if (type !== 'IDAT') continue;
+    for (let i = at + 8; i < at + 8 + length; i += 8192) inflater.push(b.subarray(i, Math.min(at + 8 + length, i + 8192)), false);
   }
   inflater.push(new Uint8Array(0), true);
   return { width: 0, height: 0, inflated: produced };

@@ -32,7 +32,7 @@ import { FsStore } from '../../node/store-fs.ts';
 import { RunRepository } from '../runs.ts';
 import { encodePng } from '../../lib/image/index.ts';
 import { inputShapeOf } from '../../lib/manifest.ts';
-import { seedLocalR2 } from '../dev/seed-local-r2.ts';
+import { startWranglerDev } from './wrangler-dev.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { createPredictor, decodeModel, type Predictor } from '../../lib/model/index.ts';
 import { installNodeKernels } from '../../node/wasm-kernels.ts';
@@ -217,6 +217,7 @@ function waitForUrl(child: ChildProcess, pattern: RegExp, what: string): Promise
 
 console.log(`\nload: ${seconds} s per test, loopback, autocannon in this process`);
 const children: ChildProcess[] = [];
+const closers: (() => Promise<void>)[] = [];
 try {
   for (const target of values.targets!.split(',').filter((t) => t && t !== 'none')) {
     if (target === 'node') {
@@ -226,25 +227,17 @@ try {
       await fetch(`${url}${runPath(run.runId)}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } }); // load models
       await load(url, 'node');
     } else if (target === 'workerd') {
-      const persist = mkdtempSync(join(tmpdir(), 'pie-bench-r2-'));
-      await seedLocalR2(runsDir, persist, 'pie-lens-runs');
-      const port = 8800 + Math.floor(Math.random() * 1000);
-      const child = spawn(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--port', String(port), '--ip', '127.0.0.1',
-        '--persist-to', persist, '--var', 'PIE_PUBLIC_READS:true', '--log-level', 'warn'], { cwd: root });
-      children.push(child);
-      const url = `http://127.0.0.1:${port}`;
-      for (let i = 0; i < 120; i++) {
-        try { if ((await fetch(`${url}/health`)).ok) break; } catch { /* not up yet */ }
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      await fetch(`${url}${runPath(run.runId)}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } });
-      await load(url, 'workerd');
+      const dev = await startWranglerDev(runsDir, { PIE_PUBLIC_READS: 'true' });
+      closers.push(dev.close);
+      await fetch(`${dev.url}${runPath(run.runId)}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } });
+      await load(dev.url, 'workerd');
     } else {
       throw new Error(`unknown target '${target}' (node, workerd)`);
     }
   }
 } finally {
   for (const c of children) c.kill('SIGTERM');
+  for (const close of closers) await close();
 }
 
 function mb(bytes: number): string {

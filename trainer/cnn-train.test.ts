@@ -12,10 +12,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Architecture, lenet5Arch, paramSpecs, resnetArch } from '../lib/model/arch.ts';
 import type { ArchWeights } from '../lib/model/arch-weights.ts';
 import { mulberry32 } from '../lib/random.ts';
+import { installNodeKernels } from '../node/wasm-kernels.ts';
 import { archGradients, initArchWeights, tfjsArchLogits, trainCnnMember, type CnnMemberSpec } from './cnn-train.ts';
 import type { TrainData } from './train.ts';
 
 beforeAll(async () => {
+  await installNodeKernels();
   await tf.setBackend('cpu');
   await tf.ready();
 });

@@ -72,6 +72,7 @@ parentPort!.on('message', async (task: WorkerTask) => {
         const transfer = [tfjsPredictions.buffer];
         parentPort!.postMessage({ type: 'trained', id: task.id, result, tfjsPredictions } satisfies WorkerMessage, transfer as ArrayBuffer[]);
       } else {
+        await kernels; // the conv weight gradients run on them
         const { tfjsArchPredict, trainCnnMember } = await import('./cnn-train.ts');
         const train = { ...shared.train!, n: Math.min(task.n ?? Infinity, shared.train!.n) };
         const result = trainCnnMember(task.spec, train, onProgress);

@@ -396,6 +396,74 @@ function rowLayer(kind: 'f32' | 'f16'): void {
   emit('  (memory.copy (local.get $y) (local.get $acc) (i32.shl (local.get $outDim) (i32.const 2))))');
 }
 
+/**
+ * Training: the weight gradient of a stride-1 convolution, dW[t, f] = Σ_pixels x[pixel + t]·dz[pixel, f]
+ * for the patch entries t = (ky·k + kx)·c + ci, with no patch matrix. One call covers R
+ * consecutive entries and V vectors (4·V ≥ F columns) in R·V register accumulators: for every
+ * output pixel (b, oy, ox) it loads dz's row once and each entry's input value once (its byte
+ * offset from the pixel's corner, from $offs), so memory traffic is one pass over dz per call.
+ * x is zero-padded by the caller ([B, hp, wp, c]), so no bounds tests. dz rows are F floats
+ * apart; a row of F < 4·V reads the next row's first values into lanes the caller ignores.
+ * Stores the block at dw [R, 4·V]. Each lane is one float32 running sum over the pixels in
+ * order (b, oy, ox).
+ */
+function convWeightGradBlock(R: number, V: number): void {
+  emit(`(func (export "conv_dw_${R}_${V}") (param $xp i32) (param $dz i32) (param $dw i32) (param $offs i32) (param $B i32) (param $oh i32) ` +
+    '(param $owBytes i32) (param $rowBytes i32) (param $imgBytes i32) (param $pixBytes i32) (param $dzStride i32)');
+  const acc = Array.from({ length: R }, (_, r) => locals(`a${r}_`, V, 'v128')).join(' ');
+  emit(`  ${acc} ${locals('d', V, 'v128')} (local $xv v128) ${locals('o', R, 'i32')}`);
+  emit('  (local $b i32) (local $oy i32) (local $img i32) (local $row i32) (local $px i32) (local $pend i32) (local $pz i32)');
+  for (let r = 0; r < R; r++) emit(`  (local.set $o${r} (i32.load offset=${4 * r} (local.get $offs)))`);
+  emit('  (local.set $pz (local.get $dz)) (local.set $img (local.get $xp))');
+  emit('  (block $d0 (loop $l0');
+  emit('    (br_if $d0 (i32.ge_u (local.get $b) (local.get $B)))');
+  emit('    (local.set $row (local.get $img)) (local.set $oy (i32.const 0))');
+  emit('    (block $d1 (loop $l1');
+  emit('      (br_if $d1 (i32.ge_u (local.get $oy) (local.get $oh)))');
+  emit('      (local.set $px (local.get $row)) (local.set $pend (i32.add (local.get $row) (local.get $owBytes)))');
+  emit('      (block $d2 (loop $l2');
+  emit('        (br_if $d2 (i32.ge_u (local.get $px) (local.get $pend)))');
+  for (let v = 0; v < V; v++) emit(`        (local.set $d${v} (v128.load offset=${16 * v} (local.get $pz)))`);
+  for (let r = 0; r < R; r++) {
+    emit(`        (local.set $xv (v128.load32_splat (i32.add (local.get $px) (local.get $o${r}))))`);
+    for (let v = 0; v < V; v++) emit(`        (local.set $a${r}_${v} (f32x4.add (local.get $a${r}_${v}) (f32x4.mul (local.get $xv) (local.get $d${v}))))`);
+  }
+  emit('        (local.set $px (i32.add (local.get $px) (local.get $pixBytes)))');
+  emit('        (local.set $pz (i32.add (local.get $pz) (local.get $dzStride)))');
+  emit('        (br $l2)))');
+  emit('      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))');
+  emit('      (local.set $oy (i32.add (local.get $oy) (i32.const 1)))');
+  emit('      (br $l1)))');
+  emit('    (local.set $img (i32.add (local.get $img) (local.get $imgBytes)))');
+  emit('    (local.set $b (i32.add (local.get $b) (i32.const 1)))');
+  emit('    (br $l0)))');
+  for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) emit(`  (v128.store offset=${16 * (r * V + v)} (local.get $dw) (local.get $a${r}_${v}))`);
+  emit(')');
+}
+
+/** Training: out[0 … 4·V) = Σ over M rows (stride bytes apart) of each row's first 4·V floats (a bias gradient). */
+function columnSums(): void {
+  emit('(func (export "col_sums") (param $p i32) (param $M i32) (param $stride i32) (param $V i32) (param $out i32)');
+  emit('  (local $m i32) (local $v i32) (local $q i32) (local $o i32)');
+  emit('  (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $V) (i32.const 4)))');
+  emit('  (block $d0 (loop $l0');
+  emit('    (br_if $d0 (i32.ge_u (local.get $m) (local.get $M)))');
+  emit('    (local.set $q (local.get $p)) (local.set $o (local.get $out)) (local.set $v (i32.const 0))');
+  emit('    (block $d1 (loop $l1');
+  emit('      (br_if $d1 (i32.ge_u (local.get $v) (local.get $V)))');
+  emit('      (v128.store (local.get $o) (f32x4.add (v128.load (local.get $o)) (v128.load (local.get $q))))');
+  emit('      (local.set $q (i32.add (local.get $q) (i32.const 16))) (local.set $o (i32.add (local.get $o) (i32.const 16)))');
+  emit('      (local.set $v (i32.add (local.get $v) (i32.const 1))) (br $l1)))');
+  emit('    (local.set $p (i32.add (local.get $p) (local.get $stride)))');
+  emit('    (local.set $m (i32.add (local.get $m) (i32.const 1))) (br $l0)))');
+  emit(')');
+}
+
+/** Column vectors of the weight-gradient kernel per call: wider F goes in slices of this many. */
+export const DW_MAX_VECTORS = 4;
+/** Patch entries per call for V vectors: R·V ≤ 12 accumulators, as in the dense kernels. */
+export const dwRows = (V: number) => Math.floor(F32_VECTORS / V);
+
 /** The whole module as WebAssembly text (SIMD and bulk memory). */
 export function kernelsWat(): string {
   lines.length = 0;
@@ -418,6 +486,8 @@ export function kernelsWat(): string {
   rowLayer('f32');
   rowLayer('f16');
   int8Layer();
+  for (let V = 1; V <= DW_MAX_VECTORS; V++) for (let R = 1; R <= dwRows(V); R++) convWeightGradBlock(R, V);
+  columnSums();
   emit(')');
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@ import { parseClassMap } from './label-studio/config.ts';
 import { parseAllowedOrigins, type FetchPolicy } from './fetch-policy.ts';
 import type { ImageLimits } from '../lib/image/types.ts';
 import type { DocsAssets } from './routes/docs.ts';
+import type { LivePredict } from './answer.ts';
 import type { Prepared, PrepareRequest } from './upload.ts';
 import type { RunRepository } from './runs.ts';
 
@@ -46,6 +47,11 @@ export interface AppOptions {
   imageLimits?: ImageLimits;
   /** Decodes and preprocesses uploads (Node: a worker pool); default inline. */
   prepareUpload?: (req: PrepareRequest) => Promise<Prepared>;
+  /**
+   * Predicts an upload live with every member of the given levels (default all): [levels × K]
+   * as `liveMemberPredictions` returns (Node: in the worker pool); default inline.
+   */
+  predictLive?: LivePredict;
   /** swagger-ui's assets for /docs (the entry points supply them). */
   docsAssets?: DocsAssets;
   /** fetch used for task images (tests inject one). */

@@ -35,6 +35,8 @@ export interface NodeServer {
   repo: RunRepository;
   options: AppOptions;
   server: ServerType;
+  /** Loaded model weights: the prediction threads' caches summed (or this thread's, without a pool). */
+  predictorStats(): { threads: number; loads: number; evictions: number; usedBytes: number };
   close(): Promise<void>;
 }
 
@@ -53,13 +55,23 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   options.docsAssets ??= docsAssets();
   const env = opts.env ?? process.env;
   const count = (name: string) => (env[name] && /^[1-9][0-9]*$/.test(env[name]!.trim()) ? Number(env[name]) : undefined);
-  const pool = options.prepareUpload ? null : createUploadPool({ threads: count('PIE_UPLOAD_THREADS'), queue: count('PIE_UPLOAD_QUEUE') });
-  if (pool) options.prepareUpload = (req) => pool.prepare(req);
   if (!opts.store && !opts.runsDir) throw new Error('startNodeServer: give runsDir or store');
-  await installNodeKernels();
   const budget = predictorBudgetFromEnv(opts.env ?? process.env, DEFAULT_PREDICTOR_BUDGET_MB);
+  // Uploads are decoded and predicted in worker threads, which hold the loaded models; the
+  // repository's own predictor cache serves only callers that predict in this thread.
+  const pool = options.prepareUpload ? null : createUploadPool({ threads: count('PIE_UPLOAD_THREADS'), queue: count('PIE_UPLOAD_QUEUE'), predictorBudgetBytes: budget });
+  if (pool) {
+    options.prepareUpload = (req) => pool.prepare(req);
+    options.predictLive ??= (run, input, levels) => pool.predict(run, input, levels);
+  }
+  await installNodeKernels();
   const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!), {}, new PredictorCache(budget));
   const app = createApp(repo, options);
   const { url, server, close } = await listen(app.fetch, { port: opts.port, hostname: opts.hostname });
-  return { url, app, repo, options, server, close: async () => { await close(); await pool?.close(); } };
+  const inThread = () => ({ threads: 0, loads: repo.predictors.stats.loads, evictions: repo.predictors.stats.evictions, usedBytes: repo.predictors.usedBytes });
+  return {
+    url, app, repo, options, server,
+    predictorStats: () => (pool && options.predictLive ? pool.predictorStats() : inThread()),
+    close: async () => { await close(); await pool?.close(); },
+  };
 }

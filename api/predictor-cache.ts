@@ -31,7 +31,7 @@ export class PredictorCache {
   /** Levels loaded and evicted since start (for the memory report and tests). */
   readonly stats = { loads: 0, evictions: 0 };
 
-  constructor(readonly budgetBytes: number) {
+  constructor(readonly budgetBytes: number, /** How errors name the budget. */ private readonly budgetName = 'the predictor memory budget') {
     if (!(budgetBytes > 0)) throw new RangeError(`predictor memory budget must be > 0 bytes, got ${budgetBytes}`);
   }
 
@@ -53,7 +53,7 @@ export class PredictorCache {
    */
   async with<T>(key: string, what: string, fileBytes: number, load: () => Promise<Predictor[]>, use: (p: Predictor[]) => T | Promise<T>): Promise<T> {
     if (fileBytes > this.budgetBytes) {
-      throw new OverMemoryBudget(`${what} needs ${mb(fileBytes)} MB of model weights, more than the predictor memory budget of ${mb(this.budgetBytes)} MB ` +
+      throw new OverMemoryBudget(`${what} needs ${mb(fileBytes)} MB of model weights, more than ${this.budgetName} of ${mb(this.budgetBytes)} MB ` +
         '(PIE_PREDICTOR_BUDGET_MB); ask for fewer levels or raise the budget');
     }
     let entry = this.entries.get(key);

@@ -119,10 +119,24 @@ export class LoadedRun {
    * predictor cache while the memory budget allows (422 if the level alone exceeds it).
    */
   withPredictors<T>(t: number, use: (predictors: Predictor[]) => T): Promise<T> {
-    const level = this.manifest.levels[t];
-    return this.cache.with(`${this.runId}/${level.name}`, `level ${level.name} of run ${this.runId}`, this.levelFileBytes(t),
-      () => Promise.all(level.members.map(async (m) => createPredictor(decodeModel(await readVerified(this.store, this.runId, this.manifest, m.model))))),
+    return this.cache.with(this.levelKey(t), this.levelWhat(t), this.levelFileBytes(t),
+      async () => (await this.levelModelFiles(t)).map((bytes) => createPredictor(decodeModel(bytes))),
       use);
+  }
+
+  /** Level t's members' model files, each checked against the manifest's size and SHA-256. */
+  levelModelFiles(t: number): Promise<Uint8Array[]> {
+    return Promise.all(this.manifest.levels[t].members.map((m) => readVerified(this.store, this.runId, this.manifest, m.model)));
+  }
+
+  /** Level t's key in a predictor cache (run ids are unique and runs immutable). */
+  levelKey(t: number): string {
+    return `${this.runId}/${this.manifest.levels[t].name}`;
+  }
+
+  /** Level t as error messages name it. */
+  levelWhat(t: number): string {
+    return `level ${this.manifest.levels[t].name} of run ${this.runId}`;
   }
 
   /** Bytes of the run's lookup data held in memory: predictions, labels, derived arrays, image hashes or images (for the memory report). */

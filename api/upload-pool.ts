@@ -1,25 +1,40 @@
 /**
- * Node: uploads are decoded and preprocessed in a pool of worker threads (piscina), so that a
- * large legal image costs the event loop nothing and /health and lookups keep answering. The
- * queue is bounded: when it is full the request is refused at once with 503 and Retry-After
- * rather than waiting behind others.
+ * Node: uploads are decoded, preprocessed and predicted in a pool of worker threads (piscina),
+ * so that a large legal image or a costly population (a CNN run's hundreds of models) costs the
+ * event loop nothing and /health and lookups keep answering. The queue is bounded: when it is
+ * full the request is refused at once with 503 and Retry-After rather than waiting behind others.
+ *
+ * Predictions: each thread holds the levels it has used in a predictor cache of its own, with an
+ * equal share of the predictor memory budget; a level a thread lacks is read and checked against
+ * the manifest here, on the main thread (file reads and hashing are I/O and async), and handed
+ * over on the task's message port.
  */
 import { availableParallelism } from 'node:os';
+import { MessageChannel, type TransferListItem } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { Overloaded } from './errors.ts';
+import { classBytesFor, type ClassArray } from '../lib/class-array.ts';
+import { ApiError, Overloaded } from './errors.ts';
 import { ImageError, type ImageErrorCode } from '../lib/image/errors.ts';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { LoadedRun } from './runs.ts';
 import type { Prepared, PrepareRequest } from './upload.ts';
-import type { WorkerAnswer } from './upload-worker.ts';
+import type { PredictAnswer, PredictTask, ThreadCacheStats, WorkerAnswer } from './upload-worker.ts';
 
 export interface UploadPoolOptions {
   /** Worker threads (PIE_UPLOAD_THREADS; default: cores − 1, at least 1). */
   threads?: number;
   /** Uploads waiting for a thread before new ones get 503 (PIE_UPLOAD_QUEUE; default 16). */
   queue?: number;
+  /** Memory for loaded model weights, shared equally by the threads (PIE_PREDICTOR_BUDGET_MB). */
+  predictorBudgetBytes?: number;
 }
 
 export interface UploadPool {
   prepare(req: PrepareRequest): Promise<Prepared>;
+  /** Member predictions [levels × K] of a prepared image, as liveMemberPredictions gives them. */
+  predict(run: LoadedRun, input: Float32Array, levelIndices?: readonly number[]): Promise<ClassArray>;
+  /** The threads' predictor caches as of their last prediction: loads, evictions and bytes held, summed. */
+  predictorStats(): { threads: number; loads: number; evictions: number; usedBytes: number };
   close(): Promise<void>;
 }
 
@@ -27,27 +42,79 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
   const threads = opts.threads ?? Math.max(1, availableParallelism() - 1);
   const queue = opts.queue ?? 16;
   const filename = new URL('./upload-worker.ts', import.meta.url).href;
+  const predictorBudgetBytes = (opts.predictorBudgetBytes ?? Infinity) / threads;
+  // Threads stay up (no idle timeout): each holds the levels it has loaded.
   const pool = new Piscina({
-    filename, minThreads: 0, maxThreads: threads, maxQueue: queue, idleTimeout: 30_000,
+    filename, minThreads: 0, maxThreads: threads, maxQueue: queue, idleTimeout: Infinity, workerData: { predictorBudgetBytes, threads },
     // The worker is TypeScript: load it through tsx, as the server itself is.
     execArgv: [...process.execArgv.filter((a) => !/^--(inspect|expose[-_]gc)/.test(a)), '--import', 'tsx'],
   });
+  const busy = () => new Overloaded(`${queue} uploads are already waiting for a thread; try again shortly`);
+  const run = async <T>(task: unknown, options: { name?: string; transferList?: TransferListItem[] }): Promise<T> => {
+    if (pool.queueSize >= queue) throw busy();
+    try {
+      return await pool.run(task, options);
+    } catch (err) {
+      if (/queue is at limit/i.test((err as Error)?.message ?? '')) throw busy();
+      throw err;
+    }
+  };
+  const threadStats = new Map<number, ThreadCacheStats>();
   return {
     async prepare(req) {
-      if (pool.queueSize >= queue) throw new Overloaded(`${queue} uploads are already waiting to be decoded; try again shortly`);
-      const transfer = req.kind === 'bytes' && req.bytes.byteOffset === 0 && req.bytes.byteLength === req.bytes.buffer.byteLength
-        ? [req.bytes.buffer as ArrayBuffer] : [];
-      let answer: WorkerAnswer;
-      try {
-        answer = await pool.run(req, { transferList: transfer });
-      } catch (err) {
-        if (/queue is at limit/i.test((err as Error)?.message ?? '')) throw new Overloaded(`${queue} uploads are already waiting to be decoded; try again shortly`);
-        throw err;
-      }
+      const answer = await run<WorkerAnswer>(req, { transferList: req.kind === 'bytes' ? ownBuffers([req.bytes]) : [] });
       if (answer.ok) return answer.prepared;
       if (answer.error.image) throw new ImageError(answer.error.code as ImageErrorCode, answer.error.message);
       throw new Error(answer.error.message);
     },
+    async predict(loaded, input, levelIndices) {
+      const wanted = (levelIndices ?? loaded.manifest.levels.map((_, t) => t)).map((t) => ({
+        t, key: loaded.levelKey(t), what: loaded.levelWhat(t), fileBytes: loaded.levelFileBytes(t),
+      }));
+      const { port1, port2 } = new MessageChannel();
+      let readFailure: unknown = null;
+      port1.on('message', ({ id, t }: { id: number; t: number }) => {
+        loaded.levelModelFiles(t).then(
+          (files) => port1.postMessage({ id, files }, ownBuffers(files)),
+          (err: unknown) => { readFailure = err; port1.postMessage({ id, failed: true }); },
+        );
+      });
+      const task: PredictTask = {
+        input, levels: loaded.levels, K: loaded.K, numClasses: loaded.numClasses, classBytes: classBytesFor(loaded.numClasses), wanted, port: port2,
+      };
+      let answer: PredictAnswer;
+      try {
+        answer = await run<PredictAnswer>(task, { name: 'predict', transferList: [port2] });
+      } finally {
+        port1.close();
+      }
+      threadStats.set(answer.stats.thread, answer.stats);
+      if (answer.ok) return answer.predictions;
+      if (answer.error === null) throw readFailure; // a damaged run: its own error (CorruptRun), logged once by onError
+      if (answer.error.status !== 500) throw new ApiError(answer.error.status as ContentfulStatusCode, answer.error.code, answer.error.message);
+      throw new Error(answer.error.message);
+    },
+    predictorStats() {
+      const all = [...threadStats.values()];
+      return {
+        threads: all.length,
+        loads: all.reduce((a, s) => a + s.loads, 0),
+        evictions: all.reduce((a, s) => a + s.evictions, 0),
+        usedBytes: all.reduce((a, s) => a + s.usedBytes, 0),
+      };
+    },
     close: () => pool.destroy(),
   };
+}
+
+/**
+ * The buffers of these arrays that can move to the thread without a copy: each array's own,
+ * whole buffer, once (a view into a shared or pooled buffer is copied by structured cloning instead).
+ */
+function ownBuffers(arrays: Uint8Array[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const a of arrays) {
+    if (a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) out.add(a.buffer);
+  }
+  return [...out];
 }

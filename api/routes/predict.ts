@@ -95,8 +95,8 @@ predict.openapi(createRoute({
     throw new UnsupportedMediaType(`content type '${type.slice(0, 100)}' is not accepted: send image/png, image/jpeg, multipart/form-data or application/json`);
   }
   c.header('Cache-Control', 'no-store');
-  // Off the event loop on Node (a worker pool), inline on Workers.
+  // Decoding and prediction off the event loop on Node (a worker pool), inline on Workers.
   const prepared = c.var.options.prepareUpload ? await c.var.options.prepareUpload(req) : prepareUpload(req);
   c.header('X-PIE-Kernels', wasmKernels() ? 'wasm' : 'js');
-  return c.json(await answerForPrepared(run, prepared, label ?? null, levels), 200);
+  return c.json(await answerForPrepared(run, prepared, label ?? null, levels, c.var.options.predictLive), 200);
 });

@@ -18,8 +18,8 @@
  *    WebAssembly kernels (what the API runs) against the JS reference kernels.
  * 2b. Dataset-image lookups: PIE Lens against a bare Hono route returning the same JSON, all
  *    served by one process (api/bench/lookup-server.ts), measured in rounds that alternate between
- *    them: PIE Lens with public reads and with a bearer key; the bare route, and one sending the
- *    JSON text serialized once.
+ *    them: PIE Lens with public reads, with a bearer key, and building every answer (none kept);
+ *    the bare route, and one sending the JSON text serialized once.
  * 3. Load on each target (Node: `pie serve`; workerd: `wrangler dev` over a local R2 bucket
  *    seeded with the run): dataset-image lookups and live predictions of uploaded PNGs,
  *    requests/s and p50/p99 latency, with autocannon as the load generator.
@@ -160,6 +160,7 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
     const variants = {
       pie: { url: url('public'), path: (k: number) => `${runPath(run.runId)}/images/${image(k)}`, headers: {} },
       'pie-key': { url: url('key'), path: (k: number) => `${runPath(run.runId)}/images/${image(k)}`, headers: { authorization: `Bearer ${key}` } },
+      'pie-uncached': { url: url('uncached'), path: (k: number) => `${runPath(run.runId)}/images/${image(k)}`, headers: {} },
       bare: { url: url('public'), path: (k: number) => `/bare/images/${image(k)}`, headers: {} },
       'bare-text': { url: url('public'), path: (k: number) => `/bare-text/images/${image(k)}`, headers: {} },
     };
@@ -179,7 +180,7 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
       if (res.non2xx + res.errors) throw new Error(`${name} lookups failed: ${res.non2xx} non-2xx, ${res.errors} errors`);
       return { rate: res.requests.total / res.duration, cpuPerRequest: cpu / res.requests.total };
     };
-    // Unmeasured, so that no variant's first round pays for JIT compilation: one short round each.
+    // Unmeasured, so that no variant's first round pays for JIT compilation or for the answers PIE Lens keeps: one short round each.
     for (const name of names) await measure(name, 0.5);
     const rounds = Math.max(2, Math.round(seconds * 2));
     const per = Math.max(0.5, seconds / 4);
@@ -204,9 +205,10 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
     for (const name of names) console.log(`  ${name.padEnd(13)} ${Math.round(sum(rates[name]) / rounds).toString().padStart(6)} req/s   ${median(cpus[name]).toFixed(0).padStart(4)} µs of server CPU per request (median of rounds)`);
     console.log(`PIE Lens (public reads) / bare Hono route with the same JSON:  ${ratio('pie', 'bare')}`);
     console.log(`PIE Lens (bearer key) / bare route:                           ${ratio('pie-key', 'bare')}`);
+    console.log(`PIE Lens building every answer (none kept) / bare route:     ${ratio('pie-uncached', 'bare')}`);
     console.log(`PIE Lens (public reads) / bare route sending the JSON text:   ${ratio('pie', 'bare-text')}`);
     const cpuRatio = (a: Variant) => (median(cpus.bare) / median(cpus[a])).toFixed(2);
-    console.log(`by server CPU per request (bare ÷ PIE Lens, medians): public reads ${cpuRatio('pie')}, bearer key ${cpuRatio('pie-key')}; ` +
+    console.log(`by server CPU per request (bare ÷ PIE Lens, medians): public reads ${cpuRatio('pie')}, bearer key ${cpuRatio('pie-key')}, building every answer ${cpuRatio('pie-uncached')}; ` +
       `bare route sending the text ÷ PIE Lens (public) ${(median(cpus['bare-text']) / median(cpus.pie)).toFixed(2)}`);
   } finally {
     child.kill('SIGTERM');

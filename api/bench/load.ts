@@ -180,8 +180,9 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
       if (res.non2xx + res.errors) throw new Error(`${name} lookups failed: ${res.non2xx} non-2xx, ${res.errors} errors`);
       return { rate: res.requests.total / res.duration, cpuPerRequest: cpu / res.requests.total };
     };
-    // Unmeasured, so that no variant's first round pays for JIT compilation or for the answers PIE Lens keeps: one short round each.
-    for (const name of names) await measure(name, 0.5);
+    // Unmeasured, so that no variant's first round pays for JIT compilation (or for building the
+    // answers PIE Lens keeps): a second each. Half a second left CI's two short rounds still warming up.
+    for (const name of names) await measure(name, 1);
     const rounds = Math.max(2, Math.round(seconds * 2));
     const per = Math.max(0.5, seconds / 4);
     const rates = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<Variant, number[]>;

@@ -2,7 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requireApiKey } from './auth.ts';
-import type { AppEnv, AppOptions } from './context.ts';
+import { AnswerCache } from './answer-cache.ts';
+import { DEFAULT_ANSWER_CACHE_BYTES, type AppEnv, type AppOptions } from './context.ts';
 import { ApiError, errorBody, Overloaded, PayloadTooLarge, toApiError } from './errors.ts';
 import { docs } from './routes/docs.ts';
 import { health } from './routes/health.ts';
@@ -16,6 +17,7 @@ import { labelStudio } from './routes/label-studio.ts';
 import { labelStudioConfig } from './routes/label-studio-config.ts';
 import { web } from './routes/web.ts';
 import type { RunRepository } from './runs.ts';
+import { validationMessage } from './schemas.ts';
 
 /**
  * The PIE Lens API: one Hono app for Workers and Node. The entry points give it a run
@@ -26,11 +28,7 @@ export function createApp(repo: RunRepository, options: AppOptions) {
     // Request validation failures become the same JSON error shape as everything else — in the
     // route modules mounted below too, which inherit this hook.
     defaultHook: (result, c) => {
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        const where = issue?.path.join('.') || result.target;
-        return c.json(errorBody('bad_input', `${result.target} ${where}: ${issue?.message ?? 'invalid'}`), 400);
-      }
+      if (!result.success) return c.json(errorBody('bad_input', validationMessage(result.error, result.target)), 400);
     },
   });
 
@@ -47,10 +45,12 @@ export function createApp(repo: RunRepository, options: AppOptions) {
   });
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 
-  app.use('*', async (c, next) => {
+  const answers = new AnswerCache(options.answerCacheBytes ?? DEFAULT_ANSWER_CACHE_BYTES);
+  app.use('*', (c, next) => {
     c.set('repo', repo);
     c.set('options', options);
-    await next();
+    c.set('answers', answers);
+    return next();
   });
   if (options.corsOrigins.length) {
     app.use('*', cors({

@@ -5,6 +5,7 @@ import type { DocsAssets } from './routes/docs.ts';
 import type { LivePredict } from './answer.ts';
 import type { Prepared, PrepareRequest } from './upload.ts';
 import type { RunRepository } from './runs.ts';
+import type { AnswerCache } from './answer-cache.ts';
 
 /** Settings of one API instance; the Node and Workers entry points fill them from their environment. */
 export interface AppOptions {
@@ -18,6 +19,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** Base of absolute links in answers (PIE_PUBLIC_URL, e.g. https://pie.example.com); unset: root-relative links. */
   publicUrl?: string;
+  /** Memory for serialized dataset-image answers kept for reuse (PIE_ANSWER_CACHE_MB; default DEFAULT_ANSWER_CACHE_BYTES). */
+  answerCacheBytes?: number;
   labelStudio: {
     /** Base URL of the Label Studio instance, to resolve its relative /data/... task URLs. */
     url?: string;
@@ -59,10 +62,12 @@ export interface AppOptions {
 }
 
 export interface AppEnv {
-  Variables: { repo: RunRepository; options: AppOptions };
+  Variables: { repo: RunRepository; options: AppOptions; answers: AnswerCache };
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** 4 MiB, 3 % of a Workers isolate: about 650 answers of an ImageNet-shaped run (10 levels, K = 30: 6.3 KiB each). */
+export const DEFAULT_ANSWER_CACHE_BYTES = 4 * 1024 * 1024;
 
 /** A positive integer setting, or its default when unset; anything else is a start-up error. */
 function intSetting(env: Record<string, string | undefined>, name: string, fallback: number): number {
@@ -99,6 +104,7 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AppOpti
     corsOrigins: list(env.PIE_CORS_ORIGINS),
     publicUrl: publicUrl(env.PIE_PUBLIC_URL),
     maxBodyBytes: Number(env.PIE_MAX_BODY_BYTES) > 0 ? Number(env.PIE_MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES,
+    answerCacheBytes: intSetting(env, 'PIE_ANSWER_CACHE_MB', DEFAULT_ANSWER_CACHE_BYTES / 1024 / 1024) * 1024 * 1024,
     labelStudio: {
       url: env.LABEL_STUDIO_URL || undefined,
       apiKey: env.LABEL_STUDIO_API_KEY || undefined,

@@ -16,8 +16,10 @@
  *    files' sizes.
  * 2. Live prediction cost per level, in process: one image through the K members of a level,
  *    WebAssembly kernels (what the API runs) against the JS reference kernels.
- * 2b. Dataset-image lookups: PIE Lens against a bare Hono route returning the same JSON, both
- *    served by one process, measured in alternating rounds.
+ * 2b. Dataset-image lookups: PIE Lens against a bare Hono route returning the same JSON, all
+ *    served by one process (api/bench/lookup-server.ts), measured in rounds that alternate between
+ *    them: PIE Lens with public reads, with a bearer key, and building every answer (none kept);
+ *    the bare route, and one sending the JSON text serialized once.
  * 3. Load on each target (Node: `pie serve`; workerd: `wrangler dev` over a local R2 bucket
  *    seeded with the run): dataset-image lookups and live predictions of uploaded PNGs,
  *    requests/s and p50/p99 latency, with autocannon as the load generator.
@@ -148,26 +150,67 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
 
 // ---- lookups: PIE Lens vs a bare Hono route with the same JSON, one server, interleaved ----
 {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'api/bench/lookup-server.ts'), runsDir, run.runId, String(Math.min(run.N, 500))], { cwd: root });
+  const lookupImages = Math.min(run.N, 500);
+  const key = 'bench-lookup-key';
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'api/bench/lookup-server.ts'), runsDir, run.runId, String(lookupImages), key], { cwd: root });
   try {
-    const url = await waitForUrl(child, /listening at (http:\/\/[^\s]+)/, 'lookup server');
+    const listening = await waitForUrl(child, /^(listening [\s\S]*)^ready$/m, 'lookup server');
+    const url = (name: string) => new RegExp(`listening ${name} at (\\S+)`).exec(listening)![1];
+    const image = (k: number) => (k * 7919) % lookupImages;
+    const variants = {
+      pie: { url: url('public'), path: (k: number) => `${runPath(run.runId)}/images/${image(k)}`, headers: {} },
+      'pie-key': { url: url('key'), path: (k: number) => `${runPath(run.runId)}/images/${image(k)}`, headers: { authorization: `Bearer ${key}` } },
+      'pie-uncached': { url: url('uncached'), path: (k: number) => `${runPath(run.runId)}/images/${image(k)}`, headers: {} },
+      bare: { url: url('public'), path: (k: number) => `/bare/images/${image(k)}`, headers: {} },
+      'bare-text': { url: url('public'), path: (k: number) => `/bare-text/images/${image(k)}`, headers: {} },
+    };
+    type Variant = keyof typeof variants;
+    const names = Object.keys(variants) as Variant[];
+    const serverCpu = async () => { const u = await (await fetch(`${url('control')}/cpu`)).json() as NodeJS.CpuUsage; return u.user + u.system; };
+    /**
+     * Requests per second of one variant over `duration` s (total ÷ elapsed: autocannon's average
+     * per second means little below a second), and the server's CPU time per request.
+     */
+    const measure = async (name: Variant, duration: number) => {
+      const v = variants[name];
+      let k = 0;
+      const cpu0 = await serverCpu();
+      const res = await autocannon({ url: v.url, connections, duration, headers: v.headers, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: v.path(k++) }) }] });
+      const cpu = await serverCpu() - cpu0;
+      if (res.non2xx + res.errors) throw new Error(`${name} lookups failed: ${res.non2xx} non-2xx, ${res.errors} errors`);
+      return { rate: res.requests.total / res.duration, cpuPerRequest: cpu / res.requests.total };
+    };
+    // Unmeasured, so that no variant's first round pays for JIT compilation (or for building the
+    // answers PIE Lens keeps): a second each. Half a second left CI's two short rounds still warming up.
+    for (const name of names) await measure(name, 1);
     const rounds = Math.max(2, Math.round(seconds * 2));
-    const per = Math.max(1, seconds / 2);
-    const totals = { pie: 0, bare: 0, pieReq: 0, bareReq: 0 };
+    const per = Math.max(0.5, seconds / 4);
+    const rates = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<Variant, number[]>;
+    const cpus = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<Variant, number[]>;
     for (let r = 0; r < rounds; r++) {
-      for (const which of r % 2 ? ['bare', 'pie'] as const : ['pie', 'bare'] as const) {
-        let k = 0;
-        const res = await autocannon({
-          url, connections, duration: per,
-          requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: which === 'pie' ? `${runPath(run.runId)}/images/${(k++ * 7919) % Math.min(run.N, 500)}` : `/bare/images/${(k++ * 7919) % Math.min(run.N, 500)}` }) }],
-        });
-        if (res.non2xx + res.errors) throw new Error(`${which} lookups failed: ${res.non2xx} non-2xx, ${res.errors} errors`);
-        totals[which] += res.requests.average;
-        totals[`${which}Req`] += res.requests.total;
+      // Each round in another order, so no variant always follows the same one.
+      for (let j = 0; j < names.length; j++) {
+        const name = names[(j + r) % names.length];
+        const m = await measure(name, per);
+        rates[name].push(m.rate);
+        cpus[name].push(m.cpuPerRequest);
       }
     }
-    console.log(`\ndataset-image lookups, one Node server, ${rounds} interleaved rounds of ${per} s each, ${connections} connections:`);
-    console.log(`PIE Lens ${Math.round(totals.pie / rounds)} req/s, bare Hono route with the same JSON ${Math.round(totals.bare / rounds)} req/s: ratio ${(totals.pie / totals.bare).toFixed(2)}`);
+    const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+    const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2; };
+    const ratio = (a: Variant, b: Variant) => {
+      const each = rates[a].map((x, r) => x / rates[b][r]);
+      return `${(sum(rates[a]) / sum(rates[b])).toFixed(2)} (median of rounds ${median(each).toFixed(2)}, ${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)})`;
+    };
+    console.log(`\ndataset-image lookups, one Node server process, ${rounds} rounds of ${per} s per variant (order rotated each round), ${connections} connections, ${lookupImages} images:`);
+    for (const name of names) console.log(`  ${name.padEnd(13)} ${Math.round(sum(rates[name]) / rounds).toString().padStart(6)} req/s   ${median(cpus[name]).toFixed(0).padStart(4)} µs of server CPU per request (median of rounds)`);
+    console.log(`PIE Lens (public reads) / bare Hono route with the same JSON:  ${ratio('pie', 'bare')}`);
+    console.log(`PIE Lens (bearer key) / bare route:                           ${ratio('pie-key', 'bare')}`);
+    console.log(`PIE Lens building every answer (none kept) / bare route:     ${ratio('pie-uncached', 'bare')}`);
+    console.log(`PIE Lens (public reads) / bare route sending the JSON text:   ${ratio('pie', 'bare-text')}`);
+    const cpuRatio = (a: Variant) => (median(cpus.bare) / median(cpus[a])).toFixed(2);
+    console.log(`by server CPU per request (bare ÷ PIE Lens, medians): public reads ${cpuRatio('pie')}, bearer key ${cpuRatio('pie-key')}, building every answer ${cpuRatio('pie-uncached')}; ` +
+      `bare route sending the text ÷ PIE Lens (public) ${(median(cpus['bare-text']) / median(cpus.pie)).toFixed(2)}`);
   } finally {
     child.kill('SIGTERM');
   }

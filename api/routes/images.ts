@@ -1,8 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { NotFound } from '../errors.ts';
-import { baseUrl, runCaching } from '../http.ts';
-import { CorruptionQuery, ImageAnswerSchema, RunParam, decimalInt, errorResponses } from '../schemas.ts';
+import { baseUrl, notModified, queryRecord, runCacheHeaders, runCaching } from '../http.ts';
+import { CorruptionQuery, ImageAnswerSchema, RunParam, decimalInt, errorResponses, parseRequestPart } from '../schemas.ts';
 import { corruptedImage, corruptedPredictions } from '../robustness.ts';
 import { buildAnswer, datasetMemberPredictions } from '../answer.ts';
 import { encodePng } from '../../lib/image/index.ts';
@@ -34,25 +34,40 @@ function memberColumn(run: LoadedRun, predictions: ClassArray, i: number): Class
 
 export const images = new OpenAPIHono<AppEnv>();
 
-images.openapi(createRoute({
+const ImageQuery = z.object({ corruption: CorruptionQuery.openapi({ description: "the votes on this corrupted test set (one the run evaluated, e.g. motion_blur-3)" }) });
+
+// Registered for the OpenAPI document; the handler parses with the same schemas itself, synchronously
+// (parseRequestPart), where zod-openapi's validator middlewares took more time than the parse.
+images.openAPIRegistry.registerPath(createRoute({
   method: 'get', path: '/v1/runs/{run}/images/{index}', tags: ['images'],
   summary: 'A dataset image: votes per level, modal labels, PIE status, taxicab score and class context',
-  request: { params: ImageParams, query: z.object({ corruption: CorruptionQuery.openapi({ description: "the votes on this corrupted test set (one the run evaluated, e.g. motion_blur-3)" }) }) },
+  request: { params: ImageParams, query: ImageQuery },
   responses: {
     200: { description: 'The answer for one evaluation image', content: { 'application/json': { schema: ImageAnswerSchema } } },
     ...errorResponses,
   },
-}), async (c) => {
-  const { run: requested, index } = c.req.valid('param');
-  const { corruption } = c.req.valid('query');
-  const run = await c.var.repo.get(requested);
+}));
+images.get('/v1/runs/:run/images/:index', async (c) => {
+  const { run: requested, index } = parseRequestPart(ImageParams, c.req.param(), 'param');
+  const { corruption } = parseRequestPart(ImageQuery, queryRecord(c), 'query');
+  const run = await c.get('repo').get(requested);
   checkIndex(run, index);
-  const corrupted = corruption === undefined ? null : await corruptedPredictions(run, corruption);
-  const cached = runCaching(c, requested, run);
-  if (cached) return cached;
-  const png = `${baseUrl(c)}/v1/runs/${encodeURIComponent(run.runId)}/images/${index}/image.png${corruption ? `?corruption=${encodeURIComponent(corruption)}` : ''}`;
-  const predictions = corrupted ? memberColumn(run, corrupted, index) : datasetMemberPredictions(run, index);
-  return c.json(buildAnswer(run, predictions, run.labels[index], { source: 'dataset', index, png, ...(corruption && { corruption }) }), 200);
+  const answers = c.get('answers');
+  const kept = answers.get(run, index, corruption);
+  // Only built answers are kept, so a refusal (an unknown corruption) is thrown here every time, before any 304.
+  const corrupted = kept !== undefined || corruption === undefined ? null : await corruptedPredictions(run, corruption);
+  const headers = runCacheHeaders(c.get('options'), c.get('repo'), requested, run, c.req.url);
+  // Responses with a plain header record rather than c.json after c.header: Hono keeps headers in
+  // a Headers object then, which @hono/node-server converts back, entry by entry, per response.
+  if (notModified(c.req.header('if-none-match'), headers.ETag)) return new Response(null, { status: 304, headers });
+  let json = kept;
+  if (json === undefined) {
+    const png = `${baseUrl(c)}/v1/runs/${encodeURIComponent(run.runId)}/images/${index}/image.png${corruption ? `?corruption=${encodeURIComponent(corruption)}` : ''}`;
+    const predictions = corrupted ? memberColumn(run, corrupted, index) : datasetMemberPredictions(run, index);
+    json = JSON.stringify(buildAnswer(run, predictions, run.labels[index], { source: 'dataset', index, png, ...(corruption && { corruption }) }));
+    answers.set(run, index, corruption, json);
+  }
+  return new Response(json, { status: 200, headers: { 'Content-Type': 'application/json', ...headers } });
 });
 
 images.openapi(createRoute({
@@ -72,7 +87,7 @@ images.openapi(createRoute({
 }), async (c) => {
   const { run: requested, index } = c.req.valid('param');
   const { scale, corruption } = c.req.valid('query');
-  const run = await c.var.repo.get(requested);
+  const run = await c.get('repo').get(requested);
   checkIndex(run, index);
   if (corruption !== undefined) {
     const pixels = await corruptedImage(run, index, corruption);

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { WEBHOOK_MAX_BYTES } from '../../api/routes/label-studio.ts';
+import { safeEqual } from '../../api/auth.ts';
 import { startNodeServer, type NodeServer } from '../../api/node.ts';
 import { createApp } from '../../api/app.ts';
 import { optionsFromEnv } from '../../api/context.ts';
@@ -85,5 +86,19 @@ describe('links, in process', () => {
     const r = await a.request('http://evil.example/v1/runs/latest/images/3', { headers: { host: 'evil.example' } });
     const body = await r.json() as { runId: string; image: { png: string } };
     expect(body.image.png).toBe(`https://pie.example.com/api/v1/runs/${body.runId}/images/3/image.png`);
+  });
+});
+
+describe('key comparison', () => {
+  it('is equality: any differing, missing or extra character, lone surrogates included, makes keys differ', () => {
+    const key = 'k3y-Ω-\u{1F511}';
+    expect(safeEqual(key, key.slice())).toBe(true);
+    expect(safeEqual('', '')).toBe(true);
+    for (const other of ['', 'x3y-Ω-\u{1F511}', 'k3y-Ω-\u{1F512}', key.slice(0, -1), `${key}x`, 'k3y-\u03a8-\u{1F511}']) {
+      expect(safeEqual(key, other), other).toBe(false);
+      expect(safeEqual(other, key), other).toBe(false);
+    }
+    // A lone surrogate is not U+FFFD, which is what it would become encoded as UTF-8.
+    expect(safeEqual('a\ud800', 'a\ufffd')).toBe(false);
   });
 });

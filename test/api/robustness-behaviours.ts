@@ -76,9 +76,16 @@ export function robustnessBehaviours(ctx: () => { get: (path: string) => Promise
     expect(body.image.corruption).toBe('brightness-3');
     expect(body.image.png).toMatch(/image\.png\?corruption=brightness-3$/);
     body.levels.forEach((l, t) => expect(l.memberPredictions).toEqual([...Array(K).keys()].map((k) => preds[(t * K + k) * N + i])));
-    const unevaluated = await get(`/v1/runs/${ctx().runId}/images/${i}?corruption=contrast-3`);
-    expect(unevaluated.status).toBe(400);
-    expect(((await unevaluated.json()) as { error: { message: string } }).error.message).toMatch(/it has brightness-1, brightness-3, rotate-1, rotate-3/);
+    // Asked again (answers are kept once built): the same answer, and the clean one stays clean.
+    expect(await (await get(`/v1/runs/${ctx().runId}/images/${i}?corruption=brightness-3`)).json()).toEqual(body);
+    const plainAnswer = await (await get(`/v1/runs/${ctx().runId}/images/${i}`)).json() as { image: { corruption?: string }; levels: { memberPredictions: number[] }[] };
+    expect(plainAnswer.image.corruption).toBeUndefined();
+    plainAnswer.levels.forEach((l, t) => expect(l.memberPredictions).toEqual([...Array(K).keys()].map((k) => clean[(t * K + k) * N + i])));
+    for (let k = 0; k < 2; k++) {
+      const unevaluated = await get(`/v1/runs/${ctx().runId}/images/${i}?corruption=contrast-3`);
+      expect(unevaluated.status).toBe(400);
+      expect(((await unevaluated.json()) as { error: { message: string } }).error.message).toMatch(/it has brightness-1, brightness-3, rotate-1, rotate-3/);
+    }
   });
 
   it('filters the review queue by subgroup, and refuses unknown subgroups naming the attributes', async () => {

@@ -1,0 +1,517 @@
+/**
+ * The WebAssembly text of the convolutional kernels (conv, max pooling, residual add, global
+ * average pooling) for every model kind, generated like source.ts: the register-blocked inner
+ * loops are unrolled per block shape. `kernelsWat()` appends this text to the module.
+ *
+ * Layout. A tensor is stored planar, CHW: channel c's plane is its h × w values row-major.
+ * Before a conv, its input is copied once into a zero-padded buffer, split into column phases
+ * for a strided conv: phase φ holds the padded columns φ, φ + s, φ + 2s… of every row, so the
+ * input columns an output row reads for one kernel tap are contiguous:
+ *   pad[c][φ][row][j] = x[c][row − p][j·s + φ − p]      (0 outside the image)
+ *   byte offset of tap (ky, kx, c) from output (oy, ox)'s tile base:
+ *     ky·rowBytes + (kx mod s)·phaseBytes + (kx div s)·4 + c·chanBytes
+ * with rowBytes = Wq·4 (Wq = ceil((w + 2p) / s)), phaseBytes = Hp·rowBytes, chanBytes = s·phaseBytes.
+ *
+ * The conv kernel vectorizes along output columns (4 per vector) and blocks R output rows × V
+ * vectors of one filter in R·V ≤ 12 registers. For each tap it splats the tap's weight once and
+ * multiply-adds it into the R·V accumulators from contiguous input loads (offset immediates),
+ * so the work is proportional to the taps it visits: the sparse kernel visits only a filter's
+ * nonzero taps (per-filter lists of 16-bit tap indices and values, and one tap → offset table),
+ * so its time falls with sparsity; the dense kernels visit every tap in nested loops (an outer
+ * table of k·k spatial offsets, channels inside at a fixed stride), with no per-tap index. A
+ * row's last vector may hold columns past the output width: it is stored by read-modify-write
+ * through a lane mask, so nothing outside the tensor changes.
+ *
+ * Arithmetic. Float kinds sum one float32 product per tap, in tap order (ky, kx, c) — the HWIO
+ * kernel's row order — starting from the (BatchNorm-folded) bias, then ReLU: the sparse kernel
+ * gives the dense kernel's outputs bit for bit on the same weights (a skipped zero weight adds
+ * ±0), f16 those of the dense kernel on its decoded weights. Against the float64 JS reference
+ * kernels (arch-kernels.ts) they differ by float32 rounding. Pooling, add and global pooling
+ * perform the JS kernels' operations in the same order, and are bit-exact.
+ *
+ * int8 convs sum exact integer products with i32x4.dot_i16x8_s over pairs of taps: the input is
+ * widened to 16-bit values (q for dynamic range, q − zp_in for full int8; padding 0) and laid
+ * out so that one 16-byte load holds 4 output columns × 2 taps — channel pairs (c, c+1) when the
+ * channel count is even, else column pairs (kx, kx + s) of one channel. The weights stay int8,
+ * two bytes per tap pair. The float parts (scales, requantization, rounding half away from
+ * zero) are float64 lane operations that perform the JS reference's IEEE operations in its
+ * order, so int8 kinds are bit-exact with arch-kernels.ts.
+ */
+
+/** Most rows and vectors per register block. */
+export const CONV_MAX_ROWS = 4;
+export const CONV_MAX_VECTORS = 6;
+const ACCUMULATORS = 12;
+
+type Kind = 'f32' | 'f16' | 'csr' | 'i8d' | 'i8f';
+const KINDS: Kind[] = ['f32', 'f16', 'csr', 'i8d', 'i8f'];
+
+/** The exports this file adds (pointers are byte offsets into the module's memory). */
+export interface ConvExports {
+  /** Float conv of one image: x padded (see above) → y [F][oh][ow] f32. */
+  cnn_conv_f32: ConvFn;
+  cnn_conv_f16: ConvFn;
+  cnn_conv_csr: ConvFn;
+  /** int8 convs: x the pair buffer (cnn_pairs); i8d → y f32, i8f → y int8 codes. */
+  cnn_conv_i8d: ConvFn;
+  cnn_conv_i8f: ConvFn;
+  cnn_pad_f32(src: number, C: number, H: number, W: number, dst: number, p: number, s: number, Hp: number, Wq: number): void;
+  cnn_pad_q(mode: number, src: number, C: number, H: number, W: number, dst: number, p: number, s: number, Hp: number, Wq: number, zp: number, inv: number): void;
+  cnn_pairs(mode: number, q: number, planes: number, planeElems: number, dst: number): void;
+  cnn_absmax(src: number, n: number): number;
+  cnn_maxpool_f32(x: number, C: number, H: number, W: number, size: number, stride: number, oh: number, ow: number, y: number): void;
+  cnn_maxpool_i8(x: number, C: number, H: number, W: number, size: number, stride: number, oh: number, ow: number, y: number): void;
+  cnn_add_f32(a: number, b: number, n: number, relu: number, y: number): void;
+  cnn_add_i8(a: number, zpA: number, ma: number, b: number, zpB: number, mb: number, n: number, zpOut: number, lo: number, y: number): void;
+  cnn_gap_f32(x: number, hw: number, C: number, y: number): void;
+  cnn_gap_i8(x: number, zpIn: number, hw: number, C: number, mult: number, zpOut: number, y: number): void;
+}
+
+/**
+ * (x, y, F, oh, ow, w, val, fptr, tab, nA, nB, stepB, xRow, bias, scale, relu, zpOut, lo, sx):
+ * w the weights ([F][taps] f32/f16, [F][tap pairs][2] int8) or, for csr, the tap indices (u16);
+ * val the csr values; fptr the csr filter starts [F + 1]; tab the outer offset table (dense:
+ * nA entries, each followed by nB taps stepB bytes apart; csr: one offset per tap); xRow the
+ * input bytes between output rows (s·rowBytes). bias [F] f32 (i8f: int32), scale: i8d the weight
+ * scales [F] f32, i8f the multipliers M [F] f64. i8d scales by sx · s_w[f]; i8f clamps to [lo, 127].
+ */
+type ConvFn = (x: number, y: number, F: number, oh: number, ow: number, w: number, val: number, fptr: number, tab: number,
+  nA: number, nB: number, stepB: number, xRow: number, bias: number, scale: number, relu: number, zpOut: number, lo: number, sx: number) => void;
+
+const BLOCK_PARAMS = '(param $x i32) (param $y i32) (param $w i32) (param $val i32) (param $tab i32) (param $nA i32) (param $nB i32) ' +
+  '(param $stepB i32) (param $xRow i32) (param $yRow i32) (param $mask v128) (param $bias f64) (param $scale f64) (param $relu i32) (param $zpOut i32) (param $lo i32)';
+const BLOCK_ARGS = '(local.get $x) (local.get $y) (local.get $w) (local.get $val) (local.get $tab) (local.get $nA) (local.get $nB) ' +
+  '(local.get $stepB) (local.get $xRow) (local.get $yRow) (local.get $mask) (local.get $bias) (local.get $scale) (local.get $relu) (local.get $zpOut) (local.get $lo)';
+
+const isInt = (kind: Kind) => kind === 'i8d' || kind === 'i8f';
+
+/** The register block R rows × V vectors of one filter, for one kind. */
+function block(kind: Kind, R: number, V: number, e: (s: string) => void): void {
+  const acc = (r: number, v: number) => `$a${r}_${v}`;
+  const all: string[] = [];
+  for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) all.push(acc(r, v));
+  e(`(func $cnn_${kind}_${R}_${V} ${BLOCK_PARAMS}`);
+  e(`  ${all.map((a) => `(local ${a} v128)`).join(' ')} (local $wv v128) (local $p i32) (local $pa i32) (local $b i32) (local $end i32)`);
+  e('  (local $lo2 v128) (local $hi2 v128) (local $t v128)');
+  if (!isInt(kind)) {
+    e('  (local.set $wv (f32x4.splat (f32.demote_f64 (local.get $bias))))');
+    for (const a of all) e(`  (local.set ${a} (local.get $wv))`);
+  }
+  // One tap: wv holds its weight(s); p walks the R rows from the tap's offset pa.
+  const tap = () => {
+    e('      (local.set $p (local.get $pa))');
+    for (let r = 0; r < R; r++) {
+      if (r > 0) e('      (local.set $p (i32.add (local.get $p) (local.get $xRow)))');
+      for (let v = 0; v < V; v++) {
+        const load = `(v128.load offset=${16 * v} (local.get $p))`;
+        const a = acc(r, v);
+        e(isInt(kind)
+          ? `      (local.set ${a} (i32x4.add (local.get ${a}) (i32x4.dot_i16x8_s ${load} (local.get $wv))))`
+          : `      (local.set ${a} (f32x4.add (local.get ${a}) (f32x4.mul (local.get $wv) ${load})))`);
+      }
+    }
+  };
+  if (kind === 'csr') {
+    e('  (local.set $end (i32.add (local.get $w) (i32.shl (local.get $nA) (i32.const 1))))');
+    e('  (block $done (loop $next');
+    e('    (br_if $done (i32.ge_u (local.get $w) (local.get $end)))');
+    e('    (local.set $pa (i32.add (local.get $x) (i32.load (i32.add (local.get $tab) (i32.shl (i32.load16_u (local.get $w)) (i32.const 2))))))');
+    e('    (local.set $wv (v128.load32_splat (local.get $val)))');
+    tap();
+    e('    (local.set $w (i32.add (local.get $w) (i32.const 2)))');
+    e('    (local.set $val (i32.add (local.get $val) (i32.const 4)))');
+    e('    (br $next)))');
+  } else {
+    const weight = {
+      f32: '(v128.load32_splat (local.get $w))',
+      // binary16 → float32 exactly (see source.ts): sign-extended h << 13, masked, times 2^112.
+      f16: '(f32x4.splat (f32.mul (f32.reinterpret_i32 (i32.and (i32.shl (i32.load16_s (local.get $w)) (i32.const 13)) (i32.const 0x8fffffff))) (f32.const 0x1p112)))',
+      // Two int8 taps (t0, t1) as 16-bit lanes t0 t1 t0 t1 …, for dot_i16x8_s.
+      i8d: '(i16x8.extend_low_i8x16_s (v128.load16_splat (local.get $w)))',
+      i8f: '(i16x8.extend_low_i8x16_s (v128.load16_splat (local.get $w)))',
+    }[kind];
+    const bytes = kind === 'f32' ? 4 : 2;
+    e('  (local.set $end (i32.add (local.get $tab) (i32.shl (local.get $nA) (i32.const 2))))');
+    e('  (loop $outer');
+    e('    (local.set $pa (i32.add (local.get $x) (i32.load (local.get $tab))))');
+    e('    (local.set $b (local.get $nB))');
+    e('    (loop $inner');
+    e(`      (local.set $wv ${weight})`);
+    tap();
+    e('      (local.set $pa (i32.add (local.get $pa) (local.get $stepB)))');
+    e(`      (local.set $w (i32.add (local.get $w) (i32.const ${bytes})))`);
+    e('      (br_if $inner (local.tee $b (i32.sub (local.get $b) (i32.const 1)))))');
+    e('    (local.set $tab (i32.add (local.get $tab) (i32.const 4)))');
+    e('    (br_if $outer (i32.lt_u (local.get $tab) (local.get $end))))');
+  }
+  // Epilogue and stores; the last vector of each row through the mask.
+  const store = (r: number, v: number, value: string) => {
+    const last = v === V - 1;
+    if (kind === 'i8f') {
+      const off = `offset=${4 * v}`;
+      e(last
+        ? `  (v128.store32_lane ${off} 0 (local.get $p) (v128.bitselect ${value} (v128.load32_zero ${off} (local.get $p)) (local.get $mask)))`
+        : `  (v128.store32_lane ${off} 0 (local.get $p) ${value})`);
+    } else {
+      const off = `offset=${16 * v}`;
+      e(last
+        ? `  (v128.store ${off} (local.get $p) (v128.bitselect ${value} (v128.load ${off} (local.get $p)) (local.get $mask)))`
+        : `  (v128.store ${off} (local.get $p) ${value})`);
+    }
+    void r;
+  };
+  if (!isInt(kind)) e(`  (if (local.get $relu) (then ${all.map((a) => `(local.set ${a} (f32x4.pmax (global.get $cnn_zero) (local.get ${a})))`).join(' ')}))`);
+  if (kind === 'i8d') {
+    // y = acc · (sx · s_w[f]) + b[f] in float64 (scale = sx · s_w[f], bias = b[f]), ReLU: max(+0, y)
+    // as `relu && !(v > 0) ? 0 : v`, then rounded to float32. $lo2 holds the ReLU floor (+0 or −∞).
+    e('  (local.set $t (select (result v128) (global.get $cnn_zero) (v128.const f64x2 -inf -inf) (local.get $relu)))');
+  }
+  e('  (local.set $p (local.get $y))');
+  for (let r = 0; r < R; r++) {
+    if (r > 0) e('  (local.set $p (i32.add (local.get $p) (local.get $yRow)))');
+    for (let v = 0; v < V; v++) {
+      const a = acc(r, v);
+      if (!isInt(kind)) {
+        store(r, v, `(local.get ${a})`);
+        continue;
+      }
+      // The two float64 halves of the four int32 sums.
+      e(`  (local.set $lo2 (f64x2.convert_low_i32x4_s (local.get ${a})))`);
+      e(`  (local.set $hi2 (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get ${a}) (local.get ${a}))))`);
+      if (kind === 'i8d') {
+        for (const h of ['$lo2', '$hi2']) {
+          e(`  (local.set ${h} (f64x2.pmax (local.get $t) (f64x2.add (f64x2.mul (local.get ${h}) (f64x2.splat (local.get $scale))) (f64x2.splat (local.get $bias)))))`);
+        }
+        store(r, v, '(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (local.get $lo2)) (f32x4.demote_f64x2_zero (local.get $hi2)))');
+      } else {
+        // q = clamp(roundHalfAway((acc + qb[f]) · M[f]) + zp_out, lo, 127); roundHalfAway as in
+        // source.ts: floor|v| + (|v| − floor|v| ≥ 0.5), with v's sign.
+        for (const h of ['$lo2', '$hi2']) {
+          e(`  (local.set ${h} (f64x2.mul (f64x2.add (local.get ${h}) (f64x2.splat (local.get $bias))) (f64x2.splat (local.get $scale))))`);
+          e(`  (local.set $wv (f64x2.floor (f64x2.abs (local.get ${h}))))`);
+          e(`  (local.set $wv (f64x2.add (local.get $wv) (v128.and (f64x2.ge (f64x2.sub (f64x2.abs (local.get ${h})) (local.get $wv)) (v128.const f64x2 0.5 0.5)) (v128.const f64x2 1 1))))`);
+          e(`  (local.set ${h} (i32x4.trunc_sat_f64x2_s_zero (v128.bitselect (local.get ${h}) (local.get $wv) (v128.const i64x2 0x8000000000000000 0x8000000000000000))))`);
+        }
+        e('  (local.set $wv (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo2) (local.get $hi2)))');
+        // Clamp before adding zp_out so that a saturated sum cannot wrap.
+        e('  (local.set $wv (i32x4.add (i32x4.min_s (i32x4.max_s (local.get $wv) (v128.const i32x4 -1000 -1000 -1000 -1000)) (v128.const i32x4 1000 1000 1000 1000)) (i32x4.splat (local.get $zpOut))))');
+        e('  (local.set $wv (i32x4.min_s (i32x4.max_s (local.get $wv) (i32x4.splat (local.get $lo))) (v128.const i32x4 127 127 127 127)))');
+        e('  (local.set $wv (i16x8.narrow_i32x4_s (local.get $wv) (local.get $wv)))');
+        store(r, v, '(i8x16.narrow_i16x8_s (local.get $wv) (local.get $wv))');
+      }
+    }
+  }
+  e(')');
+}
+
+function shapes(): [R: number, V: number][] {
+  const out: [number, number][] = [];
+  for (let V = 1; V <= CONV_MAX_VECTORS; V++) for (let R = 1; R <= Math.min(CONV_MAX_ROWS, Math.floor(ACCUMULATORS / V)); R++) out.push([R, V]);
+  return out;
+}
+
+/** Rows per block for V vectors. */
+const rowsFor = (V: number) => Math.min(CONV_MAX_ROWS, Math.floor(ACCUMULATORS / V));
+
+/** Calls the block (R, V) through br_table on (R − 1)·CONV_MAX_VECTORS + V − 1. */
+function dispatcher(kind: Kind, e: (s: string) => void): void {
+  const valid = new Set(shapes().map(([R, V]) => (R - 1) * CONV_MAX_VECTORS + V - 1));
+  const n = CONV_MAX_ROWS * CONV_MAX_VECTORS;
+  e(`(func $cnn_${kind} (param $R i32) (param $V i32) ${BLOCK_PARAMS}`);
+  let body = `(br_table ${Array.from({ length: n }, (_, i) => `$c${i}`).join(' ')} $c${n} (i32.add (i32.mul (i32.sub (local.get $R) (i32.const 1)) (i32.const ${CONV_MAX_VECTORS})) (i32.sub (local.get $V) (i32.const 1))))`;
+  for (let i = 0; i <= n; i++) {
+    const R = Math.floor(i / CONV_MAX_VECTORS) + 1, V = (i % CONV_MAX_VECTORS) + 1;
+    body = `(block $c${i} ${body}) ${i < n && valid.has(i) ? `(call $cnn_${kind}_${R}_${V} ${BLOCK_ARGS}) (return)` : '(unreachable)'}`;
+  }
+  e(`  ${body}`);
+  e(')');
+}
+
+/**
+ * The exported conv of one kind: per filter, per chunk of a row's vectors (at most
+ * CONV_MAX_VECTORS, near-equal chunks), per group of rows, one register block.
+ */
+function convDriver(kind: Kind, e: (s: string) => void): void {
+  const yBytes = kind === 'i8f' ? 1 : 4;
+  const vecBytes = 4 * yBytes;
+  e(`(func (export "cnn_conv_${kind}") (param $x i32) (param $y i32) (param $F i32) (param $oh i32) (param $ow i32) (param $w i32) (param $val i32)`);
+  e('  (param $fptr i32) (param $tab i32) (param $nA i32) (param $nB i32) (param $stepB i32) (param $xRow i32) (param $biasP i32) (param $scaleP i32)');
+  e('  (param $relu i32) (param $zpOut i32) (param $lo i32) (param $sx f64)');
+  e('  (local $f i32) (local $wf i32) (local $valf i32) (local $cnt i32) (local $yf i32) (local $bias f64) (local $scale f64) (local $vr i32) (local $nch i32)');
+  e('  (local $ch i32) (local $col i32) (local $V i32) (local $R i32) (local $r i32) (local $oy i32) (local $mask v128) (local $valid i32) (local $yRow i32) (local $wBytes i32)');
+  e(`  (local.set $yRow (i32.mul (local.get $ow) (i32.const ${yBytes})))`);
+  e('  (local.set $vr (i32.shr_u (i32.add (local.get $ow) (i32.const 3)) (i32.const 2)))');
+  e(`  (local.set $nch (i32.div_u (i32.add (local.get $vr) (i32.const ${CONV_MAX_VECTORS - 1})) (i32.const ${CONV_MAX_VECTORS})))`);
+  // Bytes of one filter's weights: taps · 4 (f32), · 2 (f16; int8 tap pairs).
+  e(`  (local.set $wBytes (i32.mul (i32.mul (local.get $nA) (local.get $nB)) (i32.const ${kind === 'f32' ? 4 : 2})))`);
+  e('  (block $fd (loop $fl');
+  e('    (br_if $fd (i32.ge_u (local.get $f) (local.get $F)))');
+  if (kind === 'csr') {
+    e('    (local.set $valf (i32.load (i32.add (local.get $fptr) (i32.shl (local.get $f) (i32.const 2)))))');
+    e('    (local.set $cnt (i32.sub (i32.load offset=4 (i32.add (local.get $fptr) (i32.shl (local.get $f) (i32.const 2)))) (local.get $valf)))');
+    e('    (local.set $wf (i32.add (local.get $w) (i32.shl (local.get $valf) (i32.const 1))))');
+    e('    (local.set $valf (i32.add (local.get $val) (i32.shl (local.get $valf) (i32.const 2))))');
+  } else {
+    e('    (local.set $wf (i32.add (local.get $w) (i32.mul (local.get $f) (local.get $wBytes))))');
+    e('    (local.set $cnt (local.get $nA))');
+  }
+  const biasAt = '(i32.add (local.get $biasP) (i32.shl (local.get $f) (i32.const 2)))';
+  e(`    (local.set $bias ${kind === 'i8f' ? `(f64.convert_i32_s (i32.load ${biasAt}))` : `(f64.promote_f32 (f32.load ${biasAt}))`})`);
+  if (kind === 'i8d') e('    (local.set $scale (f64.mul (local.get $sx) (f64.promote_f32 (f32.load (i32.add (local.get $scaleP) (i32.shl (local.get $f) (i32.const 2)))))))');
+  if (kind === 'i8f') e('    (local.set $scale (f64.load (i32.add (local.get $scaleP) (i32.shl (local.get $f) (i32.const 3)))))');
+  e(`    (local.set $yf (i32.add (local.get $y) (i32.mul (i32.mul (local.get $f) (i32.mul (local.get $oh) (local.get $ow))) (i32.const ${yBytes}))))`);
+  e('    (local.set $ch (i32.const 0)) (local.set $col (i32.const 0))');
+  e('    (block $cd (loop $cl');
+  e('      (br_if $cd (i32.ge_u (local.get $ch) (local.get $nch)))');
+  // Chunk ch: floor(vr / nch) vectors, one more for the first vr mod nch chunks.
+  e('      (local.set $V (i32.add (i32.div_u (local.get $vr) (local.get $nch)) (i32.lt_u (local.get $ch) (i32.rem_u (local.get $vr) (local.get $nch)))))');
+  e(`      (local.set $R (select (i32.const ${CONV_MAX_ROWS}) (i32.div_u (i32.const ${ACCUMULATORS}) (local.get $V)) (i32.ge_u (i32.div_u (i32.const ${ACCUMULATORS}) (local.get $V)) (i32.const ${CONV_MAX_ROWS}))))`);
+  // Valid lanes of the chunk's last vector (4 unless it ends the row).
+  e('      (local.set $valid (i32.sub (local.get $ow) (i32.shl (i32.add (local.get $col) (i32.sub (local.get $V) (i32.const 1))) (i32.const 2))))');
+  e('      (if (i32.gt_s (local.get $valid) (i32.const 4)) (then (local.set $valid (i32.const 4))))');
+  e(kind === 'i8f'
+    ? '      (local.set $mask (i8x16.gt_s (i8x16.splat (local.get $valid)) (v128.const i8x16 0 1 2 3 4 4 4 4 4 4 4 4 4 4 4 4)))'
+    : '      (local.set $mask (i32x4.gt_s (i32x4.splat (local.get $valid)) (v128.const i32x4 0 1 2 3)))');
+  e('      (local.set $oy (i32.const 0))');
+  e('      (block $rd (loop $rl');
+  e('        (br_if $rd (i32.ge_u (local.get $oy) (local.get $oh)))');
+  e('        (local.set $r (select (local.get $R) (i32.sub (local.get $oh) (local.get $oy)) (i32.le_u (local.get $R) (i32.sub (local.get $oh) (local.get $oy)))))');
+  e(`        (call $cnn_${kind} (local.get $r) (local.get $V)`);
+  e('          (i32.add (i32.add (local.get $x) (i32.mul (local.get $oy) (local.get $xRow))) (i32.shl (local.get $col) (i32.const 4)))');
+  e(`          (i32.add (local.get $yf) (i32.add (i32.mul (local.get $oy) (local.get $yRow)) (i32.mul (local.get $col) (i32.const ${vecBytes}))))`);
+  e('          (local.get $wf) (local.get $valf) (local.get $tab) (local.get $cnt) (local.get $nB) (local.get $stepB) (local.get $xRow) (local.get $yRow)');
+  e('          (local.get $mask) (local.get $bias) (local.get $scale) (local.get $relu) (local.get $zpOut) (local.get $lo))');
+  e('        (local.set $oy (i32.add (local.get $oy) (local.get $R))) (br $rl)))');
+  e('      (local.set $col (i32.add (local.get $col) (local.get $V)))');
+  e('      (local.set $ch (i32.add (local.get $ch) (i32.const 1))) (br $cl)))');
+  e('    (local.set $f (i32.add (local.get $f) (i32.const 1))) (br $fl)))');
+  e(')');
+}
+
+/** $t (i32) = roundHalfAway($v) (f64, see source.ts), clamped to ±1000 so that adding a zero point cannot wrap. */
+const RHA = '(local.set $ra (f64.abs (local.get $v))) (local.set $rf (f64.floor (local.get $ra)))' +
+  ' (local.set $t (i32.trunc_sat_f64_s (f64.copysign (f64.add (local.get $rf) (f64.convert_i32_u (f64.ge (f64.sub (local.get $ra) (local.get $rf)) (f64.const 0.5)))) (local.get $v))))' +
+  ' (local.set $t (select (i32.const -1000) (select (i32.const 1000) (local.get $t) (i32.gt_s (local.get $t) (i32.const 1000))) (i32.lt_s (local.get $t) (i32.const -1000))))';
+const clampTo = (lo: string, hi: string) =>
+  `(select ${lo} (select ${hi} (local.get $t) (i32.gt_s (local.get $t) ${hi})) (i32.lt_s (local.get $t) ${lo}))`;
+
+function helpers(e: (s: string) => void): void {
+  // Zero-padded, column-phase-split copy of a CHW float tensor (layout above).
+  e('(func (export "cnn_pad_f32") (param $src i32) (param $C i32) (param $H i32) (param $W i32) (param $dst i32) (param $p i32) (param $s i32) (param $Hp i32) (param $Wq i32)');
+  e('  (local $c i32) (local $yy i32) (local $xx i32) (local $col i32) (local $phaseB i32) (local $chanB i32) (local $row i32) (local $srow i32)');
+  e('  (local.set $phaseB (i32.shl (i32.mul (local.get $Hp) (local.get $Wq)) (i32.const 2)))');
+  e('  (local.set $chanB (i32.mul (local.get $phaseB) (local.get $s)))');
+  e('  (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $chanB) (local.get $C)))');
+  e('  (local.set $srow (local.get $src))');
+  e('  (block $cd (loop $cl (br_if $cd (i32.ge_u (local.get $c) (local.get $C)))');
+  e('    (local.set $yy (i32.const 0))');
+  e('    (block $yd (loop $yl (br_if $yd (i32.ge_u (local.get $yy) (local.get $H)))');
+  e('      (local.set $row (i32.add (i32.add (local.get $dst) (i32.mul (local.get $c) (local.get $chanB))) (i32.shl (i32.mul (i32.add (local.get $yy) (local.get $p)) (local.get $Wq)) (i32.const 2))))');
+  e('      (if (i32.eq (local.get $s) (i32.const 1)) (then');
+  e('        (memory.copy (i32.add (local.get $row) (i32.shl (local.get $p) (i32.const 2))) (local.get $srow) (i32.shl (local.get $W) (i32.const 2)))');
+  e('      ) (else');
+  e('        (local.set $xx (i32.const 0))');
+  e('        (block $xd (loop $xl (br_if $xd (i32.ge_u (local.get $xx) (local.get $W)))');
+  e('          (local.set $col (i32.add (local.get $xx) (local.get $p)))');
+  e('          (f32.store (i32.add (i32.add (local.get $row) (i32.mul (i32.rem_u (local.get $col) (local.get $s)) (local.get $phaseB))) (i32.shl (i32.div_u (local.get $col) (local.get $s)) (i32.const 2)))');
+  e('            (f32.load (i32.add (local.get $srow) (i32.shl (local.get $xx) (i32.const 2)))))');
+  e('          (local.set $xx (i32.add (local.get $xx) (i32.const 1))) (br $xl)))))');
+  e('      (local.set $srow (i32.add (local.get $srow) (i32.shl (local.get $W) (i32.const 2))))');
+  e('      (local.set $yy (i32.add (local.get $yy) (i32.const 1))) (br $yl)))');
+  e('    (local.set $c (i32.add (local.get $c) (i32.const 1))) (br $cl)))');
+  e(')');
+
+  // The same copy into 16-bit integers: mode 0 quantizes floats as int8DynamicLayer does,
+  // q = clamp(roundHalfAway(x · inv), −127, 127) (inv = 127 / max|x|; a zero input is 0);
+  // mode 1 takes int8 codes and stores q − zp (so padding, 0, is a real 0).
+  e('(func (export "cnn_pad_q") (param $mode i32) (param $src i32) (param $C i32) (param $H i32) (param $W i32) (param $dst i32) (param $p i32) (param $s i32) (param $Hp i32) (param $Wq i32) (param $zp i32) (param $inv f64)');
+  e('  (local $c i32) (local $yy i32) (local $xx i32) (local $col i32) (local $phaseB i32) (local $chanB i32) (local $row i32) (local $i i32)');
+  e('  (local $t i32) (local $v f64) (local $ra f64) (local $rf f64) (local $x f32)');
+  e('  (local.set $phaseB (i32.shl (i32.mul (local.get $Hp) (local.get $Wq)) (i32.const 1)))');
+  e('  (local.set $chanB (i32.mul (local.get $phaseB) (local.get $s)))');
+  e('  (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $chanB) (local.get $C)))');
+  e('  (block $cd (loop $cl (br_if $cd (i32.ge_u (local.get $c) (local.get $C)))');
+  e('    (local.set $yy (i32.const 0))');
+  e('    (block $yd (loop $yl (br_if $yd (i32.ge_u (local.get $yy) (local.get $H)))');
+  e('      (local.set $row (i32.add (i32.add (local.get $dst) (i32.mul (local.get $c) (local.get $chanB))) (i32.shl (i32.mul (i32.add (local.get $yy) (local.get $p)) (local.get $Wq)) (i32.const 1))))');
+  e('      (local.set $xx (i32.const 0))');
+  e('      (block $xd (loop $xl (br_if $xd (i32.ge_u (local.get $xx) (local.get $W)))');
+  e('        (if (local.get $mode) (then');
+  e('          (local.set $t (i32.sub (i32.load8_s (i32.add (local.get $src) (local.get $i))) (local.get $zp)))');
+  e('        ) (else');
+  e('          (local.set $t (i32.const 0))');
+  e('          (local.set $x (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))');
+  e(`          (if (f32.ne (local.get $x) (f32.const 0)) (then (local.set $v (f64.mul (f64.promote_f32 (local.get $x)) (local.get $inv))) ${RHA}`);
+  e(`            (local.set $t ${clampTo('(i32.const -127)', '(i32.const 127)')})))))`);
+  e('        (local.set $col (i32.add (local.get $xx) (local.get $p)))');
+  e('        (i32.store16 (i32.add (i32.add (local.get $row) (i32.mul (i32.rem_u (local.get $col) (local.get $s)) (local.get $phaseB))) (i32.shl (i32.div_u (local.get $col) (local.get $s)) (i32.const 1))) (local.get $t))');
+  e('        (local.set $i (i32.add (local.get $i) (i32.const 1)))');
+  e('        (local.set $xx (i32.add (local.get $xx) (i32.const 1))) (br $xl)))');
+  e('      (local.set $yy (i32.add (local.get $yy) (i32.const 1))) (br $yl)))');
+  e('    (local.set $c (i32.add (local.get $c) (i32.const 1))) (br $cl)))');
+  e(')');
+
+  // Tap pairs for dot_i16x8_s: 16-bit planes of planeElems values → 32-bit pairs.
+  // mode 0: channel pairs, dst[c′][i] = (q[2c′][i], q[2c′ + 1][i]), planes = C / 2;
+  // mode 1: column pairs, dst[c][i] = (q[c][i], q[c][i + 1]), planes = C.
+  // Writes whole groups of 8: a plane's overrun is rewritten by the next plane (slack after the last).
+  e('(func (export "cnn_pairs") (param $mode i32) (param $q i32) (param $planes i32) (param $planeElems i32) (param $dst i32)');
+  e('  (local $c i32) (local $i i32) (local $a i32) (local $b i32) (local $d i32) (local $va v128) (local $vb v128) (local $qStep i32)');
+  e('  (local.set $qStep (i32.shl (local.get $planeElems) (i32.add (i32.const 1) (i32.eqz (local.get $mode)))))');
+  e('  (local.set $a (local.get $q))');
+  e('  (block $cd (loop $cl (br_if $cd (i32.ge_u (local.get $c) (local.get $planes)))');
+  e('    (local.set $b (select (i32.const 2) (i32.shl (local.get $planeElems) (i32.const 1)) (local.get $mode)))');
+  e('    (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $c) (local.get $planeElems)) (i32.const 2))))');
+  e('    (local.set $i (i32.const 0))');
+  e('    (block $id (loop $il (br_if $id (i32.ge_u (local.get $i) (local.get $planeElems)))');
+  e('      (local.set $va (v128.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 1)))))');
+  e('      (local.set $vb (v128.load (i32.add (i32.add (local.get $a) (local.get $b)) (i32.shl (local.get $i) (i32.const 1)))))');
+  e('      (v128.store (local.get $d) (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $va) (local.get $vb)))');
+  e('      (v128.store offset=16 (local.get $d) (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $va) (local.get $vb)))');
+  e('      (local.set $d (i32.add (local.get $d) (i32.const 32)))');
+  e('      (local.set $i (i32.add (local.get $i) (i32.const 8))) (br $il)))');
+  e('    (local.set $a (i32.add (local.get $a) (local.get $qStep)))');
+  e('    (local.set $c (i32.add (local.get $c) (i32.const 1))) (br $cl)))');
+  e(')');
+
+  // max |x| over n floats (NaN ignored, as `if (a > m) m = a` from m = 0).
+  e('(func (export "cnn_absmax") (param $x i32) (param $n i32) (result f64)');
+  e('  (local $m v128) (local $i i32) (local $s f32) (local $a f32)');
+  e('  (block $d (loop $l (br_if $d (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))');
+  e('    (local.set $m (f32x4.pmax (local.get $m) (f32x4.abs (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))))');
+  e('    (local.set $i (i32.add (local.get $i) (i32.const 4))) (br $l)))');
+  e('  (local.set $s (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m))) (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))');
+  e('  (block $d2 (loop $l2 (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))');
+  e('    (local.set $a (f32.abs (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))))');
+  e('    (if (f32.gt (local.get $a) (local.get $s)) (then (local.set $s (local.get $a))))');
+  e('    (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l2)))');
+  e('  (f64.promote_f32 (local.get $s)))');
+
+  // Max pooling without padding, as arch-kernels.ts: m = −∞, then m = v where v > m, window
+  // rows then columns. 2×2 windows of stride 2 run 4 outputs per step in that same order.
+  for (const t of ['f32', 'i8'] as const) {
+    const size = t === 'f32' ? 2 : 0;
+    const load = (a: string) => (t === 'f32' ? `(f32.load ${a})` : `(i32.load8_s ${a})`);
+    const vt = t === 'f32' ? 'f32' : 'i32';
+    const gt = t === 'f32' ? 'f32.gt' : 'i32.gt_s';
+    const init = t === 'f32' ? '(f32.const -inf)' : '(i32.const -129)';
+    const storeOp = t === 'f32' ? 'f32.store' : 'i32.store8';
+    e(`(func (export "cnn_maxpool_${t}") (param $x i32) (param $C i32) (param $H i32) (param $W i32) (param $size i32) (param $stride i32) (param $oh i32) (param $ow i32) (param $y i32)`);
+    e(`  (local $c i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $m ${vt}) (local $v ${vt}) (local $plane i32) (local $r0 i32) (local $r1 i32) (local $out i32)`);
+    e('  (local $a v128) (local $b v128) (local $mv v128)');
+    e('  (local.set $out (local.get $y))');
+    e('  (block $cd (loop $cl (br_if $cd (i32.ge_u (local.get $c) (local.get $C)))');
+    e(`    (local.set $plane (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $H) (local.get $W))) (i32.const ${size}))))`);
+    e('    (local.set $oy (i32.const 0))');
+    e('    (block $yd (loop $yl (br_if $yd (i32.ge_u (local.get $oy) (local.get $oh)))');
+    e('      (local.set $ox (i32.const 0))');
+    if (t === 'f32') {
+      e('      (if (i32.and (i32.eq (local.get $size) (i32.const 2)) (i32.eq (local.get $stride) (i32.const 2))) (then');
+      e('        (local.set $r0 (i32.add (local.get $plane) (i32.shl (i32.mul (i32.shl (local.get $oy) (i32.const 1)) (local.get $W)) (i32.const 2))))');
+      e('        (local.set $r1 (i32.add (local.get $r0) (i32.shl (local.get $W) (i32.const 2))))');
+      e('        (block $vd (loop $vl (br_if $vd (i32.gt_u (i32.add (local.get $ox) (i32.const 4)) (local.get $ow)))');
+      e('          (local.set $mv (v128.const f32x4 -inf -inf -inf -inf))');
+      for (const r of ['$r0', '$r1']) {
+        e(`          (local.set $a (v128.load (i32.add (local.get ${r}) (i32.shl (local.get $ox) (i32.const 3)))))`);
+        e(`          (local.set $b (v128.load offset=16 (i32.add (local.get ${r}) (i32.shl (local.get $ox) (i32.const 3)))))`);
+        e('          (local.set $mv (f32x4.pmax (local.get $mv) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b))))');
+        e('          (local.set $mv (f32x4.pmax (local.get $mv) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b))))');
+      }
+      e('          (v128.store (local.get $out) (local.get $mv))');
+      e('          (local.set $out (i32.add (local.get $out) (i32.const 16)))');
+      e('          (local.set $ox (i32.add (local.get $ox) (i32.const 4))) (br $vl)))))');
+    }
+    e('      (block $xd (loop $xl (br_if $xd (i32.ge_u (local.get $ox) (local.get $ow)))');
+    e(`        (local.set $m ${init}) (local.set $ky (i32.const 0))`);
+    e('        (block $kyd (loop $kyl (br_if $kyd (i32.ge_u (local.get $ky) (local.get $size)))');
+    e('          (local.set $kx (i32.const 0))');
+    e('          (block $kxd (loop $kxl (br_if $kxd (i32.ge_u (local.get $kx) (local.get $size)))');
+    e(`            (local.set $v ${load(`(i32.add (local.get $plane) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $oy) (local.get $stride)) (local.get $ky)) (local.get $W)) (i32.add (i32.mul (local.get $ox) (local.get $stride)) (local.get $kx))) (i32.const ${size})))`)})`);
+    e(`            (if (${gt} (local.get $v) (local.get $m)) (then (local.set $m (local.get $v))))`);
+    e('            (local.set $kx (i32.add (local.get $kx) (i32.const 1))) (br $kxl)))');
+    e('          (local.set $ky (i32.add (local.get $ky) (i32.const 1))) (br $kyl)))');
+    e(`        (${storeOp} (local.get $out) (local.get $m))`);
+    e(`        (local.set $out (i32.add (local.get $out) (i32.const ${t === 'f32' ? 4 : 1})))`);
+    e('        (local.set $ox (i32.add (local.get $ox) (i32.const 1))) (br $xl)))');
+    e('      (local.set $oy (i32.add (local.get $oy) (i32.const 1))) (br $yl)))');
+    e('    (local.set $c (i32.add (local.get $c) (i32.const 1))) (br $cl)))');
+    e(')');
+  }
+
+  // y = a + b in float32, then max(+0, ·) when asked (as addFloat: relu && !(v > 0) ? 0 : v).
+  e('(func (export "cnn_add_f32") (param $a i32) (param $b i32) (param $n i32) (param $relu i32) (param $y i32)');
+  e('  (local $i i32) (local $v v128) (local $s f32)');
+  e('  (block $d (loop $l (br_if $d (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))');
+  e('    (local.set $v (f32x4.add (v128.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))) (v128.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))))');
+  e('    (if (local.get $relu) (then (local.set $v (f32x4.pmax (global.get $cnn_zero) (local.get $v)))))');
+  e('    (v128.store (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (local.get $v))');
+  e('    (local.set $i (i32.add (local.get $i) (i32.const 4))) (br $l)))');
+  e('  (block $d2 (loop $l2 (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))');
+  e('    (local.set $s (f32.add (f32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))) (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))))');
+  e('    (if (i32.and (local.get $relu) (i32.eqz (f32.gt (local.get $s) (f32.const 0)))) (then (local.set $s (f32.const 0))))');
+  e('    (f32.store (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))');
+  e('    (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l2)))');
+  e(')');
+
+  // Residual add on codes (addInt8): clamp(roundHalfAway((qa − zpA)·ma + (qb − zpB)·mb) + zpOut, lo, 127).
+  e('(func (export "cnn_add_i8") (param $a i32) (param $zpA i32) (param $ma f64) (param $b i32) (param $zpB i32) (param $mb f64) (param $n i32) (param $zpOut i32) (param $lo i32) (param $y i32)');
+  e('  (local $i i32) (local $t i32) (local $v f64) (local $ra f64) (local $rf f64)');
+  e('  (block $d (loop $l (br_if $d (i32.ge_u (local.get $i) (local.get $n)))');
+  e('    (local.set $v (f64.add (f64.mul (f64.convert_i32_s (i32.sub (i32.load8_s (i32.add (local.get $a) (local.get $i))) (local.get $zpA))) (local.get $ma))');
+  e('      (f64.mul (f64.convert_i32_s (i32.sub (i32.load8_s (i32.add (local.get $b) (local.get $i))) (local.get $zpB))) (local.get $mb))))');
+  e(`    ${RHA} (local.set $t (i32.add (local.get $t) (local.get $zpOut)))`);
+  e(`    (i32.store8 (i32.add (local.get $y) (local.get $i)) ${clampTo('(local.get $lo)', '(i32.const 127)')})`);
+  e('    (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))');
+  e(')');
+
+  // Global average pooling [C][hw] → [C]: float64 sum in position order / hw, stored as float32.
+  e('(func (export "cnn_gap_f32") (param $x i32) (param $hw i32) (param $C i32) (param $y i32)');
+  e('  (local $c i32) (local $i i32) (local $s f64)');
+  e('  (block $cd (loop $cl (br_if $cd (i32.ge_u (local.get $c) (local.get $C)))');
+  e('    (local.set $s (f64.const 0)) (local.set $i (i32.const 0))');
+  e('    (block $d (loop $l (br_if $d (i32.ge_u (local.get $i) (local.get $hw)))');
+  e('      (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $x)))))');
+  e('      (local.set $x (i32.add (local.get $x) (i32.const 4)))');
+  e('      (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))');
+  e('    (f32.store (i32.add (local.get $y) (i32.shl (local.get $c) (i32.const 2))) (f32.demote_f64 (f64.div (local.get $s) (f64.convert_i32_u (local.get $hw)))))');
+  e('    (local.set $c (i32.add (local.get $c) (i32.const 1))) (br $cl)))');
+  e(')');
+
+  // On codes (gapInt8): clamp(roundHalfAway(Σ (q − zpIn) · mult) + zpOut, −128, 127).
+  e('(func (export "cnn_gap_i8") (param $x i32) (param $zpIn i32) (param $hw i32) (param $C i32) (param $mult f64) (param $zpOut i32) (param $y i32)');
+  e('  (local $c i32) (local $i i32) (local $sum i32) (local $t i32) (local $v f64) (local $ra f64) (local $rf f64)');
+  e('  (block $cd (loop $cl (br_if $cd (i32.ge_u (local.get $c) (local.get $C)))');
+  e('    (local.set $sum (i32.const 0)) (local.set $i (i32.const 0))');
+  e('    (block $d (loop $l (br_if $d (i32.ge_u (local.get $i) (local.get $hw)))');
+  e('      (local.set $sum (i32.add (local.get $sum) (i32.sub (i32.load8_s (local.get $x)) (local.get $zpIn))))');
+  e('      (local.set $x (i32.add (local.get $x) (i32.const 1)))');
+  e('      (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))');
+  e(`    (local.set $v (f64.mul (f64.convert_i32_s (local.get $sum)) (local.get $mult))) ${RHA} (local.set $t (i32.add (local.get $t) (local.get $zpOut)))`);
+  e(`    (i32.store8 (i32.add (local.get $y) (local.get $c)) ${clampTo('(i32.const -128)', '(i32.const 127)')})`);
+  e('    (local.set $c (i32.add (local.get $c) (i32.const 1))) (br $cl)))');
+  e(')');
+}
+
+/** The module fields of the conv kernels, to be placed inside kernelsWat()'s module. */
+export function convKernelsWat(): string {
+  const lines: string[] = [];
+  const e = (s: string) => lines.push(s);
+  e('(global $cnn_zero v128 (v128.const f32x4 0 0 0 0))');
+  for (const kind of KINDS) {
+    for (const [R, V] of shapes()) block(kind, R, V, e);
+    dispatcher(kind, e);
+    convDriver(kind, e);
+  }
+  helpers(e);
+  return lines.join('\n');
+}
+
+/** Vectors per chunk and rows per block of a conv with output width ow, as the driver chooses them (for cost estimates). */
+export function convChunks(ow: number): { vectors: number; rows: number }[] {
+  const vr = Math.ceil(ow / 4);
+  const nch = Math.ceil(vr / CONV_MAX_VECTORS);
+  return Array.from({ length: nch }, (_, ch) => {
+    const vectors = Math.floor(vr / nch) + (ch < vr % nch ? 1 : 0);
+    return { vectors, rows: rowsFor(vectors) };
+  });
+}

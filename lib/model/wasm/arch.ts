@@ -3,7 +3,7 @@ import { layerDims, weightedOps } from '../arch-layers.ts';
 import { fromCsrLayer } from '../convert.ts';
 import type { ArchCompactModel, SparseF32Layer } from '../types.ts';
 import { BLOCK } from './source.ts';
-import type { ConvExports } from './source-conv.ts';
+import { CONV_MAX_FILTERS, type ConvExports } from './source-conv.ts';
 import type { WasmKernels } from './runtime.ts';
 
 /** Every architecture model kind runs on the WebAssembly kernels. */
@@ -41,12 +41,19 @@ function padded(op: ConvOp, [H, W, C]: Shape3): Padded {
   return { C, H, W, p, s, k, Hp, Wq, rowB, phaseB, chanB, kOff };
 }
 
-/** Kernel matrix [inDim, F] (HWIO rows) → per filter [F][inDim]. */
-function byFilter<T extends Float32Array | Uint16Array | Int8Array>(w: T, inDim: number, F: number): T {
+/** Kernel matrix [inDim, F] (HWIO rows) → groups of fb filters, each [inDim][its filters] (source-conv.ts). */
+function byFilterGroups<T extends Float32Array | Uint16Array>(w: T, inDim: number, F: number, fb: number): T {
   const out = new (w.constructor as new (n: number) => T)(w.length);
-  for (let j = 0; j < inDim; j++) for (let f = 0; f < F; f++) out[f * inDim + j] = w[j * F + f];
+  let q = 0;
+  for (let f0 = 0; f0 < F; f0 += fb) {
+    const n = Math.min(fb, F - f0);
+    for (let j = 0; j < inDim; j++) for (let f = f0; f < f0 + n; f++) out[q++] = w[j * F + f];
+  }
   return out;
 }
+
+/** Filters per register block of a dense conv: each input vector loaded feeds two filters. */
+const filtersPerBlock = (F: number) => Math.min(F, CONV_MAX_FILTERS);
 
 /** A dense layer's rows from the HWC order of its input to the CHW order of the tensors here. */
 function chwRows<T extends Float32Array | Uint16Array | Int8Array>(w: T, [h, wd, c]: Shape3, outDim: number): T {
@@ -87,37 +94,34 @@ function packInputPairs(w: Int8Array, inDim: number, outDim: number): Int8Array 
  * channel (outer table = (ky, kx) pair starts, inner C channels). Returns per filter
  * [outer][inner][2] int8 and the outer offset table.
  */
-function tapPairs(w: Int8Array, g: Padded, F: number): { packed: Int8Array; tab: Int32Array; nB: number; mode: number; planes: number } {
+function tapPairs(w: Int8Array, g: Padded, F: number, fb: number): { packed: Int8Array; tab: Int32Array; nB: number; mode: number; planes: number } {
   const { k, s, C } = g;
   const at = (ky: number, kx: number, c: number, f: number) => w[((ky * k + kx) * C + c) * F + f];
+  // One filter's pairs as [tap pair][2] taps, listed by (ky, kx, c).
+  let pairs: [ky: number, kx: number, c: number, ky2: number, kx2: number, c2: number][] = [];
+  let tab: Int32Array, nB: number, mode: number, planes: number;
   if (C % 2 === 0) {
-    const nB = C / 2, n = k * k;
-    const packed = new Int8Array(F * n * nB * 2);
-    let q = 0;
-    for (let f = 0; f < F; f++) {
-      for (let e = 0; e < n; e++) {
-        for (let cp = 0; cp < nB; cp++) {
-          packed[q++] = at(Math.floor(e / k), e % k, 2 * cp, f);
-          packed[q++] = at(Math.floor(e / k), e % k, 2 * cp + 1, f);
-        }
-      }
-    }
-    return { packed, tab: g.kOff, nB, mode: 0, planes: C / 2 };
+    for (let e = 0; e < k * k; e++) for (let c = 0; c < C; c += 2) pairs.push([Math.floor(e / k), e % k, c, Math.floor(e / k), e % k, c + 1]);
+    [tab, nB, mode, planes] = [g.kOff, C / 2, 0, C / 2];
+  } else {
+    const starts: [ky: number, kx: number][] = [];
+    for (let ky = 0; ky < k; ky++) for (let phase = 0; phase < s; phase++) for (let kx = phase; kx < k; kx += 2 * s) starts.push([ky, kx]);
+    for (const [ky, kx] of starts) for (let c = 0; c < C; c++) pairs.push([ky, kx, c, ky, kx + s, c]);
+    [tab, nB, mode, planes] = [Int32Array.from(starts, ([ky, kx]) => g.kOff[ky * k + kx]), C, 1, C];
   }
-  const starts: [ky: number, kx: number][] = [];
-  for (let ky = 0; ky < k; ky++) for (let phase = 0; phase < s; phase++) for (let kx = phase; kx < k; kx += 2 * s) starts.push([ky, kx]);
-  const tab = Int32Array.from(starts, ([ky, kx]) => g.kOff[ky * k + kx]);
-  const packed = new Int8Array(F * starts.length * C * 2);
+  const packed = new Int8Array(F * pairs.length * 2);
   let q = 0;
-  for (let f = 0; f < F; f++) {
-    for (const [ky, kx] of starts) {
-      for (let c = 0; c < C; c++) {
+  for (let f0 = 0; f0 < F; f0 += fb) {
+    const n = Math.min(fb, F - f0);
+    for (const [ky, kx, c, ky2, kx2, c2] of pairs) {
+      for (let f = f0; f < f0 + n; f++) {
         packed[q++] = at(ky, kx, c, f);
-        packed[q++] = kx + s < k ? at(ky, kx + s, c, f) : 0;
+        packed[q++] = kx2 < k ? at(ky2, kx2, c2, f) : 0;
       }
     }
   }
-  return { packed, tab, nB: C, mode: 1, planes: C };
+  pairs = [];
+  return { packed, tab, nB, mode, planes };
 }
 
 /**
@@ -176,6 +180,7 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
         const xRow = g.s * g.rowB;
         const relu = op.relu ? 1 : 0;
         const n2 = g.k * g.k;
+        const fb = filtersPerBlock(F);
         const pad: Step = (b) => kc.cnn_pad_f32(b + x, g.C, g.H, g.W, b + padAt, g.p, g.s, g.Hp, g.Wq);
         if (kind === 'dense-f32' || kind === 'f16' || kind === 'sparse-f32') {
           let weights: Float32Array | Uint16Array | null = kind === 'sparse-f32' ? null : model.layers[l].weights as Float32Array | Uint16Array;
@@ -200,15 +205,15 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
               }
               const table = Int32Array.from({ length: inDim }, (_, j) => g.kOff[Math.floor(j / g.C)] + (j % g.C) * g.chanB);
               const pi = put(idx), pv = put(val), pf = put(fptr), pt = put(table);
-              return (b) => { pad(b); kc.cnn_conv_csr(b + padAt, b + y, F, oh, ow, pi, pv, pf, pt, 0, 1, 0, xRow, bias, 0, relu, 0, 0, 0); };
+              return (b) => { pad(b); kc.cnn_conv_csr(b + padAt, b + y, F, oh, ow, pi, pv, pf, pt, 0, 1, 0, xRow, bias, 0, relu, 0, 0, 0, 1); };
             }
           }
-          const w = put(byFilter(weights!, inDim, F)), tab = put(g.kOff);
+          const w = put(byFilterGroups(weights!, inDim, F, fb)), tab = put(g.kOff);
           const conv = kind === 'f16' ? kc.cnn_conv_f16 : kc.cnn_conv_f32;
-          return (b) => { pad(b); conv(b + padAt, b + y, F, oh, ow, w, 0, 0, tab, n2, g.C, g.chanB, xRow, bias, 0, relu, 0, 0, 0); };
+          return (b) => { pad(b); conv(b + padAt, b + y, F, oh, ow, w, 0, 0, tab, n2, g.C, g.chanB, xRow, bias, 0, relu, 0, 0, 0, fb); };
         }
         const layer = model.layers[l];
-        const pairs = tapPairs(layer.weights, g, F);
+        const pairs = tapPairs(layer.weights, g, F, fb);
         const w = put(pairs.packed), tab = put(pairs.tab);
         const nA = pairs.tab.length, planeElems = g.s * g.Hp * g.Wq;
         const pairUp: Step = (b) => kc.cnn_pairs(pairs.mode, b + qAt, pairs.planes, planeElems, b + padAt);
@@ -220,7 +225,7 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
             const m = kc.cnn_absmax(b + x, len);
             kc.cnn_pad_q(0, b + x, g.C, g.H, g.W, b + qAt, g.p, g.s, g.Hp, g.Wq, 0, m > 0 ? 127 / m : 0);
             pairUp(b);
-            kc.cnn_conv_i8d(b + padAt, b + y, F, oh, ow, w, 0, 0, tab, nA, pairs.nB, g.chanB, xRow, bias, scales, relu, 0, 0, m / 127);
+            kc.cnn_conv_i8d(b + padAt, b + y, F, oh, ow, w, 0, 0, tab, nA, pairs.nB, g.chanB, xRow, bias, scales, relu, 0, 0, m / 127, fb);
           };
         }
         if (model.kind !== 'int8-full') throw new Error('unreachable');
@@ -231,7 +236,7 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
         return (b) => {
           kc.cnn_pad_q(1, b + x, g.C, g.H, g.W, b + qAt, g.p, g.s, g.Hp, g.Wq, qIn.zeroPoint, 0);
           pairUp(b);
-          kc.cnn_conv_i8f(b + padAt, b + y, F, oh, ow, w, 0, 0, tab, nA, pairs.nB, g.chanB, xRow, bias, mult, 0, qOut.zeroPoint, lo, 0);
+          kc.cnn_conv_i8f(b + padAt, b + y, F, oh, ow, w, 0, 0, tab, nA, pairs.nB, g.chanB, xRow, bias, mult, 0, qOut.zeroPoint, lo, 0, fb);
         };
       }
       case 'dense': {

@@ -38,10 +38,17 @@
  * order, so int8 kinds are bit-exact with arch-kernels.ts.
  */
 
-/** Most rows and vectors per register block. */
-export const CONV_MAX_ROWS = 4;
-export const CONV_MAX_VECTORS = 6;
-const ACCUMULATORS = 12;
+/**
+ * Most filters, rows and vectors per register block, and most accumulators in one block. With
+ * more than 8 live accumulators V8 hoists the block's loads above the multiply-adds and spills
+ * to the stack; blocks of 2 filters halve the input loads per multiply-add. Measured on lenet5
+ * and resnet-20 against blocks of up to 4 × 4 × 6 and 12 accumulators: as fast or faster, and
+ * the smallest module.
+ */
+export const CONV_MAX_FILTERS = 2;
+export const CONV_MAX_ROWS = 2;
+export const CONV_MAX_VECTORS = 4;
+export const CONV_ACCUMULATORS = 8;
 
 type Kind = 'f32' | 'f16' | 'csr' | 'i8d' | 'i8f';
 const KINDS: Kind[] = ['f32', 'f16', 'csr', 'i8d', 'i8f'];
@@ -68,84 +75,94 @@ export interface ConvExports {
 }
 
 /**
- * (x, y, F, oh, ow, w, val, fptr, tab, nA, nB, stepB, xRow, bias, scale, relu, zpOut, lo, sx):
- * w the weights ([F][taps] f32/f16, [F][tap pairs][2] int8) or, for csr, the tap indices (u16);
- * val the csr values; fptr the csr filter starts [F + 1]; tab the outer offset table (dense:
- * nA entries, each followed by nB taps stepB bytes apart; csr: one offset per tap); xRow the
- * input bytes between output rows (s·rowBytes). bias [F] f32 (i8f: int32), scale: i8d the weight
- * scales [F] f32, i8f the multipliers M [F] f64. i8d scales by sx · s_w[f]; i8f clamps to [lo, 127].
+ * (x, y, F, oh, ow, w, val, fptr, tab, nA, nB, stepB, xRow, bias, scale, relu, zpOut, lo, sx, fb):
+ * w the weights or, for csr, the tap indices (u16); val the csr values; fptr the csr filter
+ * starts [F + 1]; tab the outer offset table (dense: nA entries, each followed by nB taps stepB
+ * bytes apart; csr: one offset per tap); xRow the input bytes between output rows (s·rowBytes).
+ * Dense weights come in groups of fb filters (the last group may be smaller), each group
+ * [taps][its filters] (f32, f16; int8: tap pairs [pairs][its filters][2]). bias [F] f32 (i8f:
+ * int32); scale: i8d the weight scales [F] f32 (times sx), i8f the multipliers M [F] f64; i8f
+ * clamps to [lo, 127]. csr runs one filter per block (fb = 1).
  */
 type ConvFn = (x: number, y: number, F: number, oh: number, ow: number, w: number, val: number, fptr: number, tab: number,
-  nA: number, nB: number, stepB: number, xRow: number, bias: number, scale: number, relu: number, zpOut: number, lo: number, sx: number) => void;
+  nA: number, nB: number, stepB: number, xRow: number, bias: number, scale: number, relu: number, zpOut: number, lo: number, sx: number, fb: number) => void;
 
 const BLOCK_PARAMS = '(param $x i32) (param $y i32) (param $w i32) (param $val i32) (param $tab i32) (param $nA i32) (param $nB i32) ' +
-  '(param $stepB i32) (param $xRow i32) (param $yRow i32) (param $mask v128) (param $bias f64) (param $scale f64) (param $relu i32) (param $zpOut i32) (param $lo i32)';
-const BLOCK_ARGS = '(local.get $x) (local.get $y) (local.get $w) (local.get $val) (local.get $tab) (local.get $nA) (local.get $nB) ' +
-  '(local.get $stepB) (local.get $xRow) (local.get $yRow) (local.get $mask) (local.get $bias) (local.get $scale) (local.get $relu) (local.get $zpOut) (local.get $lo)';
+  '(param $stepB i32) (param $xRow i32) (param $yRow i32) (param $yPlane i32) (param $mask v128) (param $biasP i32) (param $scaleP i32) (param $sx f64) ' +
+  '(param $relu i32) (param $zpOut i32) (param $lo i32)';
+const BLOCK_ARGS = BLOCK_PARAMS.replace(/\(param (\$\w+) \w+\)/g, '(local.get $1)');
 
 const isInt = (kind: Kind) => kind === 'i8d' || kind === 'i8f';
+/** Bytes of one tap's weight (int8: of one tap pair). */
+const weightBytes = (kind: Kind) => (kind === 'f32' || kind === 'csr' ? 4 : 2);
 
-/** The register block R rows × V vectors of one filter, for one kind. */
-function block(kind: Kind, R: number, V: number, e: (s: string) => void): void {
-  const acc = (r: number, v: number) => `$a${r}_${v}`;
+/** The register block Fb filters × R rows × V vectors, for one kind. */
+function block(kind: Kind, Fb: number, R: number, V: number, e: (s: string) => void): void {
+  const acc = (f: number, r: number, v: number) => `$a${f}_${r}_${v}`;
   const all: string[] = [];
-  for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) all.push(acc(r, v));
-  e(`(func $cnn_${kind}_${R}_${V} ${BLOCK_PARAMS}`);
-  e(`  ${all.map((a) => `(local ${a} v128)`).join(' ')} (local $wv v128) (local $p i32) (local $pa i32) (local $b i32) (local $end i32)`);
-  e('  (local $lo2 v128) (local $hi2 v128) (local $t v128)');
+  for (let f = 0; f < Fb; f++) for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) all.push(acc(f, r, v));
+  const wv = (f: number) => `$w${f}`;
+  e(`(func $cnn_${kind}_${Fb}_${R}_${V} ${BLOCK_PARAMS}`);
+  e(`  ${all.map((a) => `(local ${a} v128)`).join(' ')} ${Array.from({ length: Fb }, (_, f) => `(local ${wv(f)} v128)`).join(' ')}`);
+  e('  (local $xv v128) (local $p i32) (local $pa i32) (local $b i32) (local $end i32) (local $lo2 v128) (local $hi2 v128) (local $t v128) (local $s f64) (local $c f64)');
   if (!isInt(kind)) {
-    e('  (local.set $wv (f32x4.splat (f32.demote_f64 (local.get $bias))))');
-    for (const a of all) e(`  (local.set ${a} (local.get $wv))`);
+    for (let f = 0; f < Fb; f++) {
+      e(`  (local.set $xv (v128.load32_splat offset=${4 * f} (local.get $biasP)))`);
+      for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) e(`  (local.set ${acc(f, r, v)} (local.get $xv))`);
+    }
   }
-  // One tap: wv holds its weight(s); p walks the R rows from the tap's offset pa.
+  // One tap: the filters' weights are splat once; p walks the R rows from the tap's offset pa,
+  // and each input vector is loaded once for all Fb filters.
   const tap = () => {
     e('      (local.set $p (local.get $pa))');
     for (let r = 0; r < R; r++) {
       if (r > 0) e('      (local.set $p (i32.add (local.get $p) (local.get $xRow)))');
       for (let v = 0; v < V; v++) {
-        const load = `(v128.load offset=${16 * v} (local.get $p))`;
-        const a = acc(r, v);
-        e(isInt(kind)
-          ? `      (local.set ${a} (i32x4.add (local.get ${a}) (i32x4.dot_i16x8_s ${load} (local.get $wv))))`
-          : `      (local.set ${a} (f32x4.add (local.get ${a}) (f32x4.mul (local.get $wv) ${load})))`);
+        e(`      (local.set $xv (v128.load offset=${16 * v} (local.get $p)))`);
+        for (let f = 0; f < Fb; f++) {
+          const a = acc(f, r, v);
+          e(isInt(kind)
+            ? `      (local.set ${a} (i32x4.add (local.get ${a}) (i32x4.dot_i16x8_s (local.get $xv) (local.get ${wv(f)}))))`
+            : `      (local.set ${a} (f32x4.add (local.get ${a}) (f32x4.mul (local.get ${wv(f)}) (local.get $xv))))`);
+        }
       }
     }
   };
+  const es = weightBytes(kind);
   if (kind === 'csr') {
     e('  (local.set $end (i32.add (local.get $w) (i32.shl (local.get $nA) (i32.const 1))))');
     e('  (block $done (loop $next');
     e('    (br_if $done (i32.ge_u (local.get $w) (local.get $end)))');
     e('    (local.set $pa (i32.add (local.get $x) (i32.load (i32.add (local.get $tab) (i32.shl (i32.load16_u (local.get $w)) (i32.const 2))))))');
-    e('    (local.set $wv (v128.load32_splat (local.get $val)))');
+    e(`    (local.set ${wv(0)} (v128.load32_splat (local.get $val)))`);
     tap();
     e('    (local.set $w (i32.add (local.get $w) (i32.const 2)))');
     e('    (local.set $val (i32.add (local.get $val) (i32.const 4)))');
     e('    (br $next)))');
   } else {
-    const weight = {
-      f32: '(v128.load32_splat (local.get $w))',
+    const weight = (f: number) => ({
+      f32: `(v128.load32_splat offset=${4 * f} (local.get $w))`,
       // binary16 → float32 exactly (see source.ts): sign-extended h << 13, masked, times 2^112.
-      f16: '(f32x4.splat (f32.mul (f32.reinterpret_i32 (i32.and (i32.shl (i32.load16_s (local.get $w)) (i32.const 13)) (i32.const 0x8fffffff))) (f32.const 0x1p112)))',
+      f16: `(f32x4.splat (f32.mul (f32.reinterpret_i32 (i32.and (i32.shl (i32.load16_s offset=${2 * f} (local.get $w)) (i32.const 13)) (i32.const 0x8fffffff))) (f32.const 0x1p112)))`,
       // Two int8 taps (t0, t1) as 16-bit lanes t0 t1 t0 t1 …, for dot_i16x8_s.
-      i8d: '(i16x8.extend_low_i8x16_s (v128.load16_splat (local.get $w)))',
-      i8f: '(i16x8.extend_low_i8x16_s (v128.load16_splat (local.get $w)))',
-    }[kind];
-    const bytes = kind === 'f32' ? 4 : 2;
+      i8d: `(i16x8.extend_low_i8x16_s (v128.load16_splat offset=${2 * f} (local.get $w)))`,
+      i8f: `(i16x8.extend_low_i8x16_s (v128.load16_splat offset=${2 * f} (local.get $w)))`,
+    }[kind as 'f32' | 'f16' | 'i8d' | 'i8f']);
     e('  (local.set $end (i32.add (local.get $tab) (i32.shl (local.get $nA) (i32.const 2))))');
     e('  (loop $outer');
     e('    (local.set $pa (i32.add (local.get $x) (i32.load (local.get $tab))))');
     e('    (local.set $b (local.get $nB))');
     e('    (loop $inner');
-    e(`      (local.set $wv ${weight})`);
+    for (let f = 0; f < Fb; f++) e(`      (local.set ${wv(f)} ${weight(f)})`);
     tap();
     e('      (local.set $pa (i32.add (local.get $pa) (local.get $stepB)))');
-    e(`      (local.set $w (i32.add (local.get $w) (i32.const ${bytes})))`);
+    e(`      (local.set $w (i32.add (local.get $w) (i32.const ${Fb * es})))`);
     e('      (br_if $inner (local.tee $b (i32.sub (local.get $b) (i32.const 1)))))');
     e('    (local.set $tab (i32.add (local.get $tab) (i32.const 4)))');
     e('    (br_if $outer (i32.lt_u (local.get $tab) (local.get $end))))');
   }
   // Epilogue and stores; the last vector of each row through the mask.
-  const store = (r: number, v: number, value: string) => {
+  const store = (v: number, value: string) => {
     const last = v === V - 1;
     if (kind === 'i8f') {
       const off = `offset=${4 * v}`;
@@ -158,114 +175,127 @@ function block(kind: Kind, R: number, V: number, e: (s: string) => void): void {
         ? `  (v128.store ${off} (local.get $p) (v128.bitselect ${value} (v128.load ${off} (local.get $p)) (local.get $mask)))`
         : `  (v128.store ${off} (local.get $p) ${value})`);
     }
-    void r;
   };
   if (!isInt(kind)) e(`  (if (local.get $relu) (then ${all.map((a) => `(local.set ${a} (f32x4.pmax (global.get $cnn_zero) (local.get ${a})))`).join(' ')}))`);
-  if (kind === 'i8d') {
-    // y = acc · (sx · s_w[f]) + b[f] in float64 (scale = sx · s_w[f], bias = b[f]), ReLU: max(+0, y)
-    // as `relu && !(v > 0) ? 0 : v`, then rounded to float32. $lo2 holds the ReLU floor (+0 or −∞).
-    e('  (local.set $t (select (result v128) (global.get $cnn_zero) (v128.const f64x2 -inf -inf) (local.get $relu)))');
-  }
-  e('  (local.set $p (local.get $y))');
-  for (let r = 0; r < R; r++) {
-    if (r > 0) e('  (local.set $p (i32.add (local.get $p) (local.get $yRow)))');
-    for (let v = 0; v < V; v++) {
-      const a = acc(r, v);
-      if (!isInt(kind)) {
-        store(r, v, `(local.get ${a})`);
-        continue;
-      }
-      // The two float64 halves of the four int32 sums.
-      e(`  (local.set $lo2 (f64x2.convert_low_i32x4_s (local.get ${a})))`);
-      e(`  (local.set $hi2 (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get ${a}) (local.get ${a}))))`);
-      if (kind === 'i8d') {
-        for (const h of ['$lo2', '$hi2']) {
-          e(`  (local.set ${h} (f64x2.pmax (local.get $t) (f64x2.add (f64x2.mul (local.get ${h}) (f64x2.splat (local.get $scale))) (f64x2.splat (local.get $bias)))))`);
+  // i8d: the ReLU floor, +0 (as `relu && !(v > 0) ? 0 : v`) or −∞.
+  if (kind === 'i8d') e('  (local.set $t (select (result v128) (global.get $cnn_zero) (v128.const f64x2 -inf -inf) (local.get $relu)))');
+  for (let f = 0; f < Fb; f++) {
+    if (kind === 'i8d') {
+      // y = acc · (sx · s_w[f]) + b[f] in float64, as convInt8Dynamic, then rounded to float32.
+      e(`  (local.set $c (f64.mul (local.get $sx) (f64.promote_f32 (f32.load offset=${4 * f} (local.get $scaleP)))))`);
+      e(`  (local.set $s (f64.promote_f32 (f32.load offset=${4 * f} (local.get $biasP))))`);
+    }
+    if (kind === 'i8f') {
+      // q = clamp(roundHalfAway((acc + qb[f]) · M[f]) + zp_out, lo, 127), as convInt8Full.
+      e(`  (local.set $s (f64.convert_i32_s (i32.load offset=${4 * f} (local.get $biasP))))`);
+      e(`  (local.set $c (f64.load offset=${8 * f} (local.get $scaleP)))`);
+    }
+    e(f === 0 ? '  (local.set $p (local.get $y))' : `  (local.set $p (i32.add (local.get $y) (i32.mul (local.get $yPlane) (i32.const ${f}))))`);
+    for (let r = 0; r < R; r++) {
+      if (r > 0) e('  (local.set $p (i32.add (local.get $p) (local.get $yRow)))');
+      for (let v = 0; v < V; v++) {
+        const a = acc(f, r, v);
+        if (!isInt(kind)) {
+          store(v, `(local.get ${a})`);
+          continue;
         }
-        store(r, v, '(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (local.get $lo2)) (f32x4.demote_f64x2_zero (local.get $hi2)))');
-      } else {
-        // q = clamp(roundHalfAway((acc + qb[f]) · M[f]) + zp_out, lo, 127); roundHalfAway as in
-        // source.ts: floor|v| + (|v| − floor|v| ≥ 0.5), with v's sign.
-        for (const h of ['$lo2', '$hi2']) {
-          e(`  (local.set ${h} (f64x2.mul (f64x2.add (local.get ${h}) (f64x2.splat (local.get $bias))) (f64x2.splat (local.get $scale))))`);
-          e(`  (local.set $wv (f64x2.floor (f64x2.abs (local.get ${h}))))`);
-          e(`  (local.set $wv (f64x2.add (local.get $wv) (v128.and (f64x2.ge (f64x2.sub (f64x2.abs (local.get ${h})) (local.get $wv)) (v128.const f64x2 0.5 0.5)) (v128.const f64x2 1 1))))`);
-          e(`  (local.set ${h} (i32x4.trunc_sat_f64x2_s_zero (v128.bitselect (local.get ${h}) (local.get $wv) (v128.const i64x2 0x8000000000000000 0x8000000000000000))))`);
+        // The two float64 halves of the four int32 sums.
+        e(`  (local.set $lo2 (f64x2.convert_low_i32x4_s (local.get ${a})))`);
+        e(`  (local.set $hi2 (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get ${a}) (local.get ${a}))))`);
+        if (kind === 'i8d') {
+          for (const h of ['$lo2', '$hi2']) {
+            e(`  (local.set ${h} (f64x2.pmax (local.get $t) (f64x2.add (f64x2.mul (local.get ${h}) (f64x2.splat (local.get $c))) (f64x2.splat (local.get $s)))))`);
+          }
+          store(v, '(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (local.get $lo2)) (f32x4.demote_f64x2_zero (local.get $hi2)))');
+          continue;
         }
-        e('  (local.set $wv (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo2) (local.get $hi2)))');
+        // roundHalfAway as in source.ts: floor|v| + (|v| − floor|v| ≥ 0.5), with v's sign.
+        for (const h of ['$lo2', '$hi2']) {
+          e(`  (local.set ${h} (f64x2.mul (f64x2.add (local.get ${h}) (f64x2.splat (local.get $s))) (f64x2.splat (local.get $c))))`);
+          e(`  (local.set $xv (f64x2.floor (f64x2.abs (local.get ${h}))))`);
+          e(`  (local.set $xv (f64x2.add (local.get $xv) (v128.and (f64x2.ge (f64x2.sub (f64x2.abs (local.get ${h})) (local.get $xv)) (v128.const f64x2 0.5 0.5)) (v128.const f64x2 1 1))))`);
+          e(`  (local.set ${h} (i32x4.trunc_sat_f64x2_s_zero (v128.bitselect (local.get ${h}) (local.get $xv) (v128.const i64x2 0x8000000000000000 0x8000000000000000))))`);
+        }
+        e('  (local.set $xv (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo2) (local.get $hi2)))');
         // Clamp before adding zp_out so that a saturated sum cannot wrap.
-        e('  (local.set $wv (i32x4.add (i32x4.min_s (i32x4.max_s (local.get $wv) (v128.const i32x4 -1000 -1000 -1000 -1000)) (v128.const i32x4 1000 1000 1000 1000)) (i32x4.splat (local.get $zpOut))))');
-        e('  (local.set $wv (i32x4.min_s (i32x4.max_s (local.get $wv) (i32x4.splat (local.get $lo))) (v128.const i32x4 127 127 127 127)))');
-        e('  (local.set $wv (i16x8.narrow_i32x4_s (local.get $wv) (local.get $wv)))');
-        store(r, v, '(i8x16.narrow_i16x8_s (local.get $wv) (local.get $wv))');
+        e('  (local.set $xv (i32x4.add (i32x4.min_s (i32x4.max_s (local.get $xv) (v128.const i32x4 -1000 -1000 -1000 -1000)) (v128.const i32x4 1000 1000 1000 1000)) (i32x4.splat (local.get $zpOut))))');
+        e('  (local.set $xv (i32x4.min_s (i32x4.max_s (local.get $xv) (i32x4.splat (local.get $lo))) (v128.const i32x4 127 127 127 127)))');
+        e('  (local.set $xv (i16x8.narrow_i32x4_s (local.get $xv) (local.get $xv)))');
+        store(v, '(i8x16.narrow_i16x8_s (local.get $xv) (local.get $xv))');
       }
     }
   }
   e(')');
 }
 
-function shapes(): [R: number, V: number][] {
-  const out: [number, number][] = [];
-  for (let V = 1; V <= CONV_MAX_VECTORS; V++) for (let R = 1; R <= Math.min(CONV_MAX_ROWS, Math.floor(ACCUMULATORS / V)); R++) out.push([R, V]);
+/** The block shapes (filters, rows, vectors) of a kind. */
+function shapes(kind: Kind): [Fb: number, R: number, V: number][] {
+  const out: [number, number, number][] = [];
+  for (let Fb = 1; Fb <= (kind === 'csr' ? 1 : CONV_MAX_FILTERS); Fb++) {
+    for (let V = 1; V <= CONV_MAX_VECTORS; V++) {
+      for (let R = 1; R <= CONV_MAX_ROWS; R++) if (Fb * R * V <= CONV_ACCUMULATORS) out.push([Fb, R, V]);
+    }
+  }
   return out;
 }
 
-/** Rows per block for V vectors. */
-const rowsFor = (V: number) => Math.min(CONV_MAX_ROWS, Math.floor(ACCUMULATORS / V));
+const shapeIndex = (Fb: number, R: number, V: number) => ((Fb - 1) * CONV_MAX_ROWS + R - 1) * CONV_MAX_VECTORS + V - 1;
 
-/** Calls the block (R, V) through br_table on (R − 1)·CONV_MAX_VECTORS + V − 1. */
+/** Calls the block (Fb, R, V) through br_table on shapeIndex. */
 function dispatcher(kind: Kind, e: (s: string) => void): void {
-  const valid = new Set(shapes().map(([R, V]) => (R - 1) * CONV_MAX_VECTORS + V - 1));
-  const n = CONV_MAX_ROWS * CONV_MAX_VECTORS;
-  e(`(func $cnn_${kind} (param $R i32) (param $V i32) ${BLOCK_PARAMS}`);
-  let body = `(br_table ${Array.from({ length: n }, (_, i) => `$c${i}`).join(' ')} $c${n} (i32.add (i32.mul (i32.sub (local.get $R) (i32.const 1)) (i32.const ${CONV_MAX_VECTORS})) (i32.sub (local.get $V) (i32.const 1))))`;
+  const valid = new Map(shapes(kind).map((s) => [shapeIndex(...s), s]));
+  const n = CONV_MAX_FILTERS * CONV_MAX_ROWS * CONV_MAX_VECTORS;
+  e(`(func $cnn_${kind} (param $i i32) ${BLOCK_PARAMS}`);
+  let body = `(br_table ${Array.from({ length: n }, (_, i) => `$c${i}`).join(' ')} $c${n} (local.get $i))`;
   for (let i = 0; i <= n; i++) {
-    const R = Math.floor(i / CONV_MAX_VECTORS) + 1, V = (i % CONV_MAX_VECTORS) + 1;
-    body = `(block $c${i} ${body}) ${i < n && valid.has(i) ? `(call $cnn_${kind}_${R}_${V} ${BLOCK_ARGS}) (return)` : '(unreachable)'}`;
+    const s = valid.get(i);
+    body = `(block $c${i} ${body}) ${s ? `(call $cnn_${kind}_${s.join('_')} ${BLOCK_ARGS}) (return)` : '(unreachable)'}`;
   }
   e(`  ${body}`);
   e(')');
 }
 
 /**
- * The exported conv of one kind: per filter, per chunk of a row's vectors (at most
- * CONV_MAX_VECTORS, near-equal chunks), per group of rows, one register block.
+ * The exported conv of one kind: per group of fb filters, per chunk of a row's vectors (at most
+ * CONV_MAX_VECTORS and CONV_ACCUMULATORS / fb, near-equal chunks), per group of rows, one
+ * register block.
  */
 function convDriver(kind: Kind, e: (s: string) => void): void {
   const yBytes = kind === 'i8f' ? 1 : 4;
   const vecBytes = 4 * yBytes;
   e(`(func (export "cnn_conv_${kind}") (param $x i32) (param $y i32) (param $F i32) (param $oh i32) (param $ow i32) (param $w i32) (param $val i32)`);
   e('  (param $fptr i32) (param $tab i32) (param $nA i32) (param $nB i32) (param $stepB i32) (param $xRow i32) (param $biasP i32) (param $scaleP i32)');
-  e('  (param $relu i32) (param $zpOut i32) (param $lo i32) (param $sx f64)');
-  e('  (local $f i32) (local $wf i32) (local $valf i32) (local $cnt i32) (local $yf i32) (local $bias f64) (local $scale f64) (local $vr i32) (local $nch i32)');
-  e('  (local $ch i32) (local $col i32) (local $V i32) (local $R i32) (local $r i32) (local $oy i32) (local $mask v128) (local $valid i32) (local $yRow i32) (local $wBytes i32)');
+  e('  (param $relu i32) (param $zpOut i32) (param $lo i32) (param $sx f64) (param $Fb i32)');
+  e('  (local $f i32) (local $fb i32) (local $wf i32) (local $valf i32) (local $cnt i32) (local $yf i32) (local $vr i32) (local $nch i32) (local $vmax i32)');
+  e('  (local $ch i32) (local $col i32) (local $V i32) (local $R i32) (local $r i32) (local $oy i32) (local $mask v128) (local $valid i32) (local $yRow i32) (local $yPlane i32)');
+  if (kind === 'csr') e('  (local.set $Fb (i32.const 1))');
   e(`  (local.set $yRow (i32.mul (local.get $ow) (i32.const ${yBytes})))`);
+  e('  (local.set $yPlane (i32.mul (local.get $yRow) (local.get $oh)))');
   e('  (local.set $vr (i32.shr_u (i32.add (local.get $ow) (i32.const 3)) (i32.const 2)))');
-  e(`  (local.set $nch (i32.div_u (i32.add (local.get $vr) (i32.const ${CONV_MAX_VECTORS - 1})) (i32.const ${CONV_MAX_VECTORS})))`);
-  // Bytes of one filter's weights: taps · 4 (f32), · 2 (f16; int8 tap pairs).
-  e(`  (local.set $wBytes (i32.mul (i32.mul (local.get $nA) (local.get $nB)) (i32.const ${kind === 'f32' ? 4 : 2})))`);
+  e(`  (local.set $vmax (i32.div_u (i32.const ${CONV_ACCUMULATORS}) (local.get $Fb)))`);
+  e(`  (if (i32.gt_u (local.get $vmax) (i32.const ${CONV_MAX_VECTORS})) (then (local.set $vmax (i32.const ${CONV_MAX_VECTORS}))))`);
+  e('  (local.set $nch (i32.div_u (i32.add (local.get $vr) (i32.sub (local.get $vmax) (i32.const 1))) (local.get $vmax)))');
   e('  (block $fd (loop $fl');
   e('    (br_if $fd (i32.ge_u (local.get $f) (local.get $F)))');
+  e('    (local.set $fb (select (local.get $Fb) (i32.sub (local.get $F) (local.get $f)) (i32.le_u (local.get $Fb) (i32.sub (local.get $F) (local.get $f)))))');
   if (kind === 'csr') {
     e('    (local.set $valf (i32.load (i32.add (local.get $fptr) (i32.shl (local.get $f) (i32.const 2)))))');
     e('    (local.set $cnt (i32.sub (i32.load offset=4 (i32.add (local.get $fptr) (i32.shl (local.get $f) (i32.const 2)))) (local.get $valf)))');
     e('    (local.set $wf (i32.add (local.get $w) (i32.shl (local.get $valf) (i32.const 1))))');
     e('    (local.set $valf (i32.add (local.get $val) (i32.shl (local.get $valf) (i32.const 2))))');
   } else {
-    e('    (local.set $wf (i32.add (local.get $w) (i32.mul (local.get $f) (local.get $wBytes))))');
+    // Groups before this one hold f · taps weights.
+    e(`    (local.set $wf (i32.add (local.get $w) (i32.mul (i32.mul (local.get $f) (i32.mul (local.get $nA) (local.get $nB))) (i32.const ${weightBytes(kind)}))))`);
     e('    (local.set $cnt (local.get $nA))');
   }
-  const biasAt = '(i32.add (local.get $biasP) (i32.shl (local.get $f) (i32.const 2)))';
-  e(`    (local.set $bias ${kind === 'i8f' ? `(f64.convert_i32_s (i32.load ${biasAt}))` : `(f64.promote_f32 (f32.load ${biasAt}))`})`);
-  if (kind === 'i8d') e('    (local.set $scale (f64.mul (local.get $sx) (f64.promote_f32 (f32.load (i32.add (local.get $scaleP) (i32.shl (local.get $f) (i32.const 2)))))))');
-  if (kind === 'i8f') e('    (local.set $scale (f64.load (i32.add (local.get $scaleP) (i32.shl (local.get $f) (i32.const 3)))))');
-  e(`    (local.set $yf (i32.add (local.get $y) (i32.mul (i32.mul (local.get $f) (i32.mul (local.get $oh) (local.get $ow))) (i32.const ${yBytes}))))`);
+  e(`    (local.set $yf (i32.add (local.get $y) (i32.mul (local.get $f) (local.get $yPlane))))`);
   e('    (local.set $ch (i32.const 0)) (local.set $col (i32.const 0))');
   e('    (block $cd (loop $cl');
   e('      (br_if $cd (i32.ge_u (local.get $ch) (local.get $nch)))');
   // Chunk ch: floor(vr / nch) vectors, one more for the first vr mod nch chunks.
   e('      (local.set $V (i32.add (i32.div_u (local.get $vr) (local.get $nch)) (i32.lt_u (local.get $ch) (i32.rem_u (local.get $vr) (local.get $nch)))))');
-  e(`      (local.set $R (select (i32.const ${CONV_MAX_ROWS}) (i32.div_u (i32.const ${ACCUMULATORS}) (local.get $V)) (i32.ge_u (i32.div_u (i32.const ${ACCUMULATORS}) (local.get $V)) (i32.const ${CONV_MAX_ROWS}))))`);
+  e(`      (local.set $R (i32.div_u (i32.const ${CONV_ACCUMULATORS}) (i32.mul (local.get $Fb) (local.get $V))))`);
+  e(`      (if (i32.gt_u (local.get $R) (i32.const ${CONV_MAX_ROWS})) (then (local.set $R (i32.const ${CONV_MAX_ROWS}))))`);
   // Valid lanes of the chunk's last vector (4 unless it ends the row).
   e('      (local.set $valid (i32.sub (local.get $ow) (i32.shl (i32.add (local.get $col) (i32.sub (local.get $V) (i32.const 1))) (i32.const 2))))');
   e('      (if (i32.gt_s (local.get $valid) (i32.const 4)) (then (local.set $valid (i32.const 4))))');
@@ -276,15 +306,16 @@ function convDriver(kind: Kind, e: (s: string) => void): void {
   e('      (block $rd (loop $rl');
   e('        (br_if $rd (i32.ge_u (local.get $oy) (local.get $oh)))');
   e('        (local.set $r (select (local.get $R) (i32.sub (local.get $oh) (local.get $oy)) (i32.le_u (local.get $R) (i32.sub (local.get $oh) (local.get $oy)))))');
-  e(`        (call $cnn_${kind} (local.get $r) (local.get $V)`);
+  e(`        (call $cnn_${kind} (i32.add (i32.mul (i32.add (i32.mul (i32.sub (local.get $fb) (i32.const 1)) (i32.const ${CONV_MAX_ROWS})) (i32.sub (local.get $r) (i32.const 1))) (i32.const ${CONV_MAX_VECTORS})) (i32.sub (local.get $V) (i32.const 1)))`);
   e('          (i32.add (i32.add (local.get $x) (i32.mul (local.get $oy) (local.get $xRow))) (i32.shl (local.get $col) (i32.const 4)))');
   e(`          (i32.add (local.get $yf) (i32.add (i32.mul (local.get $oy) (local.get $yRow)) (i32.mul (local.get $col) (i32.const ${vecBytes}))))`);
-  e('          (local.get $wf) (local.get $valf) (local.get $tab) (local.get $cnt) (local.get $nB) (local.get $stepB) (local.get $xRow) (local.get $yRow)');
-  e('          (local.get $mask) (local.get $bias) (local.get $scale) (local.get $relu) (local.get $zpOut) (local.get $lo))');
+  e('          (local.get $wf) (local.get $valf) (local.get $tab) (local.get $cnt) (local.get $nB) (local.get $stepB) (local.get $xRow) (local.get $yRow) (local.get $yPlane)');
+  e('          (local.get $mask) (i32.add (local.get $biasP) (i32.shl (local.get $f) (i32.const 2)))');
+  e(`          (i32.add (local.get $scaleP) (i32.shl (local.get $f) (i32.const ${kind === 'i8f' ? 3 : 2}))) (local.get $sx) (local.get $relu) (local.get $zpOut) (local.get $lo))`);
   e('        (local.set $oy (i32.add (local.get $oy) (local.get $R))) (br $rl)))');
   e('      (local.set $col (i32.add (local.get $col) (local.get $V)))');
   e('      (local.set $ch (i32.add (local.get $ch) (i32.const 1))) (br $cl)))');
-  e('    (local.set $f (i32.add (local.get $f) (i32.const 1))) (br $fl)))');
+  e('    (local.set $f (i32.add (local.get $f) (local.get $fb))) (br $fl)))');
   e(')');
 }
 
@@ -498,20 +529,10 @@ export function convKernelsWat(): string {
   const e = (s: string) => lines.push(s);
   e('(global $cnn_zero v128 (v128.const f32x4 0 0 0 0))');
   for (const kind of KINDS) {
-    for (const [R, V] of shapes()) block(kind, R, V, e);
+    for (const [Fb, R, V] of shapes(kind)) block(kind, Fb, R, V, e);
     dispatcher(kind, e);
     convDriver(kind, e);
   }
   helpers(e);
   return lines.join('\n');
-}
-
-/** Vectors per chunk and rows per block of a conv with output width ow, as the driver chooses them (for cost estimates). */
-export function convChunks(ow: number): { vectors: number; rows: number }[] {
-  const vr = Math.ceil(ow / 4);
-  const nch = Math.ceil(vr / CONV_MAX_VECTORS);
-  return Array.from({ length: nch }, (_, ch) => {
-    const vectors = Math.floor(vr / nch) + (ch < vr % nch ? 1 : 0);
-    return { vectors, rows: rowsFor(vectors) };
-  });
 }

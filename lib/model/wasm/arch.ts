@@ -260,8 +260,13 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
               const w = put(fromCsrLayer(layer, inDim, outDim)), bp = put(layer.bias);
               return (b) => k.row_f32(b + x, inDim, outDim, w, bp, b + y, relu, b + nzAt, b + accAt);
             }
-            const rp = put(layer.rowPtr), col = put(layer.colIdx), val = put(layer.values), bp = put(layer.bias);
-            return (b) => k.sparse_f32(b + x, 1, inDim, outDim, rp, col, val, bp, b + y, relu);
+            const rp = put(layer.rowPtr), val = put(layer.values), bp = put(layer.bias);
+            if (outDim > 16384) {
+              const col = put(layer.colIdx);
+              return (b) => k.sparse_f32(b + x, 1, inDim, outDim, rp, col, val, bp, b + y, relu);
+            }
+            const col = put(layer.colIdx.map((c) => c * 4));
+            return (b) => kc.cnn_sparse_row(b + x, inDim, outDim, rp, col, val, bp, b + y, relu);
           }
           case 'int8-dynamic': {
             const layer = model.layers[l];

@@ -72,6 +72,7 @@ export interface ConvExports {
   cnn_add_i8(a: number, zpA: number, ma: number, b: number, zpB: number, mb: number, n: number, zpOut: number, lo: number, y: number): void;
   cnn_gap_f32(x: number, hw: number, C: number, y: number): void;
   cnn_gap_i8(x: number, zpIn: number, hw: number, C: number, mult: number, zpOut: number, y: number): void;
+  cnn_sparse_row(x: number, inDim: number, outDim: number, rowPtr: number, col: number, val: number, b: number, y: number, relu: number): void;
 }
 
 /**
@@ -523,6 +524,52 @@ function helpers(e: (s: string) => void): void {
   e(')');
 }
 
+/**
+ * A sparse dense layer on one image (a CNN's classifier layers): CSR by input row, with column
+ * byte offsets (col · 4, so outDim ≤ 16384). y starts as the bias; for each nonzero input, in
+ * ascending order, y[col] += x_i · value — per output the dense kernel's float32 sum order, so
+ * the results are bit for bit those of row_f32 on the same weights. Four entries per step.
+ */
+function sparseRow(e: (s: string) => void): void {
+  e('(func (export "cnn_sparse_row") (param $x i32) (param $inDim i32) (param $outDim i32) (param $rowPtr i32) (param $col i32) (param $val i32) (param $b i32) (param $y i32) (param $relu i32)');
+  e('  (local $i i32) (local $k i32) (local $end i32) (local $end4 i32) (local $xi f32) (local $p i32) (local $o i32) (local $vp i32)');
+  e('  (memory.copy (local.get $y) (local.get $b) (i32.shl (local.get $outDim) (i32.const 2)))');
+  e('  (block $d1 (loop $l1');
+  e('    (br_if $d1 (i32.ge_u (local.get $i) (local.get $inDim)))');
+  e('    (local.set $xi (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))');
+  e('    (if (f32.ne (local.get $xi) (f32.const 0)) (then');
+  e('      (local.set $k (i32.load (i32.add (local.get $rowPtr) (i32.shl (local.get $i) (i32.const 2)))))');
+  e('      (local.set $end (i32.add (local.get $col) (i32.shl (i32.load offset=4 (i32.add (local.get $rowPtr) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 1))))');
+  e('      (local.set $vp (i32.add (local.get $val) (i32.shl (local.get $k) (i32.const 2))))');
+  e('      (local.set $k (i32.add (local.get $col) (i32.shl (local.get $k) (i32.const 1))))'); // k walks the column offsets
+  e('      (local.set $end4 (i32.sub (local.get $end) (i32.const 6)))');
+  e('      (block $d2 (loop $l2');
+  e('        (br_if $d2 (i32.ge_s (local.get $k) (local.get $end4)))');
+  for (let u = 0; u < 4; u++) {
+    e(`        (local.set $p (i32.add (local.get $y) (i32.load16_u offset=${2 * u} (local.get $k))))`);
+    e(`        (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (f32.mul (local.get $xi) (f32.load offset=${4 * u} (local.get $vp)))))`);
+  }
+  e('        (local.set $k (i32.add (local.get $k) (i32.const 8))) (local.set $vp (i32.add (local.get $vp) (i32.const 16))) (br $l2)))');
+  e('      (block $d3 (loop $l3');
+  e('        (br_if $d3 (i32.ge_u (local.get $k) (local.get $end)))');
+  e('        (local.set $p (i32.add (local.get $y) (i32.load16_u (local.get $k))))');
+  e('        (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (f32.mul (local.get $xi) (f32.load (local.get $vp)))))');
+  e('        (local.set $k (i32.add (local.get $k) (i32.const 2))) (local.set $vp (i32.add (local.get $vp) (i32.const 4))) (br $l3)))))');
+  e('    (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l1)))');
+  e('  (if (local.get $relu) (then');
+  e('    (block $d4 (loop $l4');
+  e('      (br_if $d4 (i32.gt_u (i32.add (local.get $o) (i32.const 4)) (local.get $outDim)))');
+  e('      (local.set $p (i32.add (local.get $y) (i32.shl (local.get $o) (i32.const 2))))');
+  e('      (v128.store (local.get $p) (f32x4.pmax (global.get $cnn_zero) (v128.load (local.get $p))))');
+  e('      (local.set $o (i32.add (local.get $o) (i32.const 4))) (br $l4)))');
+  e('    (block $d5 (loop $l5');
+  e('      (br_if $d5 (i32.ge_u (local.get $o) (local.get $outDim)))');
+  e('      (local.set $p (i32.add (local.get $y) (i32.shl (local.get $o) (i32.const 2))))');
+  e('      (if (i32.eqz (f32.gt (f32.load (local.get $p)) (f32.const 0))) (then (f32.store (local.get $p) (f32.const 0))))');
+  e('      (local.set $o (i32.add (local.get $o) (i32.const 1))) (br $l5)))))');
+  e(')');
+}
+
 /** The module fields of the conv kernels, to be placed inside kernelsWat()'s module. */
 export function convKernelsWat(): string {
   const lines: string[] = [];
@@ -534,5 +581,6 @@ export function convKernelsWat(): string {
     convDriver(kind, e);
   }
   helpers(e);
+  sparseRow(e);
   return lines.join('\n');
 }

@@ -152,7 +152,7 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
   const tensorAt = new Map<string, number>([...shapes].map(([name, s]) => [name, place(size(s) * elem)]));
   const inLen = size(arch.input);
   const stagingAt = codes ? place(inLen * 4) : tensorAt.get('input')!;
-  let padBytes = 0, qBytes = 0, pairBytes = 0, maxDim = 0;
+  let padBytes = 0, qBytes = 0, pairBytes = 0, maxDim = 0, decodeBytes = 0;
   for (const op of arch.ops) {
     if (op.op !== 'conv') continue;
     const g = padded(op, shapes.get(op.input)!);
@@ -160,10 +160,12 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
     padBytes = Math.max(padBytes, g.C * planeElems * 4);
     qBytes = Math.max(qBytes, g.C * planeElems * 2);
     pairBytes = Math.max(pairBytes, g.C * planeElems * 4);
+    if (kind === 'f16') decodeBytes = Math.max(decodeBytes, g.k * g.k * g.C * op.filters * 4);
   }
   dims.forEach(([i, o]) => { maxDim = Math.max(maxDim, i, o); });
   const padAt = place(int8 ? pairBytes : padBytes);
   const qAt = int8 ? place(qBytes) : 0;
+  const decodeAt = decodeBytes ? place(decodeBytes) : 0;
   const nzAt = place(maxDim * 8), cntAt = place(16), accAt = place(Math.max(8 + BLOCK * 4, maxDim * 4 + 16) + 64);
   const scratchBytes = offset;
 
@@ -181,7 +183,7 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
         const relu = op.relu ? 1 : 0;
         const n2 = g.k * g.k;
         const fb = filtersPerBlock(F);
-        const pad: Step = (b) => kc.cnn_pad_f32(b + x, g.C, g.H, g.W, b + padAt, g.p, g.s, g.Hp, g.Wq);
+        const pad: Step = (b) => kc.cnn_pad(b + x, g.C, g.H, g.W, b + padAt, g.p, g.s, g.Hp, g.Wq, 2);
         if (kind === 'dense-f32' || kind === 'f16' || kind === 'sparse-f32') {
           let weights: Float32Array | Uint16Array | null = kind === 'sparse-f32' ? null : model.layers[l].weights as Float32Array | Uint16Array;
           const bias = put(model.layers[l].bias);
@@ -209,22 +211,33 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
             }
           }
           const w = put(byFilterGroups(weights!, inDim, F, fb)), tab = put(g.kOff);
-          const conv = kind === 'f16' ? kc.cnn_conv_f16 : kc.cnn_conv_f32;
-          return (b) => { pad(b); conv(b + padAt, b + y, F, oh, ow, w, 0, 0, tab, n2, g.C, g.chanB, xRow, bias, 0, relu, 0, 0, 0, fb); };
+          if (kind === 'f16') {
+            // Widened once per pass into scratch (a small part of the conv's work; the model keeps binary16).
+            return (b) => {
+              pad(b);
+              kc.cnn_f16_decode(w, inDim * F, b + decodeAt);
+              kc.cnn_conv_f32(b + padAt, b + y, F, oh, ow, b + decodeAt, 0, 0, tab, n2, g.C, g.chanB, xRow, bias, 0, relu, 0, 0, 0, fb);
+            };
+          }
+          return (b) => { pad(b); kc.cnn_conv_f32(b + padAt, b + y, F, oh, ow, w, 0, 0, tab, n2, g.C, g.chanB, xRow, bias, 0, relu, 0, 0, 0, fb); };
         }
         const layer = model.layers[l];
         const pairs = tapPairs(layer.weights, g, F, fb);
         const w = put(pairs.packed), tab = put(pairs.tab);
         const nA = pairs.tab.length, planeElems = g.s * g.Hp * g.Wq;
-        const pairUp: Step = (b) => kc.cnn_pairs(pairs.mode, b + qAt, pairs.planes, planeElems, b + padAt);
+        const len = size(inShape);
+        // 16-bit values (compact, in the pair buffer), padded into qAt, then paired into the pair buffer.
+        const padPair: Step = (b) => {
+          kc.cnn_pad(b + padAt, g.C, g.H, g.W, b + qAt, g.p, g.s, g.Hp, g.Wq, 1);
+          kc.cnn_pairs(pairs.mode, b + qAt, pairs.planes, planeElems, b + padAt);
+        };
         if (model.kind === 'int8-dynamic') {
           const bias = put(layer.bias), scales = put(layer.weightScales);
-          const len = size(inShape);
           return (b) => {
             // As convInt8Dynamic: one scale for the whole input tensor, m = max |x|.
             const m = kc.cnn_absmax(b + x, len);
-            kc.cnn_pad_q(0, b + x, g.C, g.H, g.W, b + qAt, g.p, g.s, g.Hp, g.Wq, 0, m > 0 ? 127 / m : 0);
-            pairUp(b);
+            kc.cnn_quantize_q(0, b + x, len, b + padAt, 0, m > 0 ? 127 / m : 0);
+            padPair(b);
             kc.cnn_conv_i8d(b + padAt, b + y, F, oh, ow, w, 0, 0, tab, nA, pairs.nB, g.chanB, xRow, bias, scales, relu, 0, 0, m / 127, fb);
           };
         }
@@ -234,8 +247,8 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
         const mult = put(Float64Array.from(model.layers[l].weightScales, (sw) => (qIn.scale * sw) / qOut.scale));
         const lo = op.relu ? qOut.zeroPoint : -128;
         return (b) => {
-          kc.cnn_pad_q(1, b + x, g.C, g.H, g.W, b + qAt, g.p, g.s, g.Hp, g.Wq, qIn.zeroPoint, 0);
-          pairUp(b);
+          kc.cnn_quantize_q(1, b + x, len, b + padAt, qIn.zeroPoint, 0);
+          padPair(b);
           kc.cnn_conv_i8f(b + padAt, b + y, F, oh, ow, w, 0, 0, tab, nA, pairs.nB, g.chanB, xRow, bias, mult, 0, qOut.zeroPoint, lo, 0, fb);
         };
       }
@@ -332,7 +345,7 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
         const hw = H * W;
         for (let p = 0; p < hw; p++) for (let c = 0; c < C; c++) f32[at + c * hw + p] = xs[off + p * C + c];
       }
-      if (act0) k.quantize_input(base + stagingAt, inLen, act0.scale, act0.zeroPoint, base + tensorAt.get('input')!);
+      if (act0) kc.cnn_quantize_input(base + stagingAt, inLen, act0.scale, act0.zeroPoint, base + tensorAt.get('input')!);
       for (const step of steps) step(base);
       if (actL) {
         const q = new Int8Array(rt.u8().buffer, base + outAt, classes);

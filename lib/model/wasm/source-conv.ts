@@ -50,20 +50,21 @@ export const CONV_MAX_ROWS = 2;
 export const CONV_MAX_VECTORS = 4;
 export const CONV_ACCUMULATORS = 8;
 
-type Kind = 'f32' | 'f16' | 'csr' | 'i8d' | 'i8f';
-const KINDS: Kind[] = ['f32', 'f16', 'csr', 'i8d', 'i8f'];
+type Kind = 'f32' | 'csr' | 'i8d' | 'i8f';
+const KINDS: Kind[] = ['f32', 'csr', 'i8d', 'i8f'];
 
 /** The exports this file adds (pointers are byte offsets into the module's memory). */
 export interface ConvExports {
   /** Float conv of one image: x padded (see above) → y [F][oh][ow] f32. */
   cnn_conv_f32: ConvFn;
-  cnn_conv_f16: ConvFn;
   cnn_conv_csr: ConvFn;
   /** int8 convs: x the pair buffer (cnn_pairs); i8d → y f32, i8f → y int8 codes. */
   cnn_conv_i8d: ConvFn;
   cnn_conv_i8f: ConvFn;
-  cnn_pad_f32(src: number, C: number, H: number, W: number, dst: number, p: number, s: number, Hp: number, Wq: number): void;
-  cnn_pad_q(mode: number, src: number, C: number, H: number, W: number, dst: number, p: number, s: number, Hp: number, Wq: number, zp: number, inv: number): void;
+  cnn_pad(src: number, C: number, H: number, W: number, dst: number, p: number, s: number, Hp: number, Wq: number, es: number): void;
+  cnn_quantize_q(mode: number, src: number, n: number, dst: number, zp: number, inv: number): void;
+  cnn_quantize_input(src: number, n: number, scale: number, zp: number, dst: number): void;
+  cnn_f16_decode(src: number, n: number, dst: number): void;
   cnn_pairs(mode: number, q: number, planes: number, planeElems: number, dst: number): void;
   cnn_absmax(src: number, n: number): number;
   cnn_maxpool_f32(x: number, C: number, H: number, W: number, size: number, stride: number, oh: number, ow: number, y: number): void;
@@ -143,12 +144,10 @@ function block(kind: Kind, Fb: number, R: number, V: number, e: (s: string) => v
   } else {
     const weight = (f: number) => ({
       f32: `(v128.load32_splat offset=${4 * f} (local.get $w))`,
-      // binary16 → float32 exactly (see source.ts): sign-extended h << 13, masked, times 2^112.
-      f16: `(f32x4.splat (f32.mul (f32.reinterpret_i32 (i32.and (i32.shl (i32.load16_s offset=${2 * f} (local.get $w)) (i32.const 13)) (i32.const 0x8fffffff))) (f32.const 0x1p112)))`,
       // Two int8 taps (t0, t1) as 16-bit lanes t0 t1 t0 t1 …, for dot_i16x8_s.
       i8d: `(i16x8.extend_low_i8x16_s (v128.load16_splat offset=${2 * f} (local.get $w)))`,
       i8f: `(i16x8.extend_low_i8x16_s (v128.load16_splat offset=${2 * f} (local.get $w)))`,
-    }[kind as 'f32' | 'f16' | 'i8d' | 'i8f']);
+    }[kind as 'f32' | 'i8d' | 'i8f']);
     e('  (local.set $end (i32.add (local.get $tab) (i32.shl (local.get $nA) (i32.const 2))))');
     e('  (loop $outer');
     e('    (local.set $pa (i32.add (local.get $x) (i32.load (local.get $tab))))');
@@ -210,14 +209,9 @@ function block(kind: Kind, Fb: number, R: number, V: number, e: (s: string) => v
           store(v, '(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (local.get $lo2)) (f32x4.demote_f64x2_zero (local.get $hi2)))');
           continue;
         }
-        // roundHalfAway as in source.ts: floor|v| + (|v| − floor|v| ≥ 0.5), with v's sign.
-        for (const h of ['$lo2', '$hi2']) {
-          e(`  (local.set ${h} (f64x2.mul (f64x2.add (local.get ${h}) (f64x2.splat (local.get $s))) (f64x2.splat (local.get $c))))`);
-          e(`  (local.set $xv (f64x2.floor (f64x2.abs (local.get ${h}))))`);
-          e(`  (local.set $xv (f64x2.add (local.get $xv) (v128.and (f64x2.ge (f64x2.sub (f64x2.abs (local.get ${h})) (local.get $xv)) (v128.const f64x2 0.5 0.5)) (v128.const f64x2 1 1))))`);
-          e(`  (local.set ${h} (i32x4.trunc_sat_f64x2_s_zero (v128.bitselect (local.get ${h}) (local.get $xv) (v128.const i64x2 0x8000000000000000 0x8000000000000000))))`);
-        }
-        e('  (local.set $xv (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo2) (local.get $hi2)))');
+        for (const h of ['$lo2', '$hi2']) e(`  (local.set ${h} (f64x2.mul (f64x2.add (local.get ${h}) (f64x2.splat (local.get $s))) (f64x2.splat (local.get $c))))`);
+        rhaLanes(e, '  ');
+        e('  (local.set $xv (local.get $t))');
         // Clamp before adding zp_out so that a saturated sum cannot wrap.
         e('  (local.set $xv (i32x4.add (i32x4.min_s (i32x4.max_s (local.get $xv) (v128.const i32x4 -1000 -1000 -1000 -1000)) (v128.const i32x4 1000 1000 1000 1000)) (i32x4.splat (local.get $zpOut))))');
         e('  (local.set $xv (i32x4.min_s (i32x4.max_s (local.get $xv) (i32x4.splat (local.get $lo))) (v128.const i32x4 127 127 127 127)))');
@@ -327,60 +321,96 @@ const RHA = '(local.set $ra (f64.abs (local.get $v))) (local.set $rf (f64.floor 
 const clampTo = (lo: string, hi: string) =>
   `(select ${lo} (select ${hi} (local.get $t) (i32.gt_s (local.get $t) ${hi})) (i32.lt_s (local.get $t) ${lo}))`;
 
+/**
+ * Statements: $t (i32x4) = roundHalfAway of the float64 lanes $lo2 (lanes 0, 1) and $hi2 (2, 3),
+ * saturated to int32 (NaN → 0): floor|v| + (|v| − floor|v| ≥ 0.5), with v's sign. Uses $t as
+ * scratch for the magnitudes.
+ */
+function rhaLanes(e: (s: string) => void, pad: string): void {
+  for (const h of ['$lo2', '$hi2']) {
+    e(`${pad}(local.set $t (f64x2.floor (f64x2.abs (local.get ${h}))))`);
+    e(`${pad}(local.set $t (f64x2.add (local.get $t) (v128.and (f64x2.ge (f64x2.sub (f64x2.abs (local.get ${h})) (local.get $t)) (v128.const f64x2 0.5 0.5)) (v128.const f64x2 1 1))))`);
+    e(`${pad}(local.set ${h} (i32x4.trunc_sat_f64x2_s_zero (v128.bitselect (local.get ${h}) (local.get $t) (v128.const i64x2 0x8000000000000000 0x8000000000000000))))`);
+  }
+  e(`${pad}(local.set $t (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo2) (local.get $hi2)))`);
+}
+
 function helpers(e: (s: string) => void): void {
-  // Zero-padded, column-phase-split copy of a CHW float tensor (layout above).
-  e('(func (export "cnn_pad_f32") (param $src i32) (param $C i32) (param $H i32) (param $W i32) (param $dst i32) (param $p i32) (param $s i32) (param $Hp i32) (param $Wq i32)');
-  e('  (local $c i32) (local $yy i32) (local $xx i32) (local $col i32) (local $phaseB i32) (local $chanB i32) (local $row i32) (local $srow i32)');
-  e('  (local.set $phaseB (i32.shl (i32.mul (local.get $Hp) (local.get $Wq)) (i32.const 2)))');
+  // Zero-padded, column-phase-split copy of a CHW tensor (layout above) of 2^es-byte values.
+  e('(func (export "cnn_pad") (param $src i32) (param $C i32) (param $H i32) (param $W i32) (param $dst i32) (param $p i32) (param $s i32) (param $Hp i32) (param $Wq i32) (param $es i32)');
+  e('  (local $c i32) (local $yy i32) (local $xx i32) (local $col i32) (local $phaseB i32) (local $chanB i32) (local $row i32) (local $srow i32) (local $to i32) (local $from i32)');
+  e('  (local.set $phaseB (i32.shl (i32.mul (local.get $Hp) (local.get $Wq)) (local.get $es)))');
   e('  (local.set $chanB (i32.mul (local.get $phaseB) (local.get $s)))');
   e('  (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $chanB) (local.get $C)))');
   e('  (local.set $srow (local.get $src))');
   e('  (block $cd (loop $cl (br_if $cd (i32.ge_u (local.get $c) (local.get $C)))');
   e('    (local.set $yy (i32.const 0))');
   e('    (block $yd (loop $yl (br_if $yd (i32.ge_u (local.get $yy) (local.get $H)))');
-  e('      (local.set $row (i32.add (i32.add (local.get $dst) (i32.mul (local.get $c) (local.get $chanB))) (i32.shl (i32.mul (i32.add (local.get $yy) (local.get $p)) (local.get $Wq)) (i32.const 2))))');
+  e('      (local.set $row (i32.add (i32.add (local.get $dst) (i32.mul (local.get $c) (local.get $chanB))) (i32.shl (i32.mul (i32.add (local.get $yy) (local.get $p)) (local.get $Wq)) (local.get $es))))');
   e('      (if (i32.eq (local.get $s) (i32.const 1)) (then');
-  e('        (memory.copy (i32.add (local.get $row) (i32.shl (local.get $p) (i32.const 2))) (local.get $srow) (i32.shl (local.get $W) (i32.const 2)))');
+  e('        (memory.copy (i32.add (local.get $row) (i32.shl (local.get $p) (local.get $es))) (local.get $srow) (i32.shl (local.get $W) (local.get $es)))');
   e('      ) (else');
   e('        (local.set $xx (i32.const 0))');
   e('        (block $xd (loop $xl (br_if $xd (i32.ge_u (local.get $xx) (local.get $W)))');
   e('          (local.set $col (i32.add (local.get $xx) (local.get $p)))');
-  e('          (f32.store (i32.add (i32.add (local.get $row) (i32.mul (i32.rem_u (local.get $col) (local.get $s)) (local.get $phaseB))) (i32.shl (i32.div_u (local.get $col) (local.get $s)) (i32.const 2)))');
-  e('            (f32.load (i32.add (local.get $srow) (i32.shl (local.get $xx) (i32.const 2)))))');
+  e('          (local.set $to (i32.add (i32.add (local.get $row) (i32.mul (i32.rem_u (local.get $col) (local.get $s)) (local.get $phaseB))) (i32.shl (i32.div_u (local.get $col) (local.get $s)) (local.get $es))))');
+  e('          (local.set $from (i32.add (local.get $srow) (i32.shl (local.get $xx) (local.get $es))))');
+  e('          (if (i32.eq (local.get $es) (i32.const 2)) (then (i32.store (local.get $to) (i32.load (local.get $from)))) (else (i32.store16 (local.get $to) (i32.load16_u (local.get $from)))))');
   e('          (local.set $xx (i32.add (local.get $xx) (i32.const 1))) (br $xl)))))');
-  e('      (local.set $srow (i32.add (local.get $srow) (i32.shl (local.get $W) (i32.const 2))))');
+  e('      (local.set $srow (i32.add (local.get $srow) (i32.shl (local.get $W) (local.get $es))))');
   e('      (local.set $yy (i32.add (local.get $yy) (i32.const 1))) (br $yl)))');
   e('    (local.set $c (i32.add (local.get $c) (i32.const 1))) (br $cl)))');
   e(')');
 
-  // The same copy into 16-bit integers: mode 0 quantizes floats as int8DynamicLayer does,
-  // q = clamp(roundHalfAway(x · inv), −127, 127) (inv = 127 / max|x|; a zero input is 0);
-  // mode 1 takes int8 codes and stores q − zp (so padding, 0, is a real 0).
-  e('(func (export "cnn_pad_q") (param $mode i32) (param $src i32) (param $C i32) (param $H i32) (param $W i32) (param $dst i32) (param $p i32) (param $s i32) (param $Hp i32) (param $Wq i32) (param $zp i32) (param $inv f64)');
-  e('  (local $c i32) (local $yy i32) (local $xx i32) (local $col i32) (local $phaseB i32) (local $chanB i32) (local $row i32) (local $i i32)');
-  e('  (local $t i32) (local $v f64) (local $ra f64) (local $rf f64) (local $x f32)');
-  e('  (local.set $phaseB (i32.shl (i32.mul (local.get $Hp) (local.get $Wq)) (i32.const 1)))');
-  e('  (local.set $chanB (i32.mul (local.get $phaseB) (local.get $s)))');
-  e('  (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $chanB) (local.get $C)))');
-  e('  (block $cd (loop $cl (br_if $cd (i32.ge_u (local.get $c) (local.get $C)))');
-  e('    (local.set $yy (i32.const 0))');
-  e('    (block $yd (loop $yl (br_if $yd (i32.ge_u (local.get $yy) (local.get $H)))');
-  e('      (local.set $row (i32.add (i32.add (local.get $dst) (i32.mul (local.get $c) (local.get $chanB))) (i32.shl (i32.mul (i32.add (local.get $yy) (local.get $p)) (local.get $Wq)) (i32.const 1))))');
-  e('      (local.set $xx (i32.const 0))');
-  e('      (block $xd (loop $xl (br_if $xd (i32.ge_u (local.get $xx) (local.get $W)))');
-  e('        (if (local.get $mode) (then');
-  e('          (local.set $t (i32.sub (i32.load8_s (i32.add (local.get $src) (local.get $i))) (local.get $zp)))');
-  e('        ) (else');
-  e('          (local.set $t (i32.const 0))');
-  e('          (local.set $x (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))');
-  e(`          (if (f32.ne (local.get $x) (f32.const 0)) (then (local.set $v (f64.mul (f64.promote_f32 (local.get $x)) (local.get $inv))) ${RHA}`);
-  e(`            (local.set $t ${clampTo('(i32.const -127)', '(i32.const 127)')})))))`);
-  e('        (local.set $col (i32.add (local.get $xx) (local.get $p)))');
-  e('        (i32.store16 (i32.add (i32.add (local.get $row) (i32.mul (i32.rem_u (local.get $col) (local.get $s)) (local.get $phaseB))) (i32.shl (i32.div_u (local.get $col) (local.get $s)) (i32.const 1))) (local.get $t))');
-  e('        (local.set $i (i32.add (local.get $i) (i32.const 1)))');
-  e('        (local.set $xx (i32.add (local.get $xx) (i32.const 1))) (br $xl)))');
-  e('      (local.set $yy (i32.add (local.get $yy) (i32.const 1))) (br $yl)))');
-  e('    (local.set $c (i32.add (local.get $c) (i32.const 1))) (br $cl)))');
+  // 16-bit integer inputs of an int8 conv, over n values (in whole groups: dst and src need
+  // slack after n). mode 0 quantizes floats as convInt8Dynamic: clamp(roundHalfAway(x · inv),
+  // −127, 127), inv = 127 / max|x|; mode 1 takes int8 codes and stores q − zp, so that the
+  // padding (0) is a real 0.
+  e('(func (export "cnn_quantize_q") (param $mode i32) (param $src i32) (param $n i32) (param $dst i32) (param $zp i32) (param $inv f64)');
+  e('  (local $i i32) (local $v v128) (local $lo2 v128) (local $hi2 v128) (local $t v128) (local $z v128)');
+  e('  (if (local.get $mode) (then');
+  e('    (local.set $z (i16x8.splat (local.get $zp)))');
+  e('    (block $d (loop $l (br_if $d (i32.ge_s (local.get $i) (local.get $n)))');
+  e('      (local.set $v (v128.load (i32.add (local.get $src) (local.get $i))))');
+  e('      (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))) (i16x8.sub (i16x8.extend_low_i8x16_s (local.get $v)) (local.get $z)))');
+  e('      (v128.store offset=16 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))) (i16x8.sub (i16x8.extend_high_i8x16_s (local.get $v)) (local.get $z)))');
+  e('      (local.set $i (i32.add (local.get $i) (i32.const 16))) (br $l)))');
+  e('    (return)))');
+  e('  (block $d (loop $l (br_if $d (i32.ge_s (local.get $i) (local.get $n)))');
+  e('    (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))');
+  e('    (local.set $lo2 (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (f64x2.splat (local.get $inv))))');
+  e('    (local.set $hi2 (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (f64x2.splat (local.get $inv))))');
+  rhaLanes(e, '    ');
+  e('    (local.set $t (i32x4.min_s (i32x4.max_s (local.get $t) (v128.const i32x4 -127 -127 -127 -127)) (v128.const i32x4 127 127 127 127)))');
+  e('    (v128.store64_lane 0 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))) (i16x8.narrow_i32x4_s (local.get $t) (local.get $t)))');
+  e('    (local.set $i (i32.add (local.get $i) (i32.const 4))) (br $l)))');
+  e(')');
+
+  // int8-full input codes (quantizeActivation): clamp(roundHalfAway(x / scale) + zp, −128, 127),
+  // NaN → 0 (as an Int8Array store of NaN), over n values in groups of 4 (slack after both).
+  e('(func (export "cnn_quantize_input") (param $src i32) (param $n i32) (param $scale f64) (param $zp i32) (param $dst i32)');
+  e('  (local $i i32) (local $v v128) (local $lo2 v128) (local $hi2 v128) (local $t v128) (local $ok v128)');
+  e('  (block $d (loop $l (br_if $d (i32.ge_s (local.get $i) (local.get $n)))');
+  e('    (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))');
+  e('    (local.set $ok (f32x4.eq (local.get $v) (local.get $v)))');
+  e('    (local.set $lo2 (f64x2.div (f64x2.promote_low_f32x4 (local.get $v)) (f64x2.splat (local.get $scale))))');
+  e('    (local.set $hi2 (f64x2.div (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (f64x2.splat (local.get $scale))))');
+  rhaLanes(e, '    ');
+  e('    (local.set $t (i32x4.add (i32x4.min_s (i32x4.max_s (local.get $t) (v128.const i32x4 -1000 -1000 -1000 -1000)) (v128.const i32x4 1000 1000 1000 1000)) (i32x4.splat (local.get $zp))))');
+  e('    (local.set $t (v128.and (local.get $ok) (i32x4.min_s (i32x4.max_s (local.get $t) (v128.const i32x4 -128 -128 -128 -128)) (v128.const i32x4 127 127 127 127))))');
+  e('    (local.set $t (i16x8.narrow_i32x4_s (local.get $t) (local.get $t)))');
+  e('    (v128.store32_lane 0 (i32.add (local.get $dst) (local.get $i)) (i8x16.narrow_i16x8_s (local.get $t) (local.get $t)))');
+  e('    (local.set $i (i32.add (local.get $i) (i32.const 4))) (br $l)))');
+  e(')');
+
+  // binary16 → float32 (source.ts's exact widening), n values in groups of 8 (slack after both).
+  e('(func (export "cnn_f16_decode") (param $src i32) (param $n i32) (param $dst i32)');
+  e('  (local $i i32) (local $v v128)');
+  e('  (block $d (loop $l (br_if $d (i32.ge_s (local.get $i) (local.get $n)))');
+  e('    (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1)))))');
+  e('    (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))) (f32x4.mul (v128.and (i32x4.shl (i32x4.extend_low_i16x8_s (local.get $v)) (i32.const 13)) (v128.const i32x4 0x8fffffff 0x8fffffff 0x8fffffff 0x8fffffff)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112)))');
+  e('    (v128.store offset=16 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))) (f32x4.mul (v128.and (i32x4.shl (i32x4.extend_high_i16x8_s (local.get $v)) (i32.const 13)) (v128.const i32x4 0x8fffffff 0x8fffffff 0x8fffffff 0x8fffffff)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112)))');
+  e('    (local.set $i (i32.add (local.get $i) (i32.const 8))) (br $l)))');
   e(')');
 
   // Tap pairs for dot_i16x8_s: 16-bit planes of planeElems values → 32-bit pairs.
@@ -437,6 +467,17 @@ function helpers(e: (s: string) => void): void {
     e('    (local.set $oy (i32.const 0))');
     e('    (block $yd (loop $yl (br_if $yd (i32.ge_u (local.get $oy) (local.get $oh)))');
     e('      (local.set $ox (i32.const 0))');
+    if (t === 'i8') {
+      // 8 outputs per step: the max of each 2 × 2 window of codes (order does not matter for integers).
+      e('      (if (i32.and (i32.eq (local.get $size) (i32.const 2)) (i32.eq (local.get $stride) (i32.const 2))) (then');
+      e('        (local.set $r0 (i32.add (local.get $plane) (i32.mul (i32.shl (local.get $oy) (i32.const 1)) (local.get $W))))');
+      e('        (local.set $r1 (i32.add (local.get $r0) (local.get $W)))');
+      e('        (block $vd (loop $vl (br_if $vd (i32.gt_u (i32.add (local.get $ox) (i32.const 8)) (local.get $ow)))');
+      e('          (local.set $a (i8x16.max_s (v128.load (i32.add (local.get $r0) (i32.shl (local.get $ox) (i32.const 1)))) (v128.load (i32.add (local.get $r1) (i32.shl (local.get $ox) (i32.const 1))))))');
+      e('          (v128.store64_lane 0 (local.get $out) (i8x16.max_s (i8x16.shuffle 0 2 4 6 8 10 12 14 0 2 4 6 8 10 12 14 (local.get $a) (local.get $a)) (i8x16.shuffle 1 3 5 7 9 11 13 15 1 3 5 7 9 11 13 15 (local.get $a) (local.get $a))))');
+      e('          (local.set $out (i32.add (local.get $out) (i32.const 8)))');
+      e('          (local.set $ox (i32.add (local.get $ox) (i32.const 8))) (br $vl)))))');
+    }
     if (t === 'f32') {
       e('      (if (i32.and (i32.eq (local.get $size) (i32.const 2)) (i32.eq (local.get $stride) (i32.const 2))) (then');
       e('        (local.set $r0 (i32.add (local.get $plane) (i32.shl (i32.mul (i32.shl (local.get $oy) (i32.const 1)) (local.get $W)) (i32.const 2))))');

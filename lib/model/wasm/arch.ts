@@ -190,24 +190,26 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
           if (kind === 'sparse-f32') {
             const layer = model.layers[l];
             const nnz = layer.values.length;
-            // Held dense when the per-filter lists (u16 tap + f32 value, filter starts, tap table) would be larger.
-            if (inDim > 65536 || nnz * 6 + (F + 1) * 4 + inDim * 4 > inDim * F * 4) {
+            // Per filter, its nonzero taps as 16-bit input offsets (in floats) and values; held dense when
+            // that is larger than the dense kernel, or when the padded input is too large for 16-bit offsets.
+            const span = (g.C * g.chanB) / 4;
+            if (span > 65536 || nnz * 6 + (F + 1) * 4 > inDim * F * 4) {
               weights = fromCsrLayer(layer, inDim, F);
             } else {
               const fptr = new Uint32Array(F + 1);
               for (let q = 0; q < nnz; q++) fptr[layer.colIdx[q] + 1]++;
               for (let f = 0; f < F; f++) fptr[f + 1] += fptr[f];
-              const idx = new Uint16Array(nnz), val = new Float32Array(nnz), fill = fptr.slice(0, F);
+              const off = new Uint16Array(nnz), val = new Float32Array(nnz), fill = fptr.slice(0, F);
               for (let j = 0; j < inDim; j++) {
+                const at = (g.kOff[Math.floor(j / g.C)] + (j % g.C) * g.chanB) / 4;
                 for (let q = layer.rowPtr[j]; q < layer.rowPtr[j + 1]; q++) {
-                  const at = fill[layer.colIdx[q]]++;
-                  idx[at] = j;
-                  val[at] = layer.values[q];
+                  const to = fill[layer.colIdx[q]]++;
+                  off[to] = at;
+                  val[to] = layer.values[q];
                 }
               }
-              const table = Int32Array.from({ length: inDim }, (_, j) => g.kOff[Math.floor(j / g.C)] + (j % g.C) * g.chanB);
-              const pi = put(idx), pv = put(val), pf = put(fptr), pt = put(table);
-              return (b) => { pad(b); kc.cnn_conv_csr(b + padAt, b + y, F, oh, ow, pi, pv, pf, pt, 0, 1, 0, xRow, bias, 0, relu, 0, 0, 0, 1); };
+              const po = put(off), pv = put(val), pf = put(fptr);
+              return (b) => { pad(b); kc.cnn_conv_csr(b + padAt, b + y, F, oh, ow, po, pv, pf, 0, 0, 1, 0, xRow, bias, 0, relu, 0, 0, 0, 1); };
             }
           }
           const w = put(byFilterGroups(weights!, inDim, F, fb)), tab = put(g.kOff);

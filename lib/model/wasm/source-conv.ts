@@ -135,7 +135,7 @@ function block(kind: Kind, Fb: number, R: number, V: number, e: (s: string) => v
     e('  (local.set $end (i32.add (local.get $w) (i32.shl (local.get $nA) (i32.const 1))))');
     e('  (block $done (loop $next');
     e('    (br_if $done (i32.ge_u (local.get $w) (local.get $end)))');
-    e('    (local.set $pa (i32.add (local.get $x) (i32.load (i32.add (local.get $tab) (i32.shl (i32.load16_u (local.get $w)) (i32.const 2))))))');
+    e('    (local.set $pa (i32.add (local.get $x) (i32.shl (i32.load16_u (local.get $w)) (i32.const 2))))');
     e(`    (local.set ${wv(0)} (v128.load32_splat (local.get $val)))`);
     tap();
     e('    (local.set $w (i32.add (local.get $w) (i32.const 2)))');
@@ -350,12 +350,19 @@ function helpers(e: (s: string) => void): void {
   e('      (if (i32.eq (local.get $s) (i32.const 1)) (then');
   e('        (memory.copy (i32.add (local.get $row) (i32.shl (local.get $p) (local.get $es))) (local.get $srow) (i32.shl (local.get $W) (local.get $es)))');
   e('      ) (else');
+  // Column x + p goes to phase (x + p) mod s at index (x + p) div s: both stepped, no division per value.
   e('        (local.set $xx (i32.const 0))');
+  e('        (local.set $col (i32.rem_u (local.get $p) (local.get $s)))');
+  e('        (local.set $to (i32.add (i32.add (local.get $row) (i32.mul (local.get $col) (local.get $phaseB))) (i32.shl (i32.div_u (local.get $p) (local.get $s)) (local.get $es))))');
+  e('        (local.set $from (local.get $srow))');
   e('        (block $xd (loop $xl (br_if $xd (i32.ge_u (local.get $xx) (local.get $W)))');
-  e('          (local.set $col (i32.add (local.get $xx) (local.get $p)))');
-  e('          (local.set $to (i32.add (i32.add (local.get $row) (i32.mul (i32.rem_u (local.get $col) (local.get $s)) (local.get $phaseB))) (i32.shl (i32.div_u (local.get $col) (local.get $s)) (local.get $es))))');
-  e('          (local.set $from (i32.add (local.get $srow) (i32.shl (local.get $xx) (local.get $es))))');
   e('          (if (i32.eq (local.get $es) (i32.const 2)) (then (i32.store (local.get $to) (i32.load (local.get $from)))) (else (i32.store16 (local.get $to) (i32.load16_u (local.get $from)))))');
+  e('          (local.set $from (i32.add (local.get $from) (i32.shl (i32.const 1) (local.get $es))))');
+  e('          (local.set $col (i32.add (local.get $col) (i32.const 1)))');
+  e('          (if (i32.eq (local.get $col) (local.get $s)) (then');
+  e('            (local.set $col (i32.const 0))');
+  e('            (local.set $to (i32.add (i32.sub (local.get $to) (i32.mul (i32.sub (local.get $s) (i32.const 1)) (local.get $phaseB))) (i32.shl (i32.const 1) (local.get $es))))');
+  e('          ) (else (local.set $to (i32.add (local.get $to) (local.get $phaseB)))))');
   e('          (local.set $xx (i32.add (local.get $xx) (i32.const 1))) (br $xl)))))');
   e('      (local.set $srow (i32.add (local.get $srow) (i32.shl (local.get $W) (local.get $es))))');
   e('      (local.set $yy (i32.add (local.get $yy) (i32.const 1))) (br $yl)))');
@@ -526,15 +533,23 @@ function helpers(e: (s: string) => void): void {
   e('    (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l2)))');
   e(')');
 
-  // Residual add on codes (addInt8): clamp(roundHalfAway((qa − zpA)·ma + (qb − zpB)·mb) + zpOut, lo, 127).
+  // Residual add on codes (addInt8): clamp(roundHalfAway((qa − zpA)·ma + (qb − zpB)·mb) + zpOut, lo, 127),
+  // float64 lanes, four codes per step (slack after the three tensors).
   e('(func (export "cnn_add_i8") (param $a i32) (param $zpA i32) (param $ma f64) (param $b i32) (param $zpB i32) (param $mb f64) (param $n i32) (param $zpOut i32) (param $lo i32) (param $y i32)');
-  e('  (local $i i32) (local $t i32) (local $v f64) (local $ra f64) (local $rf f64)');
-  e('  (block $d (loop $l (br_if $d (i32.ge_u (local.get $i) (local.get $n)))');
-  e('    (local.set $v (f64.add (f64.mul (f64.convert_i32_s (i32.sub (i32.load8_s (i32.add (local.get $a) (local.get $i))) (local.get $zpA))) (local.get $ma))');
-  e('      (f64.mul (f64.convert_i32_s (i32.sub (i32.load8_s (i32.add (local.get $b) (local.get $i))) (local.get $zpB))) (local.get $mb))))');
-  e(`    ${RHA} (local.set $t (i32.add (local.get $t) (local.get $zpOut)))`);
-  e(`    (i32.store8 (i32.add (local.get $y) (local.get $i)) ${clampTo('(local.get $lo)', '(i32.const 127)')})`);
-  e('    (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))');
+  e('  (local $i i32) (local $da v128) (local $db v128) (local $lo2 v128) (local $hi2 v128) (local $t v128)');
+  e('  (block $d (loop $l (br_if $d (i32.ge_s (local.get $i) (local.get $n)))');
+  e('    (local.set $da (i32x4.sub (i32x4.extend_low_i16x8_s (i16x8.extend_low_i8x16_s (v128.load32_zero (i32.add (local.get $a) (local.get $i))))) (i32x4.splat (local.get $zpA))))');
+  e('    (local.set $db (i32x4.sub (i32x4.extend_low_i16x8_s (i16x8.extend_low_i8x16_s (v128.load32_zero (i32.add (local.get $b) (local.get $i))))) (i32x4.splat (local.get $zpB))))');
+  e('    (local.set $lo2 (f64x2.add (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $da)) (f64x2.splat (local.get $ma))) (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $db)) (f64x2.splat (local.get $mb)))))');
+  e('    (local.set $da (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $da) (local.get $da)))');
+  e('    (local.set $db (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $db) (local.get $db)))');
+  e('    (local.set $hi2 (f64x2.add (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $da)) (f64x2.splat (local.get $ma))) (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $db)) (f64x2.splat (local.get $mb)))))');
+  rhaLanes(e, '    ');
+  e('    (local.set $t (i32x4.add (i32x4.min_s (i32x4.max_s (local.get $t) (v128.const i32x4 -1000 -1000 -1000 -1000)) (v128.const i32x4 1000 1000 1000 1000)) (i32x4.splat (local.get $zpOut))))');
+  e('    (local.set $t (i32x4.min_s (i32x4.max_s (local.get $t) (i32x4.splat (local.get $lo))) (v128.const i32x4 127 127 127 127)))');
+  e('    (local.set $t (i16x8.narrow_i32x4_s (local.get $t) (local.get $t)))');
+  e('    (v128.store32_lane 0 (i32.add (local.get $y) (local.get $i)) (i8x16.narrow_i16x8_s (local.get $t) (local.get $t)))');
+  e('    (local.set $i (i32.add (local.get $i) (i32.const 4))) (br $l)))');
   e(')');
 
   // Global average pooling [C][hw] → [C]: float64 sum in position order / hw, stored as float32.

@@ -33,13 +33,12 @@ export interface Predictor {
 }
 
 /**
- * Architecture models (convolutional nets) on the JS reference kernels. `dims` is
- * [h·w·c, classes]: the flattened HWC image in, the logits out.
+ * Architecture models (convolutional nets), on the wasm kernels when installed, else on the JS
+ * reference kernels. `dims` is [h·w·c, classes]: the flattened HWC image in, the logits out.
  */
 function archPredictor(model: ArchCompactModel, rt: ReturnType<typeof wasmKernels>): Predictor {
-  // The float kinds run on the wasm kernels when installed (convolutions as im2col + the dense
-  // kernel); the int8 kinds' per-tensor quantization has no wasm kernel yet, so they run on JS.
-  const wm = rt && (model.kind === 'dense-f32' || model.kind === 'f16' || model.kind === 'sparse-f32') ? loadWasmArchModel(rt, model) : null;
+  // Every kind runs on the wasm kernels when installed (lib/model/wasm/arch.ts).
+  const wm = rt ? loadWasmArchModel(rt, model) : null;
   const forward = wm ? wm.forward : archForward(model);
   const [h, w, c] = model.arch.input;
   const inDim = h * w * c;

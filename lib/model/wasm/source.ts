@@ -27,6 +27,8 @@
  *   bit-exact with kernels.ts.
  */
 
+import { mlpKernelsWat } from './mlp-source.ts';
+
 /** Outputs per register block: 12 accumulators of 4 lanes. */
 export const BLOCK = 48;
 const F32_VECTORS = BLOCK / 4; // 12 v128 accumulators
@@ -488,6 +490,7 @@ export function kernelsWat(): string {
   int8Layer();
   for (let V = 1; V <= DW_MAX_VECTORS; V++) for (let R = 1; R <= dwRows(V); R++) convWeightGradBlock(R, V);
   columnSums();
+  emit(mlpKernelsWat());
   emit(')');
   return lines.join('\n');
 }

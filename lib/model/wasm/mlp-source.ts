@@ -162,13 +162,13 @@ function denseLayer(kind: 'f32' | 'f16'): void {
  */
 function csrOne(): void {
   emit('(func (export "csr_1") (param $x i32) (param $inDim i32) (param $outDim i32) (param $rowPtr i32) (param $col i32) (param $val i32) (param $b i32) (param $y i32) (param $relu i32) (param $nz i32) (param $acc i32)');
-  emit('  (local $e i32) (local $eend i32) (local $xv f32) (local $k i32) (local $c i32) (local $cend i32) (local $c4 i32) (local $v i32) (local $p i32) (local $a i32) (local $aend i32)');
+  emit('  (local $pv v128) (local $xs v128) (local $e i32) (local $eend i32) (local $xv f32) (local $k i32) (local $c i32) (local $cend i32) (local $c4 i32) (local $v i32) (local $p i32) (local $a i32) (local $aend i32)');
   emit(`  (local.set $eend (i32.add (local.get $nz) (i32.mul (call $nz12 (local.get $x) (local.get $inDim) (i32.const 4) (i32.const 0) (local.get $nz)) (i32.const ${ENTRY}))))`);
   emit('  (memory.copy (local.get $acc) (local.get $b) (i32.shl (local.get $outDim) (i32.const 2)))');
   emit('  (local.set $e (local.get $nz))');
   emit('  (block $d0 (loop $l0');
   emit('    (br_if $d0 (i32.ge_u (local.get $e) (local.get $eend)))');
-  emit('    (local.set $xv (f32.load offset=4 (local.get $e)))');
+  emit('    (local.set $xv (f32.load offset=4 (local.get $e))) (local.set $xs (f32x4.splat (local.get $xv)))');
   emit('    (local.set $k (i32.load (i32.add (local.get $rowPtr) (i32.load (local.get $e)))))');
   emit('    (local.set $c (i32.add (local.get $col) (i32.shl (local.get $k) (i32.const 1))))');
   emit('    (local.set $v (i32.add (local.get $val) (i32.shl (local.get $k) (i32.const 2))))');
@@ -176,9 +176,11 @@ function csrOne(): void {
   emit('    (local.set $c4 (i32.sub (local.get $cend) (i32.const 6)))');
   emit('    (block $d1 (loop $l1');
   emit('      (br_if $d1 (i32.ge_s (local.get $c) (local.get $c4)))');
+  // Four products in one vector multiply, then four scalar read-add-writes.
+  emit('      (local.set $pv (f32x4.mul (local.get $xs) (v128.load (local.get $v))))');
   for (let t = 0; t < 4; t++) {
     emit(`      (local.set $p (i32.add (local.get $acc) (i32.shl (i32.load16_u offset=${2 * t} (local.get $c)) (i32.const 2))))`);
-    emit(`      (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (f32.mul (local.get $xv) (f32.load offset=${4 * t} (local.get $v)))))`);
+    emit(`      (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (f32x4.extract_lane ${t} (local.get $pv))))`);
   }
   emit('      (local.set $c (i32.add (local.get $c) (i32.const 8))) (local.set $v (i32.add (local.get $v) (i32.const 16)))');
   emit('      (br $l1)))');

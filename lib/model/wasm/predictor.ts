@@ -25,6 +25,8 @@ export interface WasmModel {
   readonly bytes: number;
   /** Logits of n images (x: [n × dims[0]] floats) into out; labels too when asked. */
   forward(xs: Float32Array, xOff: number, n: number, logits: Float32Array | null, labels: ClassArray | null, labelsOff: number): void;
+  /** Predicted class of one image already in linear memory at x (dims[0] floats, left unchanged), as argmax of its logits. */
+  label(x: number): number;
   release(): void;
 }
 
@@ -112,43 +114,53 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
   const actL = model.kind === 'int8-full' ? model.activations[L] : null;
   let released = false;
 
+  /**
+   * Runs t ≤ TILE images from x (t × inDim floats in linear memory, at base or elsewhere) through
+   * the layers in the scratch buffers at base; returns where the outputs are ([t × outDim], f32,
+   * or int8 codes for int8-full).
+   */
+  const run = (base: number, x: number, t: number): number => {
+    nz = base + NZ; cnt = base + CNT; tmp = base + TMP;
+    const bufs = [base, base + act, base + 2 * act];
+    const lanes = t === 1 ? 0 : t <= 4 ? 4 : t <= 8 ? 8 : 16;
+    let cur = 0, inLanes = false;
+    bufs[0] = x;
+    if (act0) {
+      k.quant_in4(x, t * inDim, act0.scale, act0.zeroPoint, bufs[1]);
+      cur = 1;
+    }
+    for (let l = 0; l < L; l++) {
+      const layer = layers[l];
+      const want = layer.lanes && t > 1;
+      // The input buffer x is never written: it may be the caller's (predictEach).
+      if (want !== inLanes) {
+        const dst = cur === 1 ? 2 : 1;
+        (want ? k.lanes_in : k.lanes_out)(bufs[cur], t, layer.inDim, bufs[dst], lanes);
+        cur = dst;
+        inLanes = want;
+      }
+      const dst = cur === 1 ? 2 : 1;
+      layer.run(bufs[cur], t, bufs[dst], l < L - 1 ? 1 : 0, lanes);
+      cur = dst;
+    }
+    if (inLanes) {
+      const dst = cur === 1 ? 2 : 1;
+      k.lanes_out(bufs[cur], t, outDim, bufs[dst], lanes);
+      cur = dst;
+    }
+    return bufs[cur];
+  };
+
   return {
     dims,
     bytes,
     forward(xs, xOff, n, logits, labels, labelsOff) {
       if (released) throw new Error('predictor used after release()');
       const base = rt.scratch(scratchBytes);
-      nz = base + NZ; cnt = base + CNT; tmp = base + TMP;
-      const bufs = [base, base + act, base + 2 * act];
       for (let start = 0; start < n; start += TILE) {
         const t = Math.min(TILE, n - start);
-        const lanes = t === 1 ? 0 : t <= 4 ? 4 : t <= 8 ? 8 : 16;
-        const f32 = rt.f32();
-        f32.set(xs.length === t * inDim && xOff === 0 ? xs : xs.subarray(xOff + start * inDim, xOff + (start + t) * inDim), base >> 2);
-        let cur = 0, inLanes = false;
-        if (act0) {
-          k.quant_in4(bufs[0], t * inDim, act0.scale, act0.zeroPoint, bufs[1]);
-          cur = 1;
-        }
-        for (let l = 0; l < L; l++) {
-          const layer = layers[l];
-          const want = layer.lanes && t > 1;
-          if (want !== inLanes) {
-            const dst = (cur + 1) % 3;
-            (want ? k.lanes_in : k.lanes_out)(bufs[cur], t, layer.inDim, bufs[dst], lanes);
-            cur = dst;
-            inLanes = want;
-          }
-          const dst = (cur + 1) % 3;
-          layer.run(bufs[cur], t, bufs[dst], l < L - 1 ? 1 : 0, lanes);
-          cur = dst;
-        }
-        if (inLanes) {
-          const dst = (cur + 1) % 3;
-          k.lanes_out(bufs[cur], t, outDim, bufs[dst], lanes);
-          cur = dst;
-        }
-        const y = bufs[cur];
+        rt.f32().set(xs.length === t * inDim && xOff === 0 ? xs : xs.subarray(xOff + start * inDim, xOff + (start + t) * inDim), base >> 2);
+        const y = run(base, base, t);
         if (labels) {
           (codesIn ? k.argmax_i8 : k.argmax_f32)(y, t, outDim, base + LAB);
           const u16 = new Uint16Array(rt.u8().buffer, base + LAB, t);
@@ -164,6 +176,21 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
           }
         }
       }
+    },
+    label(x) {
+      if (released) throw new Error('predictor used after release()');
+      const y = run(rt.scratch(scratchBytes), x, 1);
+      // The argmax of the logits (first maximum, NaN never): int8-full's codes are monotone in its dequantized logits.
+      let best = 0;
+      if (codesIn) {
+        const i8 = new Int8Array(rt.u8().buffer, y, outDim);
+        for (let o = 1; o < outDim; o++) if (i8[o] > i8[best]) best = o;
+      } else {
+        const f32 = rt.f32(), y4 = y >> 2;
+        let bv = -Infinity;
+        for (let o = 0; o < outDim; o++) if (f32[y4 + o] > bv) { bv = f32[y4 + o]; best = o; }
+      }
+      return best;
     },
     release() {
       if (released) return;

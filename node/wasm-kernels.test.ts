@@ -123,6 +123,20 @@ describe('WebAssembly kernels', () => {
     });
   }
 
+  it('f16 gives the logits of its decoded weights bit for bit, in tiles and one image, also where activations pass 2^15', () => {
+    const w = randomMlp(LENET, 32);
+    const n = 21;
+    // Images 3, 10 and 17 scaled up so that their activations take f16's exact path (x · 2^112 would overflow).
+    const xs = Float32Array.from(randomImages(n, 784, 33), (v, k) => (Math.floor(k / 784) % 7 === 3 ? v * 1e5 : v));
+    const f16 = quantizeFloat16(w);
+    const decoded = toDenseModel({ dims: w.dims, layers: f16.layers.map((l, i) => ({ inDim: w.dims[i], outDim: w.dims[i + 1], weights: decodeFloat16Array(l.weights), bias: l.bias })) });
+    const want = batchLogits(decoded, xs, n);
+    expect(Array.from(batchLogits(f16, xs, n))).toEqual(Array.from(want));
+    const single = allLogits(f16, xs, n, 'auto');
+    for (let k = 0; k < n; k++) expect(Array.from(single[k]), `image ${k}`).toEqual(Array.from(want.subarray(k * 10, (k + 1) * 10)));
+    expect(Math.max(...want.map(Math.abs))).toBeGreaterThan(2 ** 15); // the large images do reach the exact path
+  });
+
   it('CSR tiles give the dense kernel\'s logits bit for bit at 50, 90 and 99 % sparsity', () => {
     for (const s of [0.5, 0.9, 0.99]) {
       const w = pruneRandomly(randomMlp(LENET, 23), s, 24);

@@ -37,19 +37,20 @@ export const ENTRY = 12;
 export const PANEL = 48;
 
 /**
- * Nonzero inputs of one image as entries (i · s1, x[i], i · s2) — the row's byte offset in a full
+ * Nonzero inputs of one image as entries (x[i], i · s1, i · s2) — the row's byte offset in a full
  * panel and in the last, narrower one — ENTRY bytes each; returns their count. Four inputs per
  * step: an all-zero group (background pixels, dead units) costs one compare; otherwise each lane
  * is written and the pointer advances past the nonzero ones. The tail (inDim mod 4) one at a time.
+ * $nz12s stores x[i] · scale instead (f16's 2^112, see floatPanelBlock).
  */
-function nzList(): void {
-  emit('(func $nz12 (param $x i32) (param $inDim i32) (param $s1 i32) (param $s2 i32) (param $out i32) (result i32)');
+function nzList(scaled: boolean): void {
+  emit(`(func $nz12${scaled ? 's' : ''} (param $x i32) (param $inDim i32) (param $s1 i32) (param $s2 i32) (param $out i32)${scaled ? ' (param $scale f32)' : ''} (result i32)`);
   emit('  (local $i i32) (local $p i32) (local $end4 i32) (local $o1 i32) (local $o2 i32) (local $v f32) (local $xi i32)');
   emit('  (local.set $p (local.get $out))');
   emit('  (local.set $end4 (i32.and (local.get $inDim) (i32.const -4)))');
   const lane = (off: number, pad: string) => {
     emit(`${pad}(local.set $v (f32.load offset=${off} (local.get $xi)))`);
-    emit(`${pad}(i32.store (local.get $p) (local.get $o1)) (f32.store offset=4 (local.get $p) (local.get $v)) (i32.store offset=8 (local.get $p) (local.get $o2))`);
+    emit(`${pad}(f32.store (local.get $p) ${scaled ? '(f32.mul (local.get $v) (local.get $scale))' : '(local.get $v)'}) (i32.store offset=4 (local.get $p) (local.get $o1)) (i32.store offset=8 (local.get $p) (local.get $o2))`);
     emit(`${pad}(local.set $p (i32.add (local.get $p) (select (i32.const ${ENTRY}) (i32.const 0) (f32.ne (local.get $v) (f32.const 0)))))`);
     emit(`${pad}(local.set $o1 (i32.add (local.get $o1) (local.get $s1))) (local.set $o2 (i32.add (local.get $o2) (local.get $s2)))`);
   };
@@ -73,21 +74,24 @@ function nzList(): void {
 /**
  * Float block over one panel and one image: acc = bias; for each entry, acc += x · W[row] over
  * 4·V outputs; stores acc (ReLU'd if asked). The row's offset is the entry's word at `field`
- * (0: full panel, 8: the last panel). f16 is widened in registers as in source.ts.
+ * (4: full panel, 8: the last panel). f16 is widened in registers as in source.ts: the bits
+ * ((h << 13) & 0x8fffffff) are the float32 w · 2^−112, times 2^112. 'f16s' leaves that multiply
+ * out, for entries whose x was stored times 2^112 ($nz12s): (x · 2^112) · (w · 2^−112) is the
+ * real number x · w, so its float32 rounding, and every sum, is the same — provided x · 2^112
+ * does not overflow, which the layer checks per image (|x| < 2^15, else it runs 'f16').
  */
-function floatPanelBlock(kind: 'f32' | 'f16', V: number, field: 0 | 8): void {
+function floatPanelBlock(kind: 'f32' | 'f16' | 'f16s', V: number, field: 4 | 8): void {
   emit(`(func $pb_${kind}_${V}_${field} (param $nz i32) (param $cnt i32) (param $w i32) (param $b i32) (param $y i32) (param $relu i32)`);
   emit(`  ${Array.from({ length: V }, (_, v) => `(local $a${v} v128)`).join(' ')} (local $xv v128) (local $r i32) (local $end i32)`);
   for (let v = 0; v < V; v++) emit(`  (local.set $a${v} (v128.load offset=${16 * v} (local.get $b)))`);
   emit(`  (local.set $end (i32.add (local.get $nz) (i32.mul (local.get $cnt) (i32.const ${ENTRY}))))`);
   emit('  (block $done (loop $next');
   emit('    (br_if $done (i32.ge_u (local.get $nz) (local.get $end)))');
-  emit('    (local.set $xv (v128.load32_splat offset=4 (local.get $nz)))');
+  emit('    (local.set $xv (v128.load32_splat (local.get $nz)))');
   emit(`    (local.set $r (i32.add (local.get $w) (i32.load offset=${field} (local.get $nz))))`);
   for (let v = 0; v < V; v++) {
-    const w = kind === 'f32'
-      ? `(v128.load offset=${16 * v} (local.get $r))`
-      : `(f32x4.mul (v128.and (i32x4.shl (v128.load16x4_s offset=${8 * v} (local.get $r)) (i32.const 13)) (global.get $f16mask)) (global.get $f16scale))`;
+    const bits = `(v128.and (i32x4.shl (v128.load16x4_s offset=${8 * v} (local.get $r)) (i32.const 13)) (global.get $f16mask))`;
+    const w = kind === 'f32' ? `(v128.load offset=${16 * v} (local.get $r))` : kind === 'f16' ? `(f32x4.mul ${bits} (global.get $f16scale))` : bits;
     emit(`    (local.set $a${v} (f32x4.add (local.get $a${v}) (f32x4.mul (local.get $xv) ${w})))`);
   }
   emit(`    (local.set $nz (i32.add (local.get $nz) (i32.const ${ENTRY})))`);
@@ -117,26 +121,38 @@ function dispatch(name: string, target: (V: number) => string, max: number, para
  */
 function denseLayer(kind: 'f32' | 'f16'): void {
   const es = kind === 'f32' ? 4 : 2;
+  const f16 = kind === 'f16';
   emit(`(func (export "mlp_dense_${kind}") (param $x i32) (param $n i32) (param $inDim i32) (param $outDim i32) (param $w i32) (param $b i32) (param $y i32) (param $relu i32) (param $nz i32) (param $cnt i32) (param $tmp i32)`);
-  emit('  (local $j i32) (local $ob i32) (local $rem i32) (local $wp i32) (local $nzj i32) (local $nzStride i32) (local $cntj i32) (local $dst i32) (local $full i32)');
+  emit('  (local $j i32) (local $ob i32) (local $rem i32) (local $wp i32) (local $nzj i32) (local $nzStride i32) (local $cntj i32) (local $dst i32) (local $full i32) (local $xj i32) (local $fast i32)');
   emit(`  (local.set $nzStride (i32.mul (local.get $inDim) (i32.const ${ENTRY})))`);
   emit(`  (local.set $full (i32.sub (local.get $outDim) (i32.rem_u (local.get $outDim) (i32.const ${PANEL}))))`);
   emit(`  (local.set $rem (i32.sub (local.get $outDim) (local.get $full)))`);
   emit('  (block $d0 (loop $l0');
   emit('    (br_if $d0 (i32.ge_u (local.get $j) (local.get $n)))');
-  emit('    (i32.store (i32.add (local.get $cnt) (i32.shl (local.get $j) (i32.const 2)))');
-  emit('      (call $nz12 (i32.add (local.get $x) (i32.shl (i32.mul (local.get $j) (local.get $inDim)) (i32.const 2))) (local.get $inDim)');
-  emit(`        (i32.const ${PANEL * es}) (i32.mul (local.get $rem) (i32.const ${es})) (i32.add (local.get $nz) (i32.mul (local.get $j) (local.get $nzStride)))))`);
+  emit('    (local.set $xj (i32.add (local.get $x) (i32.shl (i32.mul (local.get $j) (local.get $inDim)) (i32.const 2))))');
+  const args = `(local.get $xj) (local.get $inDim) (i32.const ${PANEL * es}) (i32.mul (local.get $rem) (i32.const ${es})) (i32.add (local.get $nz) (i32.mul (local.get $j) (local.get $nzStride)))`;
+  if (f16) {
+    // Per image, whether x · 2^112 stays finite (then 'f16s'); the flag goes after tmp's 48 floats.
+    emit('    (local.set $fast (f32.lt (call $max_abs (local.get $xj) (local.get $inDim)) (f32.const 32768)))');
+    emit('    (i32.store offset=256 (i32.add (local.get $tmp) (i32.shl (local.get $j) (i32.const 2))) (local.get $fast))');
+    emit('    (i32.store (i32.add (local.get $cnt) (i32.shl (local.get $j) (i32.const 2)))');
+    emit(`      (if (result i32) (local.get $fast) (then (call $nz12s ${args} (f32.const 0x1p112))) (else (call $nz12 ${args}))))`);
+  } else {
+    emit(`    (i32.store (i32.add (local.get $cnt) (i32.shl (local.get $j) (i32.const 2))) (call $nz12 ${args}))`);
+  }
   emit('    (local.set $j (i32.add (local.get $j) (i32.const 1))) (br $l0)))');
+  const fastOf = '(i32.load offset=256 (i32.add (local.get $tmp) (i32.shl (local.get $j) (i32.const 2))))';
   emit('  (local.set $wp (local.get $w))');
   emit('  (block $d1 (loop $l1');
   emit('    (br_if $d1 (i32.ge_u (local.get $ob) (local.get $full)))');
   emit('    (local.set $j (i32.const 0))');
   emit('    (block $d2 (loop $l2');
   emit('      (br_if $d2 (i32.ge_u (local.get $j) (local.get $n)))');
-  emit(`      (call $pb_${kind}_12_0 (i32.add (local.get $nz) (i32.mul (local.get $j) (local.get $nzStride))) (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $j) (i32.const 2))))`);
-  emit('        (local.get $wp) (i32.add (local.get $b) (i32.shl (local.get $ob) (i32.const 2)))');
-  emit('        (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $outDim)) (local.get $ob)) (i32.const 2))) (local.get $relu))');
+  const fullArgs = '(i32.add (local.get $nz) (i32.mul (local.get $j) (local.get $nzStride))) (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $j) (i32.const 2)))) ' +
+    '(local.get $wp) (i32.add (local.get $b) (i32.shl (local.get $ob) (i32.const 2))) ' +
+    '(i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $outDim)) (local.get $ob)) (i32.const 2))) (local.get $relu)';
+  if (f16) emit(`      (if ${fastOf} (then (call $pb_f16s_12_4 ${fullArgs})) (else (call $pb_f16_12_4 ${fullArgs})))`);
+  else emit(`      (call $pb_f32_12_4 ${fullArgs})`);
   emit('      (local.set $j (i32.add (local.get $j) (i32.const 1))) (br $l2)))');
   emit(`    (local.set $wp (i32.add (local.get $wp) (i32.mul (local.get $inDim) (i32.const ${PANEL * es}))))`);
   emit(`    (local.set $ob (i32.add (local.get $ob) (i32.const ${PANEL}))) (br $l1)))`);
@@ -146,13 +162,34 @@ function denseLayer(kind: 'f32' | 'f16'): void {
   emit('      (br_if $d3 (i32.ge_u (local.get $j) (local.get $n)))');
   emit('      (local.set $dst (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $outDim)) (local.get $full)) (i32.const 2))))');
   // Whole vectors are stored: a width that is not a multiple of 4 goes through tmp.
-  emit(`      (call $pbp_${kind} (i32.shr_u (i32.add (local.get $rem) (i32.const 3)) (i32.const 2)) (i32.add (local.get $nz) (i32.mul (local.get $j) (local.get $nzStride)))`);
-  emit('        (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $j) (i32.const 2)))) (local.get $wp) (i32.add (local.get $b) (i32.shl (local.get $full) (i32.const 2)))');
-  emit('        (select (local.get $dst) (local.get $tmp) (i32.eqz (i32.and (local.get $rem) (i32.const 3)))) (local.get $relu))');
+  const remArgs = '(i32.shr_u (i32.add (local.get $rem) (i32.const 3)) (i32.const 2)) (i32.add (local.get $nz) (i32.mul (local.get $j) (local.get $nzStride))) ' +
+    '(i32.load (i32.add (local.get $cnt) (i32.shl (local.get $j) (i32.const 2)))) (local.get $wp) (i32.add (local.get $b) (i32.shl (local.get $full) (i32.const 2))) ' +
+    '(select (local.get $dst) (local.get $tmp) (i32.eqz (i32.and (local.get $rem) (i32.const 3)))) (local.get $relu)';
+  if (f16) emit(`      (if ${fastOf} (then (call $pbp_f16s ${remArgs})) (else (call $pbp_f16 ${remArgs})))`);
+  else emit(`      (call $pbp_f32 ${remArgs})`);
   emit('      (if (i32.and (local.get $rem) (i32.const 3)) (then (memory.copy (local.get $dst) (local.get $tmp) (i32.shl (local.get $rem) (i32.const 2)))))');
   emit('      (local.set $j (i32.add (local.get $j) (i32.const 1))) (br $l3)))');
   emit('  ))');
   emit(')');
+}
+
+/** max |x[i]| over n floats, NaN ignored (pmax(m, a) = m < a ? a : m); 0 for n = 0. */
+function maxAbs(): void {
+  emit('(func $max_abs (param $x i32) (param $n i32) (result f32)');
+  emit('  (local $i i32) (local $end i32) (local $mv v128) (local $m f32) (local $a f32)');
+  emit('  (local.set $end (i32.and (local.get $n) (i32.const -4)))');
+  emit('  (block $d (loop $l');
+  emit('    (br_if $d (i32.ge_u (local.get $i) (local.get $end)))');
+  emit('    (local.set $mv (f32x4.pmax (local.get $mv) (f32x4.abs (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))))');
+  emit('    (local.set $i (i32.add (local.get $i) (i32.const 4))) (br $l)))');
+  emit('  (local.set $m (f32x4.extract_lane 0 (local.get $mv)))');
+  for (let t = 1; t < 4; t++) emit(`  (local.set $a (f32x4.extract_lane ${t} (local.get $mv))) (if (f32.gt (local.get $a) (local.get $m)) (then (local.set $m (local.get $a))))`);
+  emit('  (block $d1 (loop $l1');
+  emit('    (br_if $d1 (i32.ge_u (local.get $i) (local.get $n)))');
+  emit('    (local.set $a (f32.abs (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))))');
+  emit('    (if (f32.gt (local.get $a) (local.get $m)) (then (local.set $m (local.get $a))))');
+  emit('    (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l1)))');
+  emit('  (local.get $m))');
 }
 
 /**
@@ -165,14 +202,23 @@ function csrOne(): void {
   emit('  (local $pv v128) (local $xs v128) (local $e i32) (local $eend i32) (local $xv f32) (local $k i32) (local $c i32) (local $cend i32) (local $c4 i32) (local $v i32) (local $p i32) (local $a i32) (local $aend i32)');
   emit(`  (local.set $eend (i32.add (local.get $nz) (i32.mul (call $nz12 (local.get $x) (local.get $inDim) (i32.const 4) (i32.const 0) (local.get $nz)) (i32.const ${ENTRY}))))`);
   emit('  (memory.copy (local.get $acc) (local.get $b) (i32.shl (local.get $outDim) (i32.const 2)))');
+  // First every nonzero row's extent (rowPtr[i], rowPtr[i+1]) into its entry: independent loads,
+  // so that the rows' stored weights, read next, do not each wait for their rowPtr (weights out of cache).
+  emit('  (local.set $e (local.get $nz))');
+  emit('  (block $d5 (loop $l5');
+  emit('    (br_if $d5 (i32.ge_u (local.get $e) (local.get $eend)))');
+  emit('    (local.set $p (i32.add (local.get $rowPtr) (i32.load offset=4 (local.get $e))))');
+  emit('    (i32.store offset=4 (local.get $e) (i32.load (local.get $p))) (i32.store offset=8 (local.get $e) (i32.load offset=4 (local.get $p)))');
+  emit(`    (local.set $e (i32.add (local.get $e) (i32.const ${ENTRY})))`);
+  emit('    (br $l5)))');
   emit('  (local.set $e (local.get $nz))');
   emit('  (block $d0 (loop $l0');
   emit('    (br_if $d0 (i32.ge_u (local.get $e) (local.get $eend)))');
-  emit('    (local.set $xv (f32.load offset=4 (local.get $e))) (local.set $xs (f32x4.splat (local.get $xv)))');
-  emit('    (local.set $k (i32.load (i32.add (local.get $rowPtr) (i32.load (local.get $e)))))');
+  emit('    (local.set $xv (f32.load (local.get $e))) (local.set $xs (f32x4.splat (local.get $xv)))');
+  emit('    (local.set $k (i32.load offset=4 (local.get $e)))');
   emit('    (local.set $c (i32.add (local.get $col) (i32.shl (local.get $k) (i32.const 1))))');
   emit('    (local.set $v (i32.add (local.get $val) (i32.shl (local.get $k) (i32.const 2))))');
-  emit('    (local.set $cend (i32.add (local.get $col) (i32.shl (i32.load offset=4 (i32.add (local.get $rowPtr) (i32.load (local.get $e)))) (i32.const 1))))');
+  emit('    (local.set $cend (i32.add (local.get $col) (i32.shl (i32.load offset=8 (local.get $e)) (i32.const 1))))');
   emit('    (local.set $c4 (i32.sub (local.get $cend) (i32.const 6)))');
   emit('    (block $d1 (loop $l1');
   emit('      (br_if $d1 (i32.ge_s (local.get $c) (local.get $c4)))');
@@ -417,6 +463,10 @@ function quantizeInput(): void {
   emit('  (block $d (loop $l');
   emit('    (br_if $d (i32.ge_s (local.get $i) (local.get $len)))');
   emit('    (local.set $xv (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))');
+  // Four zero inputs (background pixels) quantize to the zero point without dividing.
+  emit('    (if (i32.eqz (v128.any_true (f32x4.ne (local.get $xv) (global.get $zero)))) (then');
+  emit('      (v128.store32_lane 0 (i32.add (local.get $q) (local.get $i)) (i8x16.splat (select (global.get $s_m128) (select (global.get $s_p127) (local.get $zp) (i32.gt_s (local.get $zp) (global.get $s_p127))) (i32.lt_s (local.get $zp) (global.get $s_m128)))))');
+  emit('      (local.set $i (i32.add (local.get $i) (i32.const 4))) (br $l)))');
   emit(`    ${rha2('$lo', '(f64x2.div (f64x2.promote_low_f32x4 (local.get $xv)) (local.get $s))')}`);
   emit('    (local.set $ok (f64x2.eq (local.get $rv) (local.get $rv)))');
   emit(`    ${rha2('$t', `(f64x2.div (f64x2.promote_low_f32x4 ${high2('(local.get $xv)')}) (local.get $s))`)}`);
@@ -556,6 +606,8 @@ function int8Globals(): void {
   emit('(global $half2 v128 (v128.const f64x2 0.5 0.5))');
   emit('(global $one2 v128 (v128.const f64x2 1 1))');
   emit('(global $sign2 v128 (v128.const i64x2 0x8000000000000000 0x8000000000000000))');
+  emit('(global $s_m128 i32 (i32.const -128))');
+  emit('(global $s_p127 i32 (i32.const 127))');
   for (const [name, v] of [['m127', -127], ['p127', 127], ['m128', -128], ['m1000', -1000], ['p1000', 1000]] as const) {
     emit(`(global $${name} v128 (v128.const i32x4 ${v} ${v} ${v} ${v}))`);
   }
@@ -564,14 +616,17 @@ function int8Globals(): void {
 /** The MLP kernels' functions, to be placed inside the module after source.ts's helpers. */
 export function mlpKernelsWat(): string {
   lines.length = 0;
-  nzList();
-  for (const kind of ['f32', 'f16'] as const) {
-    floatPanelBlock(kind, 12, 0);
+  nzList(false);
+  nzList(true);
+  maxAbs();
+  for (const kind of ['f32', 'f16', 'f16s'] as const) {
+    floatPanelBlock(kind, 12, 4);
     for (let V = 1; V <= 12; V++) floatPanelBlock(kind, V, 8);
     dispatch(`pbp_${kind}`, (V) => `$pb_${kind}_${V}_8`, 12, '(param $nz i32) (param $cnt i32) (param $w i32) (param $b i32) (param $y i32) (param $relu i32)',
       '(local.get $nz) (local.get $cnt) (local.get $w) (local.get $b) (local.get $y) (local.get $relu)');
-    denseLayer(kind);
   }
+  denseLayer('f32');
+  denseLayer('f16');
   csrOne();
   for (const V of CSR_T_VECTORS) csrTransposed(V);
   transpose();

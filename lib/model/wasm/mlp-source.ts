@@ -202,23 +202,15 @@ function csrOne(): void {
   emit('  (local $pv v128) (local $xs v128) (local $e i32) (local $eend i32) (local $xv f32) (local $k i32) (local $c i32) (local $cend i32) (local $c4 i32) (local $v i32) (local $p i32) (local $a i32) (local $aend i32)');
   emit(`  (local.set $eend (i32.add (local.get $nz) (i32.mul (call $nz12 (local.get $x) (local.get $inDim) (i32.const 4) (i32.const 0) (local.get $nz)) (i32.const ${ENTRY}))))`);
   emit('  (memory.copy (local.get $acc) (local.get $b) (i32.shl (local.get $outDim) (i32.const 2)))');
-  // First every nonzero row's extent (rowPtr[i], rowPtr[i+1]) into its entry: independent loads,
-  // so that the rows' stored weights, read next, do not each wait for their rowPtr (weights out of cache).
-  emit('  (local.set $e (local.get $nz))');
-  emit('  (block $d5 (loop $l5');
-  emit('    (br_if $d5 (i32.ge_u (local.get $e) (local.get $eend)))');
-  emit('    (local.set $p (i32.add (local.get $rowPtr) (i32.load offset=4 (local.get $e))))');
-  emit('    (i32.store offset=4 (local.get $e) (i32.load (local.get $p))) (i32.store offset=8 (local.get $e) (i32.load offset=4 (local.get $p)))');
-  emit(`    (local.set $e (i32.add (local.get $e) (i32.const ${ENTRY})))`);
-  emit('    (br $l5)))');
   emit('  (local.set $e (local.get $nz))');
   emit('  (block $d0 (loop $l0');
   emit('    (br_if $d0 (i32.ge_u (local.get $e) (local.get $eend)))');
   emit('    (local.set $xv (f32.load (local.get $e))) (local.set $xs (f32x4.splat (local.get $xv)))');
-  emit('    (local.set $k (i32.load offset=4 (local.get $e)))');
+  emit('    (local.set $p (i32.add (local.get $rowPtr) (i32.load offset=4 (local.get $e))))');
+  emit('    (local.set $k (i32.load (local.get $p)))');
   emit('    (local.set $c (i32.add (local.get $col) (i32.shl (local.get $k) (i32.const 1))))');
   emit('    (local.set $v (i32.add (local.get $val) (i32.shl (local.get $k) (i32.const 2))))');
-  emit('    (local.set $cend (i32.add (local.get $col) (i32.shl (i32.load offset=8 (local.get $e)) (i32.const 1))))');
+  emit('    (local.set $cend (i32.add (local.get $col) (i32.shl (i32.load offset=4 (local.get $p)) (i32.const 1))))');
   emit('    (local.set $c4 (i32.sub (local.get $cend) (i32.const 6)))');
   emit('    (block $d1 (loop $l1');
   emit('      (br_if $d1 (i32.ge_s (local.get $c) (local.get $c4)))');

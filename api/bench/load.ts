@@ -78,15 +78,23 @@ const connections = Number(values.connections);
 // The API's kernels (WebAssembly SIMD) and, as the baseline in the same process, the JS
 // reference kernels on the same model files.
 const kernels = await installNodeKernels();
-const gc = (globalThis as { gc?: () => void }).gc;
-gc?.();
+const gcOnce = (globalThis as { gc?: () => void }).gc;
+/** A full collection, then again after a pause: ArrayBuffers are freed by a background sweeper after the first, so memory figures settle. */
+const settle = async () => {
+  if (!gcOnce) return;
+  gcOnce();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  gcOnce();
+};
+const gc = gcOnce && settle;
+await settle();
 const before = process.memoryUsage();
 const wasmBefore = kernels.bytesInUse;
 const repo = new RunRepository(new FsStore(runsDir));
 const loadStarted = performance.now();
 const run = await repo.get('latest');
 const loadMs = performance.now() - loadStarted;
-gc?.();
+await settle();
 const lookup = process.memoryUsage();
 const lookupMb = (lookup.heapUsed + lookup.arrayBuffers - before.heapUsed - before.arrayBuffers) / 1024 / 1024;
 const WORKERS_MB = 128;
@@ -97,7 +105,7 @@ console.log(`lookup data of the loaded run: +${lookupMb.toFixed(1)} MB heap + ar
   `${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
 const allLevels = run.manifest.levels.map((_, t) => t);
 const predictorsByLevel = await Promise.all(allLevels.map((t) => run.withPredictors(t, (ps) => ps)));
-gc?.();
+await settle();
 const after = process.memoryUsage();
 const modelBytes = run.manifest.files.filter((f) => f.kind === 'model').reduce((a, f) => a + f.bytes, 0);
 const loadedWeights = kernels.bytesInUse - wasmBefore;

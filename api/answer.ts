@@ -1,6 +1,6 @@
 import { modalFromCounts, type ClassImpact, type TieRule } from '../lib/analysis/index.ts';
 import { type ClassArray, classBytesFor, newClassArray } from '../lib/class-array.ts';
-import { argmax } from '../lib/model/index.ts';
+import { predictEach } from '../lib/model/index.ts';
 import type { LoadedRun } from './runs.ts';
 
 export interface ClassRef { index: number; name: string }
@@ -179,11 +179,8 @@ export type LivePredict = (run: LoadedRun, input: Float32Array, levelIndices?: r
  */
 export async function liveMemberPredictions(run: LoadedRun, input: Float32Array, levelIndices?: readonly number[]): Promise<ClassArray> {
   const out = newClassArray(run.levels * run.K, classBytesFor(run.numClasses));
-  const logits = new Float32Array(run.numClasses);
   for (const t of levelIndices ?? run.manifest.levels.map((_, t) => t)) {
-    await run.withPredictors(t, (predictors) => predictors.forEach((p, k) => {
-      out[t * run.K + k] = argmax(p.logits(input, logits));
-    }));
+    await run.withPredictors(t, (predictors) => predictEach(predictors, input, out, t * run.K));
   }
   return out;
 }

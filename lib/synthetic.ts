@@ -12,7 +12,7 @@ import { analyzeRun } from './analysis/index.ts';
 import { classArrayToBytes, classBytesFor, newClassArray } from './class-array.ts';
 import { imageHashes, sha256Hex } from './hash.ts';
 import { MANIFEST_VERSION, RUN_FILES, parseManifest, type FileEntry, type LevelEntry, type Manifest } from './manifest.ts';
-import { encodeModel, lenet5Arch, quantizeInt8Dynamic, resnetArch, toArchModel, toDenseModel, toSparseModel, type Architecture, type MlpWeights, type ModelKind } from './model/index.ts';
+import { encodeModel, lenet5Arch, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, resnetArch, toArchModel, toDenseModel, toSparseModel, type Architecture, type MlpWeights, type ModelKind } from './model/index.ts';
 import { randomArchWeights } from './model/testing.ts';
 import { mulberry32, seedFor } from './random.ts';
 import { LATEST_KEY, type Store } from './store.ts';
@@ -31,6 +31,10 @@ export interface SyntheticRunOptions {
   imageSize?: number;
   /** Hidden width of the random models. Default 4. */
   hidden?: number;
+  /** Hidden widths of the random MLP members, instead of one layer of `hidden` (e.g. [300, 100]: LeNet-300-100). */
+  mlpHidden?: number[];
+  /** Evaluation images to use instead of generated ones: [images × imageSize²] grayscale bytes. */
+  pixels?: Uint8Array;
   /** Random CNN members of this architecture instead of MLPs (lenet5: conv 4, 8, dense 16; resnet: ResNet-8, width 4). */
   arch?: 'lenet5' | 'resnet';
   /** Quantized levels after the pruned ones. Default ['int8-dynamic']. */
@@ -83,7 +87,11 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
   // Grayscale images: a per-class gradient plus noise, h × w × 1.
   const px = size * size;
   const images = new Uint8Array(N * px);
-  for (let i = 0; i < N; i++) {
+  if (opts.pixels) {
+    if (opts.pixels.length !== N * px) throw new RangeError(`pixels: ${opts.pixels.length} bytes, expected ${N} images of ${size}×${size}`);
+    images.set(opts.pixels);
+  }
+  for (let i = 0; i < N && !opts.pixels; i++) {
     const c = labels[i], base = i * px;
     for (let p = 0; p < px; p++) images[base + p] = ((p * (c % 7 + 1) + c * 13) & 0xff) ^ (rand() * 32);
   }
@@ -100,12 +108,14 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
   await put(RUN_FILES.evalImageHashes, await imageHashes(images, N), 'other');
   await put(RUN_FILES.evalLabels, classArrayToBytes(labels), 'eval-labels');
 
-  const dims = [px, hidden, C];
+  const dims = [px, ...(opts.mlpHidden ?? [hidden]), C];
   const arch: Architecture | null =
     opts.arch === 'lenet5' ? lenet5Arch([size, size, 1], C, { conv: [4, 8], dense: [16] })
     : opts.arch === 'resnet' ? resnetArch([size, size, 1], C, { depth: 8, width: 4 })
     : null;
   const formatOf = { 'float16': 'f16', 'int8-dynamic': 'int8-dynamic', 'int8-full': 'int8-full' } as const;
+  // Full int8 is calibrated on the first 100 evaluation images, as the method does on training images.
+  const calibration = () => Float32Array.from(images.subarray(0, Math.min(100, N) * px), (v) => v / 255);
   const levelEntries: LevelEntry[] = [];
   for (const level of levels) {
     const format: ModelKind = level.kind === 'dense' ? 'dense-f32' : level.kind === 'pruned' ? 'sparse-f32' : formatOf[level.quantization!];
@@ -114,16 +124,15 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
       const memberSeed = seedFor(seed, level.name, k);
       const path = RUN_FILES.model(level.name, k);
       if (arch) {
-        // Calibrated on the first 100 evaluation images, as the method does on training images.
-        const n = Math.min(100, N);
-        const calibration = Float32Array.from(images.subarray(0, n * px), (v) => v / 255);
         const weights = randomArchWeights(arch, memberSeed, level.sparsity);
-        await put(path, encodeModel(toArchModel(weights, format, { calibration, n })), 'model');
+        await put(path, encodeModel(toArchModel(weights, format, { calibration: calibration(), n: Math.min(100, N) })), 'model');
         members.push({ model: path, seed: memberSeed, layerSparsity: arch.ops.filter((op) => op.op === 'conv' || op.op === 'dense').map(() => level.sparsity) });
         continue;
       }
       const weights = randomWeights(dims, mulberry32(memberSeed), level.sparsity);
-      const model = format === 'dense-f32' ? toDenseModel(weights) : format === 'sparse-f32' ? toSparseModel(weights) : quantizeInt8Dynamic(weights);
+      const model = format === 'dense-f32' ? toDenseModel(weights) : format === 'sparse-f32' ? toSparseModel(weights)
+        : format === 'f16' ? quantizeFloat16(weights) : format === 'int8-full' ? quantizeInt8Full(weights, calibration(), Math.min(100, N))
+        : quantizeInt8Dynamic(weights);
       await put(path, encodeModel(model), 'model');
       members.push({ model: path, seed: memberSeed, layerSparsity: dims.slice(1).map(() => level.sparsity) });
     }
@@ -161,7 +170,7 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
     K,
     classBytes,
     levels: levelEntries,
-    settings: { synthetic: true, numClasses: C, images: N, K, sparsities, imageSize: size, hidden, seed, ...(arch ? { arch: arch.name, quantizations: opts.quantizations } : {}) },
+    settings: { synthetic: true, numClasses: C, images: N, K, sparsities, imageSize: size, hidden, ...(opts.mlpHidden ? { mlpHidden: opts.mlpHidden } : {}), seed, ...(arch ? { arch: arch.name, quantizations: opts.quantizations } : {}) },
     metrics: {
       levels: analysis.summary.levels.map((l) => ({ name: l.name, accuracy: l.accuracy, pieCount: l.pieCount, impacted: l.impacted, pieAccuracy: l.pieAccuracy })),
       kernelAgreement: 1,

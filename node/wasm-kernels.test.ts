@@ -5,7 +5,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  argmax,
   createPredictor,
+  predictEach,
   decodeFloat16Array,
   quantizeFloat16,
   quantizeInt8Dynamic,
@@ -16,12 +18,15 @@ import {
   type MlpWeights,
 } from '../lib/model/index.ts';
 import { plantedTask, pruneRandomly, randomImages, randomMlp } from '../lib/model/testing.ts';
+import { loadWasmModel } from '../lib/model/wasm/predictor.ts';
 import { wasmKernels, type WasmKernels } from '../lib/model/wasm/runtime.ts';
 import { installNodeKernels } from './wasm-kernels.ts';
 
 const LENET = [784, 300, 100, 10];
 /** Odd widths: an odd input count (int8 pairs), partial blocks of every size, more than one block. */
 const ODD = [37, 101, 53, 3];
+/** Panel edges: a width of exactly one panel (no last panel), a last panel of whole vectors, one below a panel. */
+const EDGES = [96, 48, 32, 47, 5];
 
 let rt: WasmKernels;
 beforeAll(async () => {
@@ -90,6 +95,88 @@ describe('WebAssembly kernels', () => {
     const f16 = quantizeFloat16(w);
     const decoded = toDenseModel({ dims: w.dims, layers: f16.layers.map((l, i) => ({ inDim: w.dims[i], outDim: w.dims[i + 1], weights: decodeFloat16Array(l.weights), bias: l.bias })) });
     expect(allLogits(f16, xs, 40, 'auto')).toEqual(allLogits(decoded, xs, 40, 'auto'));
+  });
+
+  /** Logits of images 0 … n−1 run as one batch of n (tiles, lanes), [n × classes]. */
+  function batchLogits(model: CompactModel, xs: Float32Array, n: number): Float32Array {
+    if (model.arch !== undefined) throw new Error('MLP models only');
+    const wm = loadWasmModel(rt, model);
+    const out = new Float32Array(n * model.dims[model.dims.length - 1]);
+    wm.forward(xs, 0, n, out, null, 0);
+    wm.release();
+    return out;
+  }
+
+  for (const dims of [ODD, EDGES, LENET]) {
+    it(`a batch gives the logits of one image at a time, bit for bit, at every tile and lane width (${dims.join('-')})`, () => {
+      const w = randomMlp(dims, 21);
+      const xs = randomImages(37, dims[0], 22);
+      for (const [name, model] of Object.entries(kinds(w, xs))) {
+        const single = allLogits(model, xs, 37, 'auto');
+        // 1 image; 2, 3, 5, 8 and 16 images (4, 8 and 16 lanes for CSR); 37 = two full tiles and a partial one.
+        for (const n of [1, 2, 3, 5, 8, 16, 37]) {
+          const batch = batchLogits(model, xs, n);
+          const C = dims[dims.length - 1];
+          for (let k = 0; k < n; k++) expect(Array.from(batch.subarray(k * C, (k + 1) * C)), `${name}, batch of ${n}, image ${k}`).toEqual(Array.from(single[k]));
+        }
+      }
+    });
+  }
+
+  it('f16 gives the logits of its decoded weights bit for bit, in tiles and one image, also where activations pass 2^15', () => {
+    const w = randomMlp(LENET, 32);
+    const n = 21;
+    // Images 3, 10 and 17 scaled up so that their activations take f16's exact path (x · 2^112 would overflow).
+    const xs = Float32Array.from(randomImages(n, 784, 33), (v, k) => (Math.floor(k / 784) % 7 === 3 ? v * 1e5 : v));
+    const f16 = quantizeFloat16(w);
+    const decoded = toDenseModel({ dims: w.dims, layers: f16.layers.map((l, i) => ({ inDim: w.dims[i], outDim: w.dims[i + 1], weights: decodeFloat16Array(l.weights), bias: l.bias })) });
+    const want = batchLogits(decoded, xs, n);
+    expect(Array.from(batchLogits(f16, xs, n))).toEqual(Array.from(want));
+    const single = allLogits(f16, xs, n, 'auto');
+    for (let k = 0; k < n; k++) expect(Array.from(single[k]), `image ${k}`).toEqual(Array.from(want.subarray(k * 10, (k + 1) * 10)));
+    expect(Math.max(...want.map(Math.abs))).toBeGreaterThan(2 ** 15); // the large images do reach the exact path
+  });
+
+  it('CSR tiles give the dense kernel\'s logits bit for bit at 50, 90 and 99 % sparsity', () => {
+    for (const s of [0.5, 0.9, 0.99]) {
+      const w = pruneRandomly(randomMlp(LENET, 23), s, 24);
+      const xs = randomImages(21, 784, 25);
+      expect(Array.from(batchLogits(toSparseModel(w), xs, 21)), `sparsity ${s}`).toEqual(Array.from(batchLogits(toDenseModel(w), xs, 21)));
+    }
+  });
+
+  it('int8 kinds stay bit-exact with the JS kernels on negative, huge, infinite and NaN inputs, one image and in tiles', () => {
+    const w = randomMlp(ODD, 26);
+    const n = 19;
+    const xs = Float32Array.from(randomImages(n, ODD[0], 27), (v, k) => (k % 3 === 0 ? -v : v));
+    const special = [NaN, Infinity, -Infinity, 1e30, -1e-30, -0, 3.4e38];
+    special.forEach((v, k) => { xs[(k + 2) * ODD[0] + 5 + k] = v; });
+    for (const model of [quantizeInt8Dynamic(w), quantizeInt8Full(w, randomImages(50, ODD[0], 28), 50)]) {
+      const js = allLogits(model, xs, n, 'js');
+      const batch = batchLogits(model, xs, n);
+      for (let k = 0; k < n; k++) {
+        expect(Array.from(allLogits(model, xs.slice(k * ODD[0], (k + 1) * ODD[0]), 1, 'auto')[0]), `${model.kind} image ${k}`).toEqual(Array.from(js[k]));
+        expect(Array.from(batch.subarray(k * 3, k * 3 + 3)), `${model.kind} image ${k} in a tile`).toEqual(Array.from(js[k]));
+      }
+    }
+  });
+
+  it('predictEach gives every predictor\'s argmax of its logits, wasm and JS predictors mixed, any input width', () => {
+    for (const dims of [ODD, LENET, EDGES]) {
+      const w = pruneRandomly(randomMlp(dims, 29), 0.6, 30);
+      const xs = randomImages(6, dims[0], 31);
+      const models = Object.values(kinds(w, xs));
+      const predictors = [...models.map((m) => createPredictor(m)), ...models.map((m) => createPredictor(m, { kernels: 'js' }))];
+      const out = new Uint8Array(2 + predictors.length);
+      for (let k = 0; k < 6; k++) {
+        const x = xs.slice(k * dims[0], (k + 1) * dims[0]);
+        const copy = x.slice();
+        predictEach(predictors, x, out, 2);
+        expect(Array.from(out.subarray(2)), `${dims.join('-')} image ${k}`).toEqual(predictors.map((p) => argmax(p.logits(x))));
+        expect(x).toEqual(copy);
+      }
+      for (const p of predictors) p.release();
+    }
   });
 
   it('a batch (tiles of images) predicts exactly what one image at a time does', () => {

@@ -3,19 +3,23 @@
  * the targets). Bounded in time; loopback only.
  *
  *   npm run bench:api -- [--runs-dir runs] [--seconds 5] [--connections 8] [--targets node,workerd]
- *                        [--synthetic imagenet|lenet5]
+ *                        [--synthetic imagenet|lenet5|quick|paper] [--idx images-idx3-ubyte.gz]
  *
  * --synthetic imagenet first generates an ImageNet-shaped run (lib/synthetic.ts: 50 000
  * images, 1000 classes, K = 30, 10 levels, predictions synthesised) into a temporary runs
  * directory and measures that one. --synthetic lenet5 generates a synthesized lenet5 run instead
  * (random CNN members, no training; K = 8, dense, p50/p90/p99, f16, int8-dyn, int8-full).
+ * --synthetic quick|paper generates a LeNet-300-100 run shaped as that preset's levels (random
+ * members; api/bench/synth-mlp.ts), on the first 1000 images of --idx when given: the live
+ * prediction cost at the paper's population size (K = 30, 11 levels) without training it.
  *
  * 1. Memory of the loaded run's lookup data (what every lookup needs: predictions, labels,
  *    derived per-image arrays, image hashes; images themselves are read by range), against a
  *    Workers isolate's 128 MB; then with every model of every level loaded, next to the
  *    files' sizes.
  * 2. Live prediction cost per level, in process: one image through the K members of a level,
- *    WebAssembly kernels (what the API runs) against the JS reference kernels.
+ *    each image through every level in turn (as a live prediction runs, so weights come from
+ *    memory, not cache), WebAssembly kernels (what the API runs) against the JS reference kernels.
  * 2b. Dataset-image lookups: PIE Lens against a bare Hono route returning the same JSON, all
  *    served by one process (api/bench/lookup-server.ts), measured in rounds that alternate between
  *    them: PIE Lens with public reads, with a bearer key, and building every answer (none kept);
@@ -36,7 +40,8 @@ import { encodePng } from '../../lib/image/index.ts';
 import { inputShapeOf } from '../../lib/manifest.ts';
 import { startWranglerDev } from './wrangler-dev.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
-import { createPredictor, decodeModel, type Predictor } from '../../lib/model/index.ts';
+import { createPredictor, decodeModel, predictEach, type Predictor } from '../../lib/model/index.ts';
+import { classBytesFor, newClassArray } from '../../lib/class-array.ts';
 import { installNodeKernels } from '../../node/wasm-kernels.ts';
 import { buildAnswer, datasetMemberPredictions, liveMemberPredictions } from '../answer.ts';
 
@@ -49,19 +54,24 @@ const values = benchArgs('API benchmarks (live cost per level, memory, requests/
   targets: { type: 'string', default: 'node,workerd' },
   images: { type: 'string', default: '200' },
   synthetic: { type: 'string' },
+  idx: { type: 'string' },
 });
-if (values.synthetic !== undefined && values.synthetic !== 'imagenet' && values.synthetic !== 'lenet5') throw new Error(`--synthetic: expected 'imagenet' or 'lenet5', got '${values.synthetic}'`);
+const SYNTHETIC = ['imagenet', 'lenet5', 'quick', 'paper'];
+if (values.synthetic !== undefined && !SYNTHETIC.includes(values.synthetic)) throw new Error(`--synthetic: expected one of ${SYNTHETIC.join(', ')}, got '${values.synthetic}'`);
 const runsDir = values.synthetic ? mkdtempSync(join(tmpdir(), `pie-bench-${values.synthetic}-`)) : resolve(values['runs-dir']!);
 const root = join(import.meta.dirname, '..', '..');
 if (values.synthetic) {
   // In a child process, so that none of the generator's memory is in the figures below.
   const started = performance.now();
-  const lenet5 = values.synthetic === 'lenet5';
-  const r = lenet5
-    ? spawnSync(process.execPath, ['--import', 'tsx', join(root, 'api/bench/synth-cnn.ts'), runsDir], { cwd: root, encoding: 'utf8' })
-    : spawnSync(process.execPath, [join(root, 'bin/pie.js'), 'synthesize', '--runs-dir', runsDir], { cwd: root, encoding: 'utf8' });
+  const kind = values.synthetic;
+  const args = kind === 'lenet5' ? ['--import', 'tsx', join(root, 'api/bench/synth-cnn.ts'), runsDir]
+    : kind === 'imagenet' ? [join(root, 'bin/pie.js'), 'synthesize', '--runs-dir', runsDir]
+    : ['--import', 'tsx', join(root, 'api/bench/synth-mlp.ts'), runsDir, kind, ...(values.idx ? [values.idx] : [])];
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`generating the run failed:\n${r.stderr}`);
-  console.log(`generated ${lenet5 ? 'a synthesized lenet5 run (random CNN members, no training)' : "an ImageNet-shaped run with 'pie synthesize'"} in ${((performance.now() - started) / 1000).toFixed(1)} s (${runsDir})`);
+  const what = ({ lenet5: 'a synthesized lenet5 run (random CNN members, no training)', imagenet: "an ImageNet-shaped run with 'pie synthesize'" } as Record<string, string>)[kind]
+    ?? `a ${kind}-shaped LeNet-300-100 run (random members, no training; ${values.idx ? 'images from --idx' : 'generated images'})`;
+  console.log(`generated ${what} in ${((performance.now() - started) / 1000).toFixed(1)} s (${runsDir})`);
 }
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
@@ -70,15 +80,23 @@ const connections = Number(values.connections);
 // The API's kernels (WebAssembly SIMD) and, as the baseline in the same process, the JS
 // reference kernels on the same model files.
 const kernels = await installNodeKernels();
-const gc = (globalThis as { gc?: () => void }).gc;
-gc?.();
+const gcOnce = (globalThis as { gc?: () => void }).gc;
+/** A full collection, then again after a pause: ArrayBuffers are freed by a background sweeper after the first, so memory figures settle. */
+const settle = async () => {
+  if (!gcOnce) return;
+  gcOnce();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  gcOnce();
+};
+const gc = gcOnce && settle;
+await settle();
 const before = process.memoryUsage();
 const wasmBefore = kernels.bytesInUse;
 const repo = new RunRepository(new FsStore(runsDir));
 const loadStarted = performance.now();
 const run = await repo.get('latest');
 const loadMs = performance.now() - loadStarted;
-gc?.();
+await settle();
 const lookup = process.memoryUsage();
 const lookupMb = (lookup.heapUsed + lookup.arrayBuffers - before.heapUsed - before.arrayBuffers) / 1024 / 1024;
 const WORKERS_MB = 128;
@@ -89,7 +107,7 @@ console.log(`lookup data of the loaded run: +${lookupMb.toFixed(1)} MB heap + ar
   `${gc ? '' : ' — run with --expose-gc for a settled figure'}`);
 const allLevels = run.manifest.levels.map((_, t) => t);
 const predictorsByLevel = await Promise.all(allLevels.map((t) => run.withPredictors(t, (ps) => ps)));
-gc?.();
+await settle();
 const after = process.memoryUsage();
 const modelBytes = run.manifest.files.filter((f) => f.kind === 'model').reduce((a, f) => a + f.bytes, 0);
 const loadedWeights = kernels.bytesInUse - wasmBefore;
@@ -103,27 +121,36 @@ const nImages = Math.min(Number(values.images), run.N);
 const [h, w, c] = inputShapeOf(run.manifest);
 const images = await Promise.all(Array.from({ length: Math.max(nImages, 16) }, (_, i) => run.image(i % run.N)));
 const inputs = images.slice(0, nImages).map((img) => Float32Array.from(img, (v) => v * PIXEL_SCALE));
-const logits = new Float32Array(run.numClasses);
 const jsByLevel = await Promise.all(run.manifest.levels.map((level) => Promise.all(level.members.map(async (m) =>
   createPredictor(decodeModel((await new FsStore(runsDir).get(`${run.runId}/${m.model}`))!), { kernels: 'js' })))));
-/** ms per image through every member of a level, cycling over the level's models (out of cache, as live). */
-const levelMs = (predictors: Predictor[]) => {
-  for (const x of inputs.slice(0, 10)) for (const p of predictors) p.logits(x, logits); // warm-up
-  const c0 = process.cpuUsage();
-  for (const x of inputs) for (const p of predictors) p.logits(x, logits);
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000 / nImages;
+/**
+ * ms of CPU per image of each level, measured as a live prediction runs: each image goes through
+ * every level in turn (so each level's weights are out of cache, evicted by the others'), the
+ * level's K members on one image together (predictEach).
+ */
+const cycleMs = (byLevel: Predictor[][]) => {
+  const out = newClassArray(run.levels * run.K, classBytesFor(run.numClasses));
+  for (const x of inputs.slice(0, 5)) byLevel.forEach((ps, t) => predictEach(ps, x, out, t * run.K)); // warm-up
+  const us = byLevel.map(() => 0);
+  for (const x of inputs) {
+    byLevel.forEach((ps, t) => {
+      const c0 = process.cpuUsage();
+      predictEach(ps, x, out, t * run.K);
+      const c = process.cpuUsage(c0);
+      us[t] += c.user + c.system;
+    });
+  }
+  return us.map((u) => u / 1000 / nImages);
 };
-console.log(`\nlive prediction cost per level (one image through the level's K members, in process, ms of CPU per image; ${nImages} images)`);
+console.log(`\nlive prediction cost per level (one image through the level's K members, each image through every level in turn as a live prediction does; in process, ms of CPU per image; ${nImages} images)`);
 console.log('level       kind        sparsity   JS kernels   wasm kernels   JS / wasm   µs / model (wasm)');
-let totalJs = 0, totalWasm = 0;
+const wasmMs = cycleMs(predictorsByLevel);
+const jsMs = cycleMs(jsByLevel);
 run.manifest.levels.forEach((level, t) => {
-  const js = levelMs(jsByLevel[t]);
-  const wasm = levelMs(predictorsByLevel[t]);
-  totalJs += js;
-  totalWasm += wasm;
+  const js = jsMs[t], wasm = wasmMs[t];
   console.log(`${level.name.padEnd(10)}  ${level.format.padEnd(12)} ${(level.sparsity * 100).toFixed(0).padStart(6)} %  ${js.toFixed(3).padStart(10)}  ${wasm.toFixed(3).padStart(13)}  ${(js / wasm).toFixed(1).padStart(9)}×  ${((wasm * 1000) / run.K).toFixed(1).padStart(17)}`);
 });
+const totalJs = jsMs.reduce((a, b) => a + b, 0), totalWasm = wasmMs.reduce((a, b) => a + b, 0);
 console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)} ms, wasm ${totalWasm.toFixed(2)} ms per image (${(totalJs / totalWasm).toFixed(1)}×)`);
 {
   // The API's own path: liveMemberPredictions over every level, cached predictors.

@@ -7,8 +7,8 @@ import { archForward } from './arch-predictor.ts';
 import type { ArchCompactModel, CompactModel, DenseF32Model, Int8DynamicModel, Int8FullModel, ModelKind, SparseF32Model } from './types.ts';
 import { assertModel } from './validate.ts';
 import { loadWasmArchModel } from './wasm/arch.ts';
-import { loadWasmModel } from './wasm/predictor.ts';
-import { wasmKernels } from './wasm/runtime.ts';
+import { loadWasmModel, type WasmModel } from './wasm/predictor.ts';
+import { wasmKernels, type WasmKernels } from './wasm/runtime.ts';
 
 export interface Predictor {
   readonly kind: ModelKind;
@@ -94,7 +94,7 @@ export function createPredictor(model: CompactModel, options: PredictorOptions =
   const inDim = dims[0];
   const outDim = dims[dims.length - 1];
   const rt = options.kernels === 'js' ? null : wasmKernels();
-  if (rt) return wasmPredictor(model, loadWasmModel(rt, model), inDim, outDim);
+  if (rt) return wasmPredictor(model, rt, loadWasmModel(rt, model), inDim, outDim);
   let forward: Forward;
   switch (model.kind) {
     case 'dense-f32':
@@ -151,8 +151,42 @@ function checkBatch(xs: Float32Array, n: number, inDim: number, outDim: number):
   if (xs.length < n * inDim) throw new RangeError(`predictBatch: ${xs.length} values cannot hold ${n} images of ${inDim}`);
 }
 
-function wasmPredictor(model: CompactModel, wm: ReturnType<typeof loadWasmModel>, inDim: number, outDim: number): Predictor {
-  return {
+/** The WebAssembly model behind each MLP predictor on the wasm kernels (for predictEach). */
+const wasmModels = new WeakMap<Predictor, { rt: WasmKernels; wm: WasmModel }>();
+/** Per runtime, an allocation that holds the image predictEach runs (apart from the models' scratch). */
+const imageSlots = new WeakMap<WasmKernels, { ptr: number; bytes: number }>();
+
+/**
+ * The predicted class of one image (x: [dims[0]], values in [0, 1]) by each predictor, written to
+ * out[offset + k]: argmax of its logits, ties to the smallest class — what argmax(p.logits(x))
+ * gives. MLP predictors on the WebAssembly kernels (a level's K members on a live prediction)
+ * share one copy of the image in the kernels' memory, and only the class leaves it.
+ */
+export function predictEach(predictors: readonly Predictor[], x: Float32Array, out: ClassArray, offset = 0): void {
+  let slotOf: WasmKernels | null = null, ptr = 0;
+  predictors.forEach((p, k) => {
+    if (x.length !== p.dims[0]) throw new RangeError(`predictEach: image has ${x.length} values, model expects ${p.dims[0]}`);
+    const w = wasmModels.get(p);
+    if (!w) {
+      out[offset + k] = argmax(p.logits(x));
+      return;
+    }
+    if (w.rt !== slotOf) {
+      slotOf = w.rt;
+      let slot = imageSlots.get(w.rt);
+      if (!slot || slot.bytes < x.byteLength) {
+        if (slot) w.rt.release(slot.ptr);
+        imageSlots.set(w.rt, slot = { ptr: w.rt.alloc(x.byteLength), bytes: x.byteLength });
+      }
+      ptr = slot.ptr;
+      w.rt.f32().set(x, ptr >> 2);
+    }
+    out[offset + k] = w.wm.label(ptr);
+  });
+}
+
+function wasmPredictor(model: CompactModel, rt: WasmKernels, wm: WasmModel, inDim: number, outDim: number): Predictor {
+  const predictor: Predictor = {
     kind: model.kind,
     dims: wm.dims,
     kernels: 'wasm',
@@ -171,6 +205,8 @@ function wasmPredictor(model: CompactModel, wm: ReturnType<typeof loadWasmModel>
       return labels;
     },
   };
+  wasmModels.set(predictor, { rt, wm });
+  return predictor;
 }
 
 function hiddenBuffers(dims: number[]): Float32Array[] {

@@ -4,7 +4,10 @@
  * one image through one model. dense-f32 vs sparse-f32 at 0/50/90/99 % magnitude sparsity,
  * then f16, int8-dynamic and int8-full of the unpruned net.
  *
- *   npx tsx trainer/bench/kernels.ts [--images N] [--idx path/to/images-idx3-ubyte[.gz]] [--seed S] [--arch mlp|lenet5|resnet]
+ *   npx tsx trainer/bench/kernels.ts [--images N] [--idx path/to/images-idx3-ubyte[.gz]] [--seed S] [--rounds R] [--arch mlp|lenet5|resnet]
+ *
+ * The wasm figures are medians of R interleaved rounds (default 7) over all the models, so that
+ * their ratios (int8 and sparse against dense) hold on a loaded machine.
  *
  * --arch lenet5 / resnet: the same table for a random LeNet-5 (28×28×1) or ResNet-20 (28×28×1)
  * (trainer/bench/kernels-arch.ts).
@@ -25,6 +28,7 @@ import {
   toSparseModel,
   type CompactModel,
   type MlpWeights,
+  type Predictor,
 } from '../../lib/model/index.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { mulberry32 } from '../../lib/random.ts';
@@ -38,19 +42,22 @@ const WARMUP_IMAGES = 300;
 const CALIBRATION_IMAGES = 100;
 
 /** --images, --idx, --seed (with --help), checked up front. */
-function parseArgs(): { images: number; idx?: string; seed: number; arch: string } {
+function parseArgs(): { images: number; idx?: string; seed: number; arch: string; rounds: number } {
   const v = benchArgs('Inference speed per model kind and sparsity, JS and wasm kernels side by side: npm run bench:kernels -- [options]', {
     images: { type: 'string', default: '2000' },
     idx: { type: 'string' },
     seed: { type: 'string', default: '1' },
     arch: { type: 'string', default: 'mlp' },
+    rounds: { type: 'string', default: '7' },
   });
   if (!['mlp', 'lenet5', 'resnet'].includes(v.arch)) throw new Error(`--arch must be mlp, lenet5 or resnet, got ${v.arch}`);
   const images = Number(v.images);
   const seed = Number(v.seed);
   if (!Number.isInteger(images) || images < 1) throw new Error(`--images must be a positive integer, got ${v.images}`);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${v.seed}`);
-  return { images, idx: v.idx || undefined, seed, arch: v.arch };
+  const rounds = Number(v.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${v.rounds}`);
+  return { images, idx: v.idx || undefined, seed, arch: v.arch, rounds };
 }
 
 function gaussian(rand: () => number): number {
@@ -112,29 +119,53 @@ function idxImages(path: string, n: number): { xs: Float32Array; n: number } {
 
 interface Measured { js: number; wasm: number; singleUs: number; fileBytes: number; loadedBytes: number; labels: ArrayLike<number>; agreement: number; wasmVsJs: number }
 
-function measure(model: CompactModel, xs: Float32Array, n: number, minMs: number, reference?: ArrayLike<number>): Measured {
+/** A model to measure: its predictors, labels and the JS figure; the wasm figures are filled in by timeRounds. */
+interface Subject { model: CompactModel; wasm: Predictor; result: Measured }
+
+function prepare(model: CompactModel, xs: Float32Array, n: number, minMs: number, reference?: ArrayLike<number>): Subject {
   const js = createPredictor(model, { kernels: 'js' });
   const wasm = createPredictor(model);
-  const inDim = DIMS[0];
-  const out = new Float32Array(DIMS[DIMS.length - 1]);
   const jsLabels = js.predictBatch(xs, n);
   const labels = wasm.predictBatch(xs, n);
   const jsBatch = timed(() => js.predictBatch(xs, n), minMs);
-  const wasmBatch = timed(() => wasm.predictBatch(xs, n), minMs);
-  const single = Math.min(n, 200);
-  const one = timed(() => { for (let k = 0; k < single; k++) wasm.logits(xs.subarray(k * inDim, (k + 1) * inDim), out); }, minMs);
   let agree = 0, same = 0;
   for (let k = 0; k < n; k++) {
     if (reference && labels[k] === reference[k]) agree++;
     if (labels[k] === jsLabels[k]) same++;
   }
-  const result = {
-    js: (n * 1e6) / jsBatch.cpuUs, wasm: (n * 1e6) / wasmBatch.cpuUs, singleUs: one.cpuUs / single,
-    fileBytes: encodeModel(model).length, loadedBytes: wasm.memoryBytes, labels,
-    agreement: reference ? agree / n : 1, wasmVsJs: same / n,
+  return {
+    model, wasm,
+    result: {
+      js: (n * 1e6) / jsBatch.cpuUs, wasm: 0, singleUs: 0, fileBytes: encodeModel(model).length, loadedBytes: wasm.memoryBytes, labels,
+      agreement: reference ? agree / n : 1, wasmVsJs: same / n,
+    },
   };
-  wasm.release();
-  return result;
+}
+
+/**
+ * The wasm figures of every subject, measured in interleaved rounds (each round times every
+ * subject once, in a rotated order) and taken as medians, so that a burst of other load on the
+ * machine touches all of them alike and the ratios between kinds hold.
+ */
+function timeRounds(subjects: Subject[], xs: Float32Array, n: number, minMs: number, rounds: number): void {
+  const inDim = DIMS[0];
+  const out = new Float32Array(DIMS[DIMS.length - 1]);
+  const single = Math.min(n, 200);
+  const per = Math.max(5, minMs / rounds);
+  const batch = subjects.map(() => [] as number[]), one = subjects.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (let q = 0; q < subjects.length; q++) {
+      const s = (q + r) % subjects.length, p = subjects[s].wasm;
+      batch[s].push(timed(() => p.predictBatch(xs, n), per).cpuUs);
+      one[s].push(timed(() => { for (let k = 0; k < single; k++) p.logits(xs.subarray(k * inDim, (k + 1) * inDim), out); }, per).cpuUs / single);
+    }
+  }
+  const median = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
+  subjects.forEach((s, i) => {
+    s.result.wasm = (n * 1e6) / median(batch[i]);
+    s.result.singleUs = median(one[i]);
+    s.wasm.release();
+  });
 }
 
 async function main(): Promise<void> {
@@ -158,24 +189,23 @@ async function main(): Promise<void> {
     rows.push([kind, `${Math.round(100 * sparsity)} %`, (r.fileBytes / 1024).toFixed(1), (r.loadedBytes / 1024).toFixed(1), fmt(r.js), fmt(r.wasm),
       `${(r.wasm / r.js).toFixed(1)}×`, r.singleUs.toFixed(1), `${(100 * r.agreement).toFixed(1)} %`, `${(100 * r.wasmVsJs).toFixed(2)} %`]);
 
+  // Labels and the JS figure per model first, then the wasm figures of all of them in interleaved rounds.
+  const subjects: [string, number, Subject][] = [];
   let denseLabels: ArrayLike<number> | undefined;
-  let denseWasm = 0;
-  const results: Record<string, Measured> = {};
   for (const s of SPARSITIES) {
     const pruned = s > 0 ? pruneByMagnitude(net, s) : net;
-    const dense = measure(toDenseModel(pruned), data.xs, data.n, minMs);
-    row('dense-f32', s, dense);
-    const sparse = measure(toSparseModel(pruned), data.xs, data.n, minMs, dense.labels);
-    row('sparse-f32', s, sparse);
-    results[`sparse ${s}`] = sparse;
-    if (s === 0) { denseLabels = dense.labels; denseWasm = dense.wasm; }
+    const dense = prepare(toDenseModel(pruned), data.xs, data.n, minMs);
+    subjects.push(['dense-f32', s, dense], ['sparse-f32', s, prepare(toSparseModel(pruned), data.xs, data.n, minMs, dense.result.labels)]);
+    if (s === 0) denseLabels = dense.result.labels;
   }
   const calibration = data.xs.subarray(0, Math.min(CALIBRATION_IMAGES, data.n) * DIMS[0]);
-  row('f16', 0, measure(quantizeFloat16(net), data.xs, data.n, minMs, denseLabels));
-  const dyn = measure(quantizeInt8Dynamic(net), data.xs, data.n, minMs, denseLabels);
-  row('int8-dynamic', 0, dyn);
-  const full = measure(quantizeInt8Full(net, calibration, Math.min(CALIBRATION_IMAGES, data.n)), data.xs, data.n, minMs, denseLabels);
-  row('int8-full', 0, full);
+  subjects.push(['f16', 0, prepare(quantizeFloat16(net), data.xs, data.n, minMs, denseLabels)]);
+  subjects.push(['int8-dynamic', 0, prepare(quantizeInt8Dynamic(net), data.xs, data.n, minMs, denseLabels)]);
+  subjects.push(['int8-full', 0, prepare(quantizeInt8Full(net, calibration, Math.min(CALIBRATION_IMAGES, data.n)), data.xs, data.n, minMs, denseLabels)]);
+  timeRounds(subjects.map(([, , s]) => s), data.xs, data.n, 2 * minMs, args.rounds);
+  for (const [kind, s, subject] of subjects) row(kind, s, subject.result);
+  const get = (kind: string, s = 0) => subjects.find(([k, sp]) => k === kind && sp === s)![2].result;
+  const dyn = get('int8-dynamic'), full = get('int8-full');
 
   const head = ['kind', 'sparsity', 'file KiB', 'loaded KiB', 'JS img/s', 'wasm img/s', 'wasm/JS', 'wasm µs, 1 image', 'agrees w/ dense', 'wasm = JS argmax'];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
@@ -184,8 +214,12 @@ async function main(): Promise<void> {
   console.log(`|${widths.map((w, c) => (c < 2 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const r of rows) console.log(line(r));
   console.log('agreement: argmax equal to the dense-f32 net of the same sparsity (quantized rows: the 0 % net); int8 wasm kernels are bit-exact with JS');
-  console.log(`int8 vs dense f32 (wasm, batch): dynamic ${(dyn.wasm / denseWasm).toFixed(2)}×, full ${(full.wasm / denseWasm).toFixed(2)}×; ` +
-    `sparse 50/90/99 % vs 0 %: ${[0.5, 0.9, 0.99].map((s) => (results[`sparse ${s}`].wasm / results['sparse 0'].wasm).toFixed(1)).join(' / ')}×`);
+  // Speed against the unpruned dense-f32 net (images/s ratio; for one image, time ratio inverted).
+  const d = get('dense-f32');
+  const vs = (r: Measured) => `${(r.wasm / d.wasm).toFixed(2)}× batch, ${(d.singleUs / r.singleUs).toFixed(2)}× one image`;
+  console.log(`speed vs dense-f32 0 % (wasm): int8-dynamic ${vs(dyn)}; int8-full ${vs(full)}; ` +
+    `sparse-f32 50 / 90 / 99 %: ${[0.5, 0.9, 0.99].map((s) => (get('sparse-f32', s).wasm / d.wasm).toFixed(2)).join(' / ')}× batch, ` +
+    `${[0.5, 0.9, 0.99].map((s) => (d.singleUs / get('sparse-f32', s).singleUs).toFixed(2)).join(' / ')}× one image`);
 }
 
 main();

@@ -1,19 +1,23 @@
 import type { ClassArray } from '../../class-array.ts';
 import type { Int8WeightsLayer, MlpCompactModel } from '../types.ts';
 import { fromCsrLayer } from '../convert.ts';
-import { BLOCK } from './source.ts';
+import { ENTRY, PANEL } from './mlp-source.ts';
 import type { WasmKernels } from './runtime.ts';
 
 /** Images per tile: each block of a layer's weights is read once per tile, then from cache. */
 export const TILE = 16;
 
-interface LayerPtrs {
+/**
+ * One layer's kernel call: x → y over n images, ReLU when relu = 1. `lanes`: the layer takes
+ * and gives activations feature-major with the images in L lanes (CSR over n > 1 images),
+ * instead of image-major.
+ */
+interface Layer {
   inDim: number;
   outDim: number;
-  run: (x: number, n: number, y: number, relu: boolean, s: Scratch) => void;
+  lanes: boolean;
+  run(x: number, n: number, y: number, relu: number, L: number): void;
 }
-
-interface Scratch { nz: number; cnt: number; tmp: number }
 
 export interface WasmModel {
   readonly dims: readonly number[];
@@ -21,6 +25,8 @@ export interface WasmModel {
   readonly bytes: number;
   /** Logits of n images (x: [n × dims[0]] floats) into out; labels too when asked. */
   forward(xs: Float32Array, xOff: number, n: number, logits: Float32Array | null, labels: ClassArray | null, labelsOff: number): void;
+  /** Predicted class of one image already in linear memory at x (dims[0] floats, left unchanged), as argmax of its logits. */
+  label(x: number): number;
   release(): void;
 }
 
@@ -29,115 +35,162 @@ export interface WasmModel {
  * its forward pass. Weights keep their compact type (f16 stays binary16, int8 stays int8; int8
  * is reordered by input pairs, same bytes). A CSR layer whose arrays would exceed the dense
  * float32 matrix (low sparsity) is stored dense instead: the values are the same, and the
- * dense kernel gives the CSR kernel's results bit for bit (see source.ts).
+ * dense kernel gives the CSR kernel's results bit for bit (see mlp-source.ts).
  */
 export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmModel {
   const dims = [...model.dims];
   const L = dims.length - 1;
   const allocations: number[] = [];
   const put = (a: ArrayBufferView) => { const p = rt.put(a); allocations.push(p); return p; };
-  const layers: LayerPtrs[] = [];
+  // A −0 bias becomes +0, so that no float sum is ever −0 and skipping a zero product never
+  // changes one (mlp-source.ts); the logits are the same numbers.
+  const putBias = (b: Float32Array) => put(Float32Array.from(b, (v) => v + 0));
+  const layers: Layer[] = [];
   const k = rt.k;
+  const maxDim = Math.max(...dims);
+  // Scratch offsets (from the runtime's shared scratch): three activation buffers of a tile
+  // ([TILE × maxDim] floats, or [maxDim × lanes]), nonzero lists, counts, a block's spill, labels.
+  const act = align(TILE * maxDim * 4 + 64);
+  const NZ = 3 * act, CNT = NZ + align(TILE * maxDim * ENTRY + 64), TMP = CNT + align(TILE * 8 + 64);
+  // TMP: a partial block's outputs and f16's per-image flags (at +256), CSR's one-image accumulator, or int8's scales and int32 accumulators.
+  const LAB = TMP + align(Math.max(256 + TILE * 4, maxDim * 4 + 16, TILE * 8 + TILE * align(maxDim, 8) * 4) + 64);
+  const scratchBytes = LAB + align(TILE * 2 + 16);
+  let nz = 0, cnt = 0, tmp = 0; // absolute addresses, set per forward()
   let codesIn = false; // int8-full: layers read and write int8 codes
+  const denseRun = (fn: typeof k.mlp_dense_f32, inDim: number, outDim: number, w: number, b: number): Layer => ({
+    inDim, outDim, lanes: false,
+    run: (x, n, y, relu) => fn(x, n, inDim, outDim, w, b, y, relu, nz, cnt, tmp),
+  });
   for (let l = 0; l < L; l++) {
     const inDim = dims[l], outDim = dims[l + 1];
     switch (model.kind) {
       case 'dense-f32':
       case 'f16': {
         const layer = model.layers[l];
-        const w = put(layer.weights), b = put(layer.bias);
-        const fn = model.kind === 'f16' ? k.dense_f16 : k.dense_f32;
-        const row = model.kind === 'f16' ? k.row_f16 : k.row_f32;
-        layers.push({
-          inDim, outDim,
-          run: (x, n, y, relu, s) => n === 1 ? row(x, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.tmp) : fn(x, n, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.cnt, s.tmp),
-        });
+        layers.push(denseRun(model.kind === 'f16' ? k.mlp_dense_f16 : k.mlp_dense_f32, inDim, outDim, put(panels(layer.weights, inDim, outDim)), putBias(layer.bias)));
         break;
       }
       case 'sparse-f32': {
         const { rowPtr, colIdx, values, bias } = model.layers[l];
-        const b = put(bias);
+        const b = putBias(bias);
         if (rowPtr.byteLength + colIdx.byteLength + values.byteLength > inDim * outDim * 4) {
-          const w = put(fromCsrLayer(model.layers[l], inDim, outDim));
-          layers.push({
-            inDim, outDim,
-            run: (x, n, y, relu, s) => n === 1 ? k.row_f32(x, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.tmp) : k.dense_f32(x, n, inDim, outDim, w, b, y, relu ? 1 : 0, s.nz, s.cnt, s.tmp),
-          });
+          layers.push(denseRun(k.mlp_dense_f32, inDim, outDim, put(panels(fromCsrLayer(model.layers[l], inDim, outDim), inDim, outDim)), b));
         } else {
           const rp = put(rowPtr), col = put(colIdx), val = put(values);
-          layers.push({ inDim, outDim, run: (x, n, y, relu) => k.sparse_f32(x, n, inDim, outDim, rp, col, val, b, y, relu ? 1 : 0) });
+          const byLanes = [k.csr_t1, k.csr_t2, k.csr_t1, k.csr_t4];
+          layers.push({
+            inDim, outDim, lanes: true,
+            run: (x, n, y, relu, lanes) => n === 1
+              ? k.csr_1(x, inDim, outDim, rp, col, val, b, y, relu, nz, tmp)
+              : byLanes[(lanes >> 2) - 1](x, inDim, outDim, rp, col, val, b, y, relu),
+          });
         }
         break;
       }
       case 'int8-dynamic': {
         const layer = model.layers[l];
-        const w = put(packPairs(layer, inDim, outDim)), sc = put(layer.weightScales), b = put(layer.bias);
-        layers.push({ inDim, outDim, run: (x, n, y, relu, s) => k.int8_layer(0, x, n, inDim, outDim, w, sc, b, y, relu ? 1 : 0, 0, 0, 0, s.nz, s.cnt, s.tmp) });
+        const w = put(pairPanels(layer, inDim, outDim)), sc = put(layer.weightScales), b = put(layer.bias);
+        layers.push({ inDim, outDim, lanes: false, run: (x, n, y, relu) => k.mlp_int8(0, x, n, inDim, outDim, w, sc, b, y, relu, 0, 0, 0, nz, cnt, tmp) });
         break;
       }
       case 'int8-full': {
         codesIn = true;
         const layer = model.layers[l];
         const sIn = model.activations[l].scale, sOut = model.activations[l + 1].scale;
-        // M[o] = s_in · s_w[o] / s_out in float64, as in the JS kernel.
-        const mult = Float64Array.from(layer.weightScales, (sw) => (sIn * sw) / sOut);
-        const w = put(packPairs(layer, inDim, outDim)), m = put(mult), b = put(layer.bias);
+        // M[o] = s_in · s_w[o] / s_out in float64, as in the JS kernel; padded to whole vectors of 4.
+        const mult = new Float64Array(align(outDim, 4));
+        layer.weightScales.forEach((sw, o) => { mult[o] = (sIn * sw) / sOut; });
+        const w = put(pairPanels(layer, inDim, outDim)), m = put(mult), b = put(layer.bias);
         const zpIn = model.activations[l].zeroPoint, zpOut = model.activations[l + 1].zeroPoint;
         const lo = l === L - 1 ? -128 : zpOut;
-        layers.push({ inDim, outDim, run: (x, n, y, _relu, s) => k.int8_layer(1, x, n, inDim, outDim, w, m, b, y, 0, zpIn, zpOut, lo, s.nz, s.cnt, s.tmp) });
+        layers.push({ inDim, outDim, lanes: false, run: (x, n, y) => k.mlp_int8(1, x, n, inDim, outDim, w, m, b, y, 0, zpIn, zpOut, lo, nz, cnt, tmp) });
         break;
       }
     }
   }
   const bytes = allocations.reduce((a, p) => a + rt.sizeOf(p), 0);
   const inDim = dims[0], outDim = dims[L];
-  const maxDim = Math.max(...dims);
   const act0 = model.kind === 'int8-full' ? model.activations[0] : null;
   const actL = model.kind === 'int8-full' ? model.activations[L] : null;
   let released = false;
+
+  /**
+   * Runs t ≤ TILE images from x (t × inDim floats in linear memory, at base or elsewhere) through
+   * the layers in the scratch buffers at base; returns where the outputs are ([t × outDim], f32,
+   * or int8 codes for int8-full).
+   */
+  const run = (base: number, x: number, t: number): number => {
+    nz = base + NZ; cnt = base + CNT; tmp = base + TMP;
+    const bufs = [base, base + act, base + 2 * act];
+    const lanes = t === 1 ? 0 : t <= 4 ? 4 : t <= 8 ? 8 : 16;
+    let cur = 0, inLanes = false;
+    bufs[0] = x;
+    if (act0) {
+      k.quant_in4(x, t * inDim, act0.scale, act0.zeroPoint, bufs[1]);
+      cur = 1;
+    }
+    for (let l = 0; l < L; l++) {
+      const layer = layers[l];
+      const want = layer.lanes && t > 1;
+      // The input buffer x is never written: it may be the caller's (predictEach).
+      if (want !== inLanes) {
+        const dst = cur === 1 ? 2 : 1;
+        (want ? k.lanes_in : k.lanes_out)(bufs[cur], t, layer.inDim, bufs[dst], lanes);
+        cur = dst;
+        inLanes = want;
+      }
+      const dst = cur === 1 ? 2 : 1;
+      layer.run(bufs[cur], t, bufs[dst], l < L - 1 ? 1 : 0, lanes);
+      cur = dst;
+    }
+    if (inLanes) {
+      const dst = cur === 1 ? 2 : 1;
+      k.lanes_out(bufs[cur], t, outDim, bufs[dst], lanes);
+      cur = dst;
+    }
+    return bufs[cur];
+  };
 
   return {
     dims,
     bytes,
     forward(xs, xOff, n, logits, labels, labelsOff) {
       if (released) throw new Error('predictor used after release()');
-      const T = Math.min(TILE, n);
-      // Scratch: input tile, two activation buffers, nonzero lists, counts, block tmp, labels.
-      const xBytes = T * inDim * 4, hBytes = T * maxDim * 4;
-      const nzBytes = T * maxDim * 8, cntBytes = T * 4, tmpBytes = Math.max(T * 8 + BLOCK * 4, maxDim * 4 + 16) + 64, labBytes = T * 2;
-      const base = rt.scratch(xBytes + 2 * hBytes + nzBytes + cntBytes + tmpBytes + labBytes + 6 * 16);
-      const at = [base];
-      for (const size of [xBytes, hBytes, hBytes, nzBytes, cntBytes, tmpBytes]) at.push(align(at[at.length - 1] + size));
-      const [X, H0, H1, NZ, CNT, TMP, LAB] = at;
-      const s: Scratch = { nz: NZ, cnt: CNT, tmp: TMP };
-      for (let start = 0; start < n; start += T) {
-        const t = Math.min(T, n - start);
-        const f32 = rt.f32();
-        f32.set(xs.subarray(xOff + start * inDim, xOff + (start + t) * inDim), X / 4);
-        let cur = X;
-        if (act0) {
-          k.quantize_input(X, t * inDim, act0.scale, act0.zeroPoint, H1);
-          cur = H1;
-        }
-        for (let l = 0; l < L; l++) {
-          const y = cur === H0 ? H1 : H0;
-          layers[l].run(cur, t, y, l < L - 1, s);
-          cur = y;
-        }
+      const base = rt.scratch(scratchBytes);
+      for (let start = 0; start < n; start += TILE) {
+        const t = Math.min(TILE, n - start);
+        rt.f32().set(xs.length === t * inDim && xOff === 0 ? xs : xs.subarray(xOff + start * inDim, xOff + (start + t) * inDim), base >> 2);
+        const y = run(base, base, t);
         if (labels) {
-          (codesIn ? k.argmax_i8 : k.argmax_f32)(cur, t, outDim, LAB);
-          const u16 = new Uint16Array(rt.u8().buffer, LAB, t);
+          (codesIn ? k.argmax_i8 : k.argmax_f32)(y, t, outDim, base + LAB);
+          const u16 = new Uint16Array(rt.u8().buffer, base + LAB, t);
           for (let j = 0; j < t; j++) labels[labelsOff + start + j] = u16[j];
         }
         if (logits) {
           if (actL) {
-            const i8 = new Int8Array(rt.u8().buffer, cur, t * outDim);
+            const i8 = new Int8Array(rt.u8().buffer, y, t * outDim);
             for (let q = 0; q < t * outDim; q++) logits[start * outDim + q] = (i8[q] - actL.zeroPoint) * actL.scale;
           } else {
-            logits.set(rt.f32().subarray(cur / 4, cur / 4 + t * outDim), start * outDim);
+            const out = rt.f32(), y4 = y >> 2;
+            for (let q = 0; q < t * outDim; q++) logits[start * outDim + q] = out[y4 + q];
           }
         }
       }
+    },
+    label(x) {
+      if (released) throw new Error('predictor used after release()');
+      const y = run(rt.scratch(scratchBytes), x, 1);
+      // The argmax of the logits (first maximum, NaN never): int8-full's codes are monotone in its dequantized logits.
+      let best = 0;
+      if (codesIn) {
+        const i8 = new Int8Array(rt.u8().buffer, y, outDim);
+        for (let o = 1; o < outDim; o++) if (i8[o] > i8[best]) best = o;
+      } else {
+        const f32 = rt.f32(), y4 = y >> 2;
+        let bv = -Infinity;
+        for (let o = 0; o < outDim; o++) if (f32[y4 + o] > bv) { bv = f32[y4 + o]; best = o; }
+      }
+      return best;
     },
     release() {
       if (released) return;
@@ -147,17 +200,38 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
   };
 }
 
-const align = (n: number) => Math.ceil(n / 16) * 16;
+const align = (n: number, to = 16) => Math.ceil(n / to) * to;
 
-/** packed[p][o][t] = W[2p + t][o] (0 past the last input): the int8 kernels' dot-product layout. */
-function packPairs(layer: Int8WeightsLayer, inDim: number, outDim: number): Int8Array {
+/**
+ * [inDim, outDim] row-major → panels of PANEL columns (the last narrower), each [inDim × width]
+ * row-major, one after another: the float kernels' layout (mlp-source.ts). Same values, same size.
+ */
+function panels<T extends Float32Array | Uint16Array>(w: T, inDim: number, outDim: number): T {
+  const out = w.slice() as T;
+  let at = 0;
+  for (let ob = 0; ob < outDim; ob += PANEL) {
+    const width = Math.min(PANEL, outDim - ob);
+    for (let i = 0; i < inDim; i++, at += width) out.set(w.subarray(i * outDim + ob, i * outDim + ob + width), at);
+  }
+  return out;
+}
+
+/**
+ * int8 weights in panels of PANEL columns, interleaved by input pairs within each:
+ * panel[p][o][t] = W[2p + t][ob + o] (0 past the last input), the integer dot-product layout.
+ */
+function pairPanels(layer: Int8WeightsLayer, inDim: number, outDim: number): Int8Array {
   const pairs = Math.ceil(inDim / 2);
   const out = new Int8Array(pairs * outDim * 2);
   const w = layer.weights;
-  for (let i = 0; i < inDim; i++) {
-    const base = (i >> 1) * outDim * 2 + (i & 1);
-    const row = i * outDim;
-    for (let o = 0; o < outDim; o++) out[base + 2 * o] = w[row + o];
+  let at = 0;
+  for (let ob = 0; ob < outDim; ob += PANEL) {
+    const width = Math.min(PANEL, outDim - ob);
+    for (let i = 0; i < inDim; i++) {
+      const base = at + (i >> 1) * width * 2 + (i & 1), row = i * outDim + ob;
+      for (let o = 0; o < width; o++) out[base + 2 * o] = w[row + o];
+    }
+    at += pairs * width * 2;
   }
   return out;
 }

@@ -32,6 +32,18 @@ interface Exports {
   quantize_input(x: number, len: number, scale: number, zp: number, q: number): void;
   argmax_f32(y: number, n: number, d: number, out: number): void;
   argmax_i8(y: number, n: number, d: number, out: number): void;
+  // MLP kernels (mlp-source.ts)
+  mlp_dense_f32(x: number, n: number, inDim: number, outDim: number, w: number, b: number, y: number, relu: number, nz: number, cnt: number, tmp: number): void;
+  mlp_dense_f16(x: number, n: number, inDim: number, outDim: number, w: number, b: number, y: number, relu: number, nz: number, cnt: number, tmp: number): void;
+  csr_1(x: number, inDim: number, outDim: number, rowPtr: number, col: number, val: number, b: number, y: number, relu: number, nz: number, acc: number): void;
+  csr_t1(xt: number, inDim: number, outDim: number, rowPtr: number, col: number, val: number, b: number, yt: number, relu: number): void;
+  csr_t2(xt: number, inDim: number, outDim: number, rowPtr: number, col: number, val: number, b: number, yt: number, relu: number): void;
+  csr_t4(xt: number, inDim: number, outDim: number, rowPtr: number, col: number, val: number, b: number, yt: number, relu: number): void;
+  lanes_in(x: number, n: number, dim: number, xt: number, L: number): void;
+  lanes_out(xt: number, n: number, dim: number, x: number, L: number): void;
+  mlp_int8(mode: number, x: number, n: number, inDim: number, outDim: number, w: number, scales: number, b: number, y: number, relu: number,
+    zpIn: number, zpOut: number, lo: number, nz: number, cnt: number, acc: number): void;
+  quant_in4(x: number, len: number, scale: number, zp: number, q: number): void;
 }
 
 const PAGE = 65536;

@@ -28,6 +28,7 @@
  */
 
 import { convKernelsWat } from './source-conv.ts';
+import { mlpKernelsWat } from './mlp-source.ts';
 
 /** Outputs per register block: 12 accumulators of 4 lanes. */
 export const BLOCK = 48;
@@ -491,6 +492,7 @@ export function kernelsWat(): string {
   for (let V = 1; V <= DW_MAX_VECTORS; V++) for (let R = 1; R <= dwRows(V); R++) convWeightGradBlock(R, V);
   columnSums();
   emit(convKernelsWat());
+  emit(mlpKernelsWat());
   emit(')');
   return lines.join('\n');
 }

@@ -10,7 +10,7 @@ import { threadId, type MessagePort } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { newClassArray, type ClassArray } from '../lib/class-array.ts';
 import { ImageError } from '../lib/image/errors.ts';
-import { argmax, createPredictor, decodeModel, type Predictor } from '../lib/model/index.ts';
+import { createPredictor, decodeModel, predictEach, type Predictor } from '../lib/model/index.ts';
 import { installNodeKernels } from '../node/wasm-kernels.ts';
 import { ApiError } from './errors.ts';
 import { PredictorCache } from './predictor-cache.ts';
@@ -73,13 +73,10 @@ export async function predict(task: PredictTask): Promise<PredictAnswer> {
   });
   try {
     const out = newClassArray(task.levels * task.K, task.classBytes);
-    const logits = new Float32Array(task.numClasses);
     for (const { t, key, what, fileBytes } of task.wanted) {
       await cache.with(key, what, fileBytes,
         async () => (await filesOf(t)).map((bytes) => createPredictor(decodeModel(bytes))),
-        (predictors: Predictor[]) => predictors.forEach((p, k) => {
-          out[t * task.K + k] = argmax(p.logits(task.input, logits));
-        }));
+        (predictors: Predictor[]) => predictEach(predictors, task.input, out, t * task.K));
     }
     return { ok: true, predictions: out, stats: stats() };
   } catch (err) {

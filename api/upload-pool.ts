@@ -80,7 +80,7 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
         );
       });
       const task: PredictTask = {
-        input, levels: loaded.levels, K: loaded.K, numClasses: loaded.numClasses, classBytes: classBytesFor(loaded.numClasses), wanted, port: port2,
+        input, levels: loaded.levels, K: loaded.K, classBytes: classBytesFor(loaded.numClasses), wanted, port: port2,
       };
       let answer: PredictAnswer;
       try {

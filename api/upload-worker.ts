@@ -32,10 +32,9 @@ export interface TaskLevel { t: number; key: string; what: string; fileBytes: nu
 
 export interface PredictTask {
   input: Float32Array;
-  /** The run's level count, K, classes and class-index width: the shape of the answer. */
+  /** The run's level count, K and class-index width: the shape of the answer. */
   levels: number;
   K: number;
-  numClasses: number;
   classBytes: 1 | 2;
   wanted: TaskLevel[];
   /** Asks the main thread for a level's model files: posts {id, t}, receives {id, files} or {id, failed: true}. */

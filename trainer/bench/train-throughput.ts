@@ -1,17 +1,25 @@
 /**
  * Training throughput of LeNet-300-100 on this machine's engine: examples/s of one worker, and
  * in total with 1…W workers training members side by side (the trainer's way of using cores).
- * With --arch lenet5|resnet the same workers also train that CNN in the same run, and GFLOP/s per
- * worker of both paths are printed with their ratio (fwd + bwd ≈ 3 × forward MACs × 2 flops).
+ * The MLP trains on the project's WebAssembly kernels (the trainer's path on every engine but
+ * native TensorFlow: train.ts defaultMlpPath); `--baseline tfjs` (the default) also trains it on
+ * tfjs ops on the engine, the path before the kernels, in alternating rounds, and prints the ratio.
+ * With --arch lenet5|resnet the same workers also train that CNN in the same rounds, and GFLOP/s
+ * per worker of both are printed with their ratio (fwd + bwd ≈ 3 × forward MACs × 2 flops).
+ *
+ * Figures per worker are examples over the worker's own training time (wall), and over its
+ * thread's CPU time (Linux), which other work on a shared machine inflates less. Speed-up is the
+ * total examples/s against one worker's, by wall time, and by CPU time: w × examples per CPU-second
+ * of the whole process (workers and the parent that feeds them) over the same with one worker —
+ * what w workers give when each has a core of its own.
  * Usage: npm run bench:train -- [--examples 30000] [--epochs 1] [--max-workers 2] [--engine wasm]
- *        [--arch lenet5] [--cnn-examples 6000] [--depth 20] [--width 16] [--rounds 3]
- * With --arch, MLP and CNN alternate for --rounds rounds (medians and each round's ratio printed).
+ *        [--baseline tfjs|none] [--rounds 3] [--arch lenet5] [--cnn-examples 6000] [--depth 20] [--width 16]
  */
 import { benchArgs } from '../../node/bench-args.ts';
 import { availableParallelism } from 'node:os';
 import { loadDataset, FASHION_MNIST_DIR } from '../data.ts';
 import { WorkerPool, shareClassArray, shareFloat32 } from '../pool.ts';
-import type { WorkerMessage } from '../worker.ts';
+import type { WorkerMessage, WorkerTask } from '../worker.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { type Architecture, forwardMacs, lenet5Arch, mlpArch, resnetArch } from '../../lib/model/arch.ts';
 
@@ -21,6 +29,7 @@ const values = benchArgs('Training throughput of LeNet-300-100: npm run bench:tr
   'max-workers': { type: 'string', default: String(Math.min(2, availableParallelism())) },
   engine: { type: 'string', default: 'auto' },
   synthetic: { type: 'boolean', default: false },
+  baseline: { type: 'string', default: 'tfjs' },
   arch: { type: 'string', default: 'mlp' },
   'cnn-examples': { type: 'string', default: '6000' },
   depth: { type: 'string', default: '20' },
@@ -30,6 +39,7 @@ const values = benchArgs('Training throughput of LeNet-300-100: npm run bench:tr
 const nTrain = Number(values.examples);
 const rounds = Number(values.rounds);
 if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number ≥ 1, got '${values.rounds}'`);
+if (values.baseline !== 'tfjs' && values.baseline !== 'none') throw new Error(`--baseline must be tfjs or none, got '${values.baseline}'`);
 const data = await (values.synthetic
   ? loadDataset({ kind: 'synthetic', name: 'synthetic', seed: 1, train: nTrain, test: 100, classes: 10 })
   : loadDataset({ kind: 'idx', name: 'fashion-mnist', dir: FASHION_MNIST_DIR, trainLimit: nTrain, testLimit: 100 }));
@@ -56,69 +66,94 @@ const cnnSpec = (member: number) => ({
 });
 const flopsPerExample = (arch: Architecture) => forwardMacs(arch) * 3 * 2;
 const mlpFlops = flopsPerExample(mlpArch(shape, data.numClasses, [300, 100]));
-const cnnRows: { workers: number; perWorker: number; total: number }[] = [];
 
-const rows: { workers: number; perWorker: number; total: number }[] = [];
-/** Per worker count: each round's CNN/MLP GFLOP/s ratio (the two timed back to back). */
-const roundRatios: number[][] = [];
+type Task = Omit<Extract<WorkerTask, { type: 'train' }>, 'id'> | Omit<Extract<WorkerTask, { type: 'train-cnn' }>, 'id'>;
+type Trained = Extract<WorkerMessage, { type: 'trained' | 'trained-cnn' }>;
+/** One round of w members side by side. */
+interface Round { perWorker: number; perCpu: number | null; total: number; processCpu: number; examples: number }
+const paths = [
+  { name: 'kernels', task: (i: number): Task => ({ type: 'train', spec: spec(i), path: 'kernels' }) },
+  ...(values.baseline === 'tfjs' ? [{ name: 'tfjs', task: (i: number): Task => ({ type: 'train', spec: spec(i), path: 'tfjs' }) }] : []),
+  ...(cnnArch ? [{ name: cnnArch.name, task: (i: number): Task => ({ type: 'train-cnn', spec: cnnSpec(i), n: cnnN }) }] : []),
+];
+
+async function round(pool: WorkerPool, w: number, task: (i: number) => Task): Promise<Round> {
+  const c0 = process.cpuUsage();
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: w }, (_, i) => pool.run(task(i)))) as Trained[];
+  const wall = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const examples = results.reduce((a, r) => a + r.result.examples, 0);
+  const cpus = results.map((r) => r.cpuSeconds);
+  return {
+    perWorker: results.reduce((a, r) => a + r.result.examples / r.result.seconds, 0) / w,
+    perCpu: cpus.every((c) => c !== null && c > 0) ? results.reduce((a, r, i) => a + r.result.examples / cpus[i]!, 0) / w : null,
+    total: examples / wall,
+    processCpu: (cpu.user + cpu.system) / 1e6,
+    examples,
+  };
+}
+
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+/** results[path][w − 1] = that path's rounds with w workers. */
+const results = paths.map(() => [] as Round[][]);
 let engine = '';
 for (let w = 1; w <= Number(values['max-workers']); w++) {
   const pool = new WorkerPool(w, shared);
-  // Warm up each worker (engine init, wasm compile) outside the timing.
-  await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train', spec: { ...spec(i), epochs: 1, dims: [784, 16, 10] } })));
-  // And the CNN path (JIT of the JS loops, conv kernels) on a few batches.
+  // Warm up each worker (engine init, wasm compile and tier-up, JIT) outside the timing.
+  await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train', spec: { ...spec(i), epochs: 1, dims: [784, 16, 10] }, path: 'kernels' })));
+  if (values.baseline === 'tfjs') await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train', spec: { ...spec(i), epochs: 1, dims: [784, 16, 10] }, path: 'tfjs' })));
   if (cnnArch) await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train-cnn', spec: cnnSpec(i), n: 512 })));
-  // With a CNN, the two paths alternate for --rounds rounds, so that drifts in the machine's
-  // speed (large on a shared machine) fall on both alike; medians are printed.
-  const mlpRounds: { perWorker: number; total: number }[] = [];
-  const cnnRounds: { perWorker: number; total: number }[] = [];
-  const ratios: number[] = [];
-  for (let round = 0; round < (cnnArch ? rounds : 1); round++) {
-    const started = performance.now();
-    const results = await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train', spec: spec(i) }))) as Extract<WorkerMessage, { type: 'trained' }>[];
-    const wall = (performance.now() - started) / 1000;
-    engine = pool.engine?.backend ?? '?';
-    mlpRounds.push({
-      perWorker: results.reduce((a, r) => a + r.result.examples / r.result.seconds, 0) / w,
-      total: results.reduce((a, r) => a + r.result.examples, 0) / wall,
-    });
-    if (!cnnArch) continue;
-    const t0 = performance.now();
-    const cnn = await Promise.all(Array.from({ length: w }, (_, i) => pool.run({
-      type: 'train-cnn', spec: cnnSpec(i), n: cnnN,
-    }))) as Extract<WorkerMessage, { type: 'trained-cnn' }>[];
-    const cnnWall = (performance.now() - t0) / 1000;
-    cnnRounds.push({
-      perWorker: cnn.reduce((a, r) => a + r.result.examples / r.result.seconds, 0) / w,
-      total: cnn.reduce((a, r) => a + r.result.examples, 0) / cnnWall,
-    });
-    ratios.push((cnnRounds[round].perWorker * flopsPerExample(cnnArch)) / (mlpRounds[round].perWorker * mlpFlops));
+  // The paths alternate round by round, so that drifts in the machine's speed (large on a
+  // shared machine) fall on all alike; medians are printed.
+  paths.forEach((_, p) => results[p].push([]));
+  for (let r = 0; r < rounds; r++) {
+    for (let p = 0; p < paths.length; p++) results[p][w - 1].push(await round(pool, w, paths[p].task));
   }
-  rows.push({ workers: w, perWorker: median(mlpRounds.map((r) => r.perWorker)), total: median(mlpRounds.map((r) => r.total)) });
-  if (cnnArch) {
-    cnnRows.push({ workers: w, perWorker: median(cnnRounds.map((r) => r.perWorker)), total: median(cnnRounds.map((r) => r.total)) });
-    roundRatios.push(ratios);
-  }
+  engine = pool.engine?.backend ?? '?';
   await pool.close();
 }
-console.log(`engine: ${engine}; LeNet-300-100, batch 128, pruning to 90 % on, ${nTrain} examples × ${values.epochs} epoch(s) per member`);
-console.log('workers  examples/s per worker  examples/s total  speed-up');
-for (const r of rows) {
-  console.log(`${String(r.workers).padStart(7)}  ${Math.round(r.perWorker).toString().padStart(21)}  ${Math.round(r.total).toString().padStart(16)}  ${(r.total / rows[0].total).toFixed(2).padStart(8)}×`);
+
+const cpuRate = (r: Round) => r.examples / r.processCpu;
+const fmt = (x: number | null, width: number, digits = 0) => (x === null ? '—' : x.toFixed(digits)).padStart(width);
+console.log(`engine: ${engine}; LeNet-300-100, batch 128, pruning to 90 % on, ${nTrain} examples × ${values.epochs} epoch(s) per member` +
+  (cnnArch ? `; ${cnnArch.name} on ${cnnN}` : '') + `; medians of ${rounds} alternating round(s)`);
+console.log('path     workers  examples/s per worker  per CPU-second  examples/s total  speed-up  by CPU time');
+paths.forEach((path, p) => {
+  const one = results[p][0];
+  results[p].forEach((rs, i) => {
+    const w = i + 1;
+    const perCpu = rs.every((r) => r.perCpu !== null) ? median(rs.map((r) => r.perCpu!)) : null;
+    const speedUp = median(rs.map((r) => r.total)) / median(one.map((r) => r.total));
+    const cpuSpeedUp = (w * median(rs.map(cpuRate))) / median(one.map(cpuRate));
+    console.log(`${path.name.padEnd(7)}  ${String(w).padStart(7)}  ${fmt(median(rs.map((r) => r.perWorker)), 21)}  ${fmt(perCpu, 14)}  ` +
+      `${fmt(median(rs.map((r) => r.total)), 16)}  ${fmt(speedUp, 7, 2)}×  ${fmt(cpuSpeedUp, 10, 2)}×`);
+  });
+});
+
+if (values.baseline === 'tfjs') {
+  // Each round's ratio of the two MLP paths, timed back to back.
+  const ratios = (key: 'perWorker' | 'perCpu', w: number) => results[0][w].map((r, i) => (r[key] ?? NaN) / (results[1][w][i][key] ?? NaN));
+  console.log('\nkernels / tfjs, examples/s per worker (each round\'s ratio):');
+  results[0].forEach((_, w) => {
+    const wall = ratios('perWorker', w), cpu = ratios('perCpu', w);
+    console.log(`${String(w + 1).padStart(7)} worker(s): ${median(wall).toFixed(2)}× (${wall.map((x) => x.toFixed(2)).join(', ')})` +
+      (cpu.every(Number.isFinite) ? `; per CPU-second ${median(cpu).toFixed(2)}× (${cpu.map((x) => x.toFixed(2)).join(', ')})` : ''));
+  });
 }
 
 if (cnnArch) {
+  const c = paths.length - 1;
   const gf = (perWorker: number, flops: number) => (perWorker * flops) / 1e9;
   console.log(`\n${cnnArch.name}${cnnArch.name === 'resnet' ? `-${values.depth}` : ''} ${shape.join('×')}: ${(forwardMacs(cnnArch) / 1e6).toFixed(3)} M MACs forward ` +
     `vs LeNet-300-100 ${(mlpFlops / 6e6).toFixed(3)} M; ${cnnN} examples × ${values.epochs} epoch(s) per CNN member, batch 128, pruning to 90 %`);
-  console.log(`${rounds} alternating round(s) per worker count; medians, and each round's ratio`);
   console.log('workers  path    examples/s per worker  GFLOP/s per worker  CNN/MLP GFLOP/s');
-  rows.forEach((r, i) => {
-    const c = cnnRows[i];
-    const mlpG = gf(r.perWorker, mlpFlops), cnnG = gf(c.perWorker, flopsPerExample(cnnArch));
-    console.log(`${String(r.workers).padStart(7)}  mlp     ${Math.round(r.perWorker).toString().padStart(21)}  ${mlpG.toFixed(3).padStart(18)}`);
-    console.log(`${String(r.workers).padStart(7)}  ${cnnArch.name.padEnd(6)}  ${Math.round(c.perWorker).toString().padStart(21)}  ${cnnG.toFixed(3).padStart(18)}  ` +
-      `${median(roundRatios[i]).toFixed(2).padStart(15)}  (rounds: ${roundRatios[i].map((x) => x.toFixed(2)).join(', ')})`);
+  results[0].forEach((mlpRounds, i) => {
+    const cnnRounds = results[c][i];
+    const ratios = cnnRounds.map((r, k) => (r.perWorker * flopsPerExample(cnnArch)) / (mlpRounds[k].perWorker * mlpFlops));
+    const mlp = median(mlpRounds.map((r) => r.perWorker)), cnn = median(cnnRounds.map((r) => r.perWorker));
+    console.log(`${String(i + 1).padStart(7)}  mlp     ${Math.round(mlp).toString().padStart(21)}  ${gf(mlp, mlpFlops).toFixed(3).padStart(18)}`);
+    console.log(`${String(i + 1).padStart(7)}  ${cnnArch.name.padEnd(6)}  ${Math.round(cnn).toString().padStart(21)}  ${gf(cnn, flopsPerExample(cnnArch)).toFixed(3).padStart(18)}  ` +
+      `${median(ratios).toFixed(2).padStart(15)}  (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
   });
 }

@@ -26,6 +26,7 @@
  *   scalar code that performs the same IEEE operations as the JS reference: int8 results are
  *   bit-exact with kernels.ts.
  */
+import { mlpTrainWat } from './mlp-train-source.ts';
 
 /** Outputs per register block: 12 accumulators of 4 lanes. */
 export const BLOCK = 48;
@@ -488,6 +489,7 @@ export function kernelsWat(): string {
   int8Layer();
   for (let V = 1; V <= DW_MAX_VECTORS; V++) for (let R = 1; R <= dwRows(V); R++) convWeightGradBlock(R, V);
   columnSums();
+  emit(mlpTrainWat());
   emit(')');
   return lines.join('\n');
 }

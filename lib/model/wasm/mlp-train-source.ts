@@ -3,9 +3,9 @@
  * into the module by source.ts's kernelsWat(). Generated for the same reason as the inference
  * kernels: the register-blocked loops are unrolled per block width.
  *
- * Why hand-written: on the tfjs wasm engine a training step of LeNet-300-100 spent a third of its
- * time outside matMuls (transposes, an unfused Adam of ten ops per tensor, uploads), and no
- * maintained library offers single-threaded wasm SIMD GEMMs that skip zero operands.
+ * Why hand-written: on the tfjs wasm engine a training step of LeNet-300-100 spent nearly half its
+ * time outside matMuls (explicit transposes, an unfused Adam of ten ops per tensor, uploads), and
+ * no maintained library offers single-threaded wasm SIMD GEMMs that skip zero operands.
  *
  * One GEMM shape serves every product of a step. A "list" holds one row of the left operand as
  * its nonzero entries (i32 byte offset of the matching right-operand row, f32 value), so zeros —
@@ -32,8 +32,10 @@ export function mlpTrainWat(): string {
   const locals = (prefix: string, n: number, type: string) => Array.from({ length: n }, (_, v) => `(local $${prefix}${v} ${type})`).join(' ');
 
   for (let V = 1; V <= MAX_V; V++) {
-    emit(`(func $mlp_blk_${V} (param $list i32) (param $cnt i32) (param $b i32) (param $y i32) (param $mode i32) (param $h i32)`);
+    emit(`(func $mlp_blk_${V} (param $list i32) (param $cnt i32) (param $b i32) (param $y i32) (param $mode i32) (param $h i32) (param $acc i32)`);
     emit(`  ${locals('a', V, 'v128')} (local $xv v128) (local $r i32) (local $end i32)`);
+    // Sums start at 0, or, continuing a product split along its inner dimension, at y.
+    emit(`  (if (local.get $acc) (then ${Array.from({ length: V }, (_, v) => `(local.set $a${v} (v128.load offset=${16 * v} (local.get $y)))`).join(' ')}))`);
     emit('  (local.set $end (i32.add (local.get $list) (i32.shl (local.get $cnt) (i32.const 3))))');
     emit('  (block $done (loop $next');
     emit('    (br_if $done (i32.ge_u (local.get $list) (local.get $end)))');
@@ -53,19 +55,22 @@ export function mlpTrainWat(): string {
   }
 
   // Dispatch on V with br_table (as source.ts's dispatcher).
-  const args = '(local.get $list) (local.get $cnt) (local.get $b) (local.get $y) (local.get $mode) (local.get $h)';
+  const args = '(local.get $list) (local.get $cnt) (local.get $b) (local.get $y) (local.get $mode) (local.get $h) (local.get $acc)';
   let body = `(br_table ${Array.from({ length: MAX_V + 1 }, (_, v) => `$v${v}`).join(' ')} (local.get $V))`;
   for (let v = 0; v <= MAX_V; v++) body = `(block $v${v} ${body})${v === 0 ? ' (return)' : ` (call $mlp_blk_${v} ${args}) (return)`}`;
-  emit('(func $mlp_blk (param $V i32) (param $list i32) (param $cnt i32) (param $b i32) (param $y i32) (param $mode i32) (param $h i32)');
+  emit('(func $mlp_blk (param $V i32) (param $list i32) (param $cnt i32) (param $b i32) (param $y i32) (param $mode i32) (param $h i32) (param $acc i32)');
   emit(`  ${body})`);
 
   /*
    * y[j, 0 … outPad) for rows j < n, from list j (at lists + j·listStride, counts[j] entries) and
    * the right operand at b; outPad a multiple of 4, cut into ⌈outPad/48⌉ blocks of near-equal
    * width. The mask operand of EPILOGUE.maskPositive is h [n, outPad], hStride bytes per row.
+   * With $acc the sums continue from y's values: a product split into slices of the right
+   * operand's rows (inputs), each small enough for its block to stay in L1, gives the same
+   * float32 sums as the whole (the same additions in the same order).
    */
   emit('(func (export "mlp_gemm") (param $lists i32) (param $listStride i32) (param $counts i32) (param $n i32) (param $b i32) (param $outPad i32)');
-  emit('  (param $y i32) (param $yStride i32) (param $mode i32) (param $h i32) (param $hStride i32)');
+  emit('  (param $y i32) (param $yStride i32) (param $mode i32) (param $h i32) (param $hStride i32) (param $acc i32)');
   emit('  (local $nv i32) (local $nb i32) (local $base i32) (local $extra i32) (local $k i32) (local $V i32) (local $ob i32) (local $j i32)');
   emit('  (local.set $nv (i32.shr_u (local.get $outPad) (i32.const 2)))');
   emit(`  (local.set $nb (i32.div_u (i32.add (local.get $nv) (i32.const ${MAX_V - 1})) (i32.const ${MAX_V})))`);
@@ -84,7 +89,8 @@ export function mlpTrainWat(): string {
   emit('        (i32.add (local.get $b) (i32.shl (local.get $ob) (i32.const 4)))');
   emit('        (i32.add (i32.add (local.get $y) (i32.mul (local.get $j) (local.get $yStride))) (i32.shl (local.get $ob) (i32.const 4)))');
   emit('        (local.get $mode)');
-  emit('        (i32.add (i32.add (local.get $h) (i32.mul (local.get $j) (local.get $hStride))) (i32.shl (local.get $ob) (i32.const 4))))');
+  emit('        (i32.add (i32.add (local.get $h) (i32.mul (local.get $j) (local.get $hStride))) (i32.shl (local.get $ob) (i32.const 4)))');
+  emit('        (local.get $acc))');
   emit('      (local.set $j (i32.add (local.get $j) (i32.const 1))) (br $l1)))');
   emit('    (local.set $ob (i32.add (local.get $ob) (local.get $V)))');
   emit('    (local.set $k (i32.add (local.get $k) (i32.const 1))) (br $l0)))');

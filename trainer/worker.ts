@@ -34,13 +34,20 @@ export type WorkerTask =
 export type WorkerMessage =
   | { type: 'engine'; engine: Engine }
   | { type: 'progress'; id: number; examples: number; loss: number }
-  /** cpuSeconds: this thread's CPU time in training (Linux), for benchmarks on machines shared with other work. */
-  | { type: 'trained'; id: number; result: ReturnType<typeof trainMember>; tfjsPredictions: ClassArray; cpuSeconds: number | null }
-  | { type: 'trained-cnn'; id: number; result: ReturnType<typeof trainCnnMember>; tfjsPredictions: ClassArray; cpuSeconds: number | null }
+  | { type: 'trained'; id: number; result: ReturnType<typeof trainMember>; tfjsPredictions: ClassArray; timing: TrainTiming }
+  | { type: 'trained-cnn'; id: number; result: ReturnType<typeof trainCnnMember>; tfjsPredictions: ClassArray; timing: TrainTiming }
   | { type: 'evaluated'; id: number; predictions: ClassArray; seconds: number }
   | { type: 'probed'; id: number; results: ProbeResult[] }
   | ({ type: 'decoded'; id: number } & DecodeResult)
   | { type: 'error'; id: number; message: string };
+
+/** How a training task used its thread: for benchmarks on a machine shared with other work. */
+export interface TrainTiming {
+  /** CPU seconds of this thread in training (Linux), else null. */
+  cpuSeconds: number | null;
+  /** Examples/s over the fastest 50 steps between two loss reports (the least disturbed), null without any. */
+  fastest: number | null;
+}
 
 const shared = workerData as WorkerShared;
 
@@ -71,10 +78,14 @@ parentPort!.on('message', async (task: WorkerTask) => {
         parentPort!.postMessage({ type: 'engine', engine: await engine } satisfies WorkerMessage);
       }
       await engine;
-      let last = 0;
+      let last = 0, lastAt = 0, fastest: number | null = null;
+      const stretch = 50 * task.spec.batchSize;
       const onProgress = (examples: number, loss: number) => {
+        const at = performance.now();
+        if (last > 0 && examples - last === stretch) fastest = Math.max(fastest ?? 0, stretch / ((at - lastAt) / 1000));
         parentPort!.postMessage({ type: 'progress', id: task.id, examples: examples - last, loss } satisfies WorkerMessage);
         last = examples;
+        lastAt = at;
       };
       const finish = (examples: number, loss: number) => {
         if (examples > last) parentPort!.postMessage({ type: 'progress', id: task.id, examples: examples - last, loss } satisfies WorkerMessage);
@@ -84,20 +95,20 @@ parentPort!.on('message', async (task: WorkerTask) => {
         const { tfjsPredict, trainMember } = await import('./train.ts');
         const cpu0 = threadCpuSeconds();
         const result = trainMember(task.spec, shared.train!, onProgress, undefined, task.path);
-        const cpuSeconds = cpuSince(cpu0);
+        const timing = { cpuSeconds: cpuSince(cpu0), fastest };
         finish(result.examples, result.finalLoss);
         const tfjsPredictions = tfjsPredict(result.weights, shared.test!.images, shared.test!.n);
         const transfer = [tfjsPredictions.buffer];
-        parentPort!.postMessage({ type: 'trained', id: task.id, result, tfjsPredictions, cpuSeconds } satisfies WorkerMessage, transfer as ArrayBuffer[]);
+        parentPort!.postMessage({ type: 'trained', id: task.id, result, tfjsPredictions, timing } satisfies WorkerMessage, transfer as ArrayBuffer[]);
       } else {
         const { tfjsArchPredict, trainCnnMember } = await import('./cnn-train.ts');
         const train = { ...shared.train!, n: Math.min(task.n ?? Infinity, shared.train!.n) };
         const cpu0 = threadCpuSeconds();
         const result = trainCnnMember(task.spec, train, onProgress);
-        const cpuSeconds = cpuSince(cpu0);
+        const timing = { cpuSeconds: cpuSince(cpu0), fastest };
         finish(result.examples, result.finalLoss);
         const tfjsPredictions = tfjsArchPredict(result.weights, shared.test!.images, shared.test!.n);
-        parentPort!.postMessage({ type: 'trained-cnn', id: task.id, result, tfjsPredictions, cpuSeconds } satisfies WorkerMessage, [tfjsPredictions.buffer as ArrayBuffer]);
+        parentPort!.postMessage({ type: 'trained-cnn', id: task.id, result, tfjsPredictions, timing } satisfies WorkerMessage, [tfjsPredictions.buffer as ArrayBuffer]);
       }
     } else {
       await kernels;

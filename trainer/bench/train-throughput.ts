@@ -7,8 +7,9 @@
  * With --arch lenet5|resnet the same workers also train that CNN in the same rounds, and GFLOP/s
  * per worker of both are printed with their ratio (fwd + bwd ≈ 3 × forward MACs × 2 flops).
  *
- * Figures per worker are examples over the worker's own training time (wall), and over its
- * thread's CPU time (Linux), which other work on a shared machine inflates less. Speed-up is the
+ * Figures per worker are examples over the worker's own training time (wall), over its thread's
+ * CPU time (Linux), which other work on a shared machine inflates less, and over its fastest 50
+ * steps (between two loss reports), the stretch other work disturbed least. Speed-up is the
  * total examples/s against one worker's, by wall time, and by CPU time: w × examples per CPU-second
  * of the whole process (workers and the parent that feeds them) over the same with one worker —
  * what w workers give when each has a core of its own.
@@ -69,8 +70,8 @@ const mlpFlops = flopsPerExample(mlpArch(shape, data.numClasses, [300, 100]));
 
 type Task = Omit<Extract<WorkerTask, { type: 'train' }>, 'id'> | Omit<Extract<WorkerTask, { type: 'train-cnn' }>, 'id'>;
 type Trained = Extract<WorkerMessage, { type: 'trained' | 'trained-cnn' }>;
-/** One round of w members side by side. */
-interface Round { perWorker: number; perCpu: number | null; total: number; processCpu: number; examples: number }
+/** One round of w members side by side; per-worker figures are means over the workers. */
+interface Round { perWorker: number; perCpu: number | null; fastest: number | null; total: number; processCpu: number; examples: number }
 const paths = [
   { name: 'kernels', task: (i: number): Task => ({ type: 'train', spec: spec(i), path: 'kernels' }) },
   ...(values.baseline === 'tfjs' ? [{ name: 'tfjs', task: (i: number): Task => ({ type: 'train', spec: spec(i), path: 'tfjs' }) }] : []),
@@ -84,10 +85,11 @@ async function round(pool: WorkerPool, w: number, task: (i: number) => Task): Pr
   const wall = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(c0);
   const examples = results.reduce((a, r) => a + r.result.examples, 0);
-  const cpus = results.map((r) => r.cpuSeconds);
+  const cpus = results.map((r) => r.timing.cpuSeconds), fastest = results.map((r) => r.timing.fastest);
   return {
     perWorker: results.reduce((a, r) => a + r.result.examples / r.result.seconds, 0) / w,
     perCpu: cpus.every((c) => c !== null && c > 0) ? results.reduce((a, r, i) => a + r.result.examples / cpus[i]!, 0) / w : null,
+    fastest: fastest.every((x) => x !== null) ? fastest.reduce((a, x) => a + x!, 0) / w : null,
     total: examples / wall,
     processCpu: (cpu.user + cpu.system) / 1e6,
     examples,
@@ -118,15 +120,16 @@ const cpuRate = (r: Round) => r.examples / r.processCpu;
 const fmt = (x: number | null, width: number, digits = 0) => (x === null ? '—' : x.toFixed(digits)).padStart(width);
 console.log(`engine: ${engine}; LeNet-300-100, batch 128, pruning to 90 % on, ${nTrain} examples × ${values.epochs} epoch(s) per member` +
   (cnnArch ? `; ${cnnArch.name} on ${cnnN}` : '') + `; medians of ${rounds} alternating round(s)`);
-console.log('path     workers  examples/s per worker  per CPU-second  examples/s total  speed-up  by CPU time');
+console.log('path     workers  examples/s per worker  per CPU-second  fastest 50 steps  examples/s total  speed-up  by CPU time');
 paths.forEach((path, p) => {
   const one = results[p][0];
   results[p].forEach((rs, i) => {
     const w = i + 1;
     const perCpu = rs.every((r) => r.perCpu !== null) ? median(rs.map((r) => r.perCpu!)) : null;
+    const fastest = rs.every((r) => r.fastest !== null) ? median(rs.map((r) => r.fastest!)) : null;
     const speedUp = median(rs.map((r) => r.total)) / median(one.map((r) => r.total));
     const cpuSpeedUp = (w * median(rs.map(cpuRate))) / median(one.map(cpuRate));
-    console.log(`${path.name.padEnd(7)}  ${String(w).padStart(7)}  ${fmt(median(rs.map((r) => r.perWorker)), 21)}  ${fmt(perCpu, 14)}  ` +
+    console.log(`${path.name.padEnd(7)}  ${String(w).padStart(7)}  ${fmt(median(rs.map((r) => r.perWorker)), 21)}  ${fmt(perCpu, 14)}  ${fmt(fastest, 16)}  ` +
       `${fmt(median(rs.map((r) => r.total)), 16)}  ${fmt(speedUp, 7, 2)}×  ${fmt(cpuSpeedUp, 10, 2)}×`);
   });
 });

@@ -154,14 +154,14 @@ export class WasmMlpTrainer {
       this.owned.push(L.mask);
       new Int32Array(this.kern.f32().buffer).fill(-1, L.mask >> 2, (L.mask >> 2) + (L.inDim + 1) * L.outPad);
     }
-    const f32 = this.kern.f32();
-    const i32 = new Int32Array(f32.buffer);
+    const i32 = new Int32Array(this.kern.f32().buffer);
     for (let i = 0; i < L.inDim; i++) {
-      const row = i * L.outPad, src = i * L.outDim;
+      const m = (L.mask >> 2) + i * L.outPad, p = (L.p >> 2) + i * L.outPad, src = i * L.outDim;
       for (let o = 0; o < L.outDim; o++) {
-        const keep = mask[src + o] !== 0;
-        i32[(L.mask >> 2) + row + o] = keep ? -1 : 0;
-        if (!keep) f32[(L.p >> 2) + row + o] = 0;
+        // All ones or 0, and the weight's bits and-ed with it (+0 where pruned), without branches.
+        const keep = -+(mask[src + o] !== 0);
+        i32[m + o] = keep;
+        i32[p + o] &= keep;
       }
     }
     this.transpose(L);

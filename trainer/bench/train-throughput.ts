@@ -5,14 +5,14 @@
  * native TensorFlow: train.ts defaultMlpPath); `--baseline tfjs` (the default) also trains it on
  * tfjs ops on the engine, the path before the kernels, in alternating rounds, and prints the ratio.
  * With --arch lenet5|resnet the same workers also train that CNN in the same rounds, and GFLOP/s
- * per worker of both are printed with their ratio (fwd + bwd ≈ 3 × forward MACs × 2 flops).
+ * per worker of both are printed with their ratio (fwd + bwd ≈ 3 × forward MACs × 2 flops: nominal
+ * figures, and the MLP's counts the products of zeros its kernels skip).
  *
  * Figures per worker are examples over the worker's own training time (wall), over its thread's
  * CPU time (Linux), which other work on a shared machine inflates less, and over its fastest 50
  * steps (between two loss reports), the stretch other work disturbed least. Speed-up is the
- * total examples/s against one worker's, by wall time, and by CPU time: w × examples per CPU-second
- * of the whole process (workers and the parent that feeds them) over the same with one worker —
- * what w workers give when each has a core of its own.
+ * total examples/s of w workers over one worker's in the same round (worker counts alternate
+ * too), by wall time: it needs w idle cores.
  * Usage: npm run bench:train -- [--examples 30000] [--epochs 1] [--max-workers 2] [--engine wasm]
  *        [--baseline tfjs|none] [--rounds 3] [--arch lenet5] [--cnn-examples 6000] [--depth 20] [--width 16]
  */
@@ -71,7 +71,7 @@ const mlpFlops = flopsPerExample(mlpArch(shape, data.numClasses, [300, 100]));
 type Task = Omit<Extract<WorkerTask, { type: 'train' }>, 'id'> | Omit<Extract<WorkerTask, { type: 'train-cnn' }>, 'id'>;
 type Trained = Extract<WorkerMessage, { type: 'trained' | 'trained-cnn' }>;
 /** One round of w members side by side; per-worker figures are means over the workers. */
-interface Round { perWorker: number; perCpu: number | null; fastest: number | null; total: number; processCpu: number; examples: number }
+interface Round { perWorker: number; perCpu: number | null; fastest: number | null; total: number }
 const paths = [
   { name: 'kernels', task: (i: number): Task => ({ type: 'train', spec: spec(i), path: 'kernels' }) },
   ...(values.baseline === 'tfjs' ? [{ name: 'tfjs', task: (i: number): Task => ({ type: 'train', spec: spec(i), path: 'tfjs' }) }] : []),
@@ -79,11 +79,9 @@ const paths = [
 ];
 
 async function round(pool: WorkerPool, w: number, task: (i: number) => Task): Promise<Round> {
-  const c0 = process.cpuUsage();
   const started = performance.now();
   const results = await Promise.all(Array.from({ length: w }, (_, i) => pool.run(task(i)))) as Trained[];
   const wall = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(c0);
   const examples = results.reduce((a, r) => a + r.result.examples, 0);
   const cpus = results.map((r) => r.timing.cpuSeconds), fastest = results.map((r) => r.timing.fastest);
   return {
@@ -91,46 +89,40 @@ async function round(pool: WorkerPool, w: number, task: (i: number) => Task): Pr
     perCpu: cpus.every((c) => c !== null && c > 0) ? results.reduce((a, r, i) => a + r.result.examples / cpus[i]!, 0) / w : null,
     fastest: fastest.every((x) => x !== null) ? fastest.reduce((a, x) => a + x!, 0) / w : null,
     total: examples / wall,
-    processCpu: (cpu.user + cpu.system) / 1e6,
-    examples,
   };
 }
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 /** results[path][w − 1] = that path's rounds with w workers. */
-const results = paths.map(() => [] as Round[][]);
-let engine = '';
-for (let w = 1; w <= Number(values['max-workers']); w++) {
-  const pool = new WorkerPool(w, shared);
-  // Warm up each worker (engine init, wasm compile and tier-up, JIT) outside the timing.
-  await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train', spec: { ...spec(i), epochs: 1, dims: [784, 16, 10] }, path: 'kernels' })));
-  if (values.baseline === 'tfjs') await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train', spec: { ...spec(i), epochs: 1, dims: [784, 16, 10] }, path: 'tfjs' })));
-  if (cnnArch) await Promise.all(Array.from({ length: w }, (_, i) => pool.run({ type: 'train-cnn', spec: cnnSpec(i), n: 512 })));
-  // The paths alternate round by round, so that drifts in the machine's speed (large on a
-  // shared machine) fall on all alike; medians are printed.
-  paths.forEach((_, p) => results[p].push([]));
-  for (let r = 0; r < rounds; r++) {
-    for (let p = 0; p < paths.length; p++) results[p][w - 1].push(await round(pool, w, paths[p].task));
-  }
-  engine = pool.engine?.backend ?? '?';
-  await pool.close();
+const W = Number(values['max-workers']);
+const results = paths.map(() => Array.from({ length: W }, () => [] as Round[]));
+// One pool for every worker count (a round with fewer workers leaves the others idle), so that
+// worker counts alternate too and each round's speed-up compares runs timed back to back.
+const pool = new WorkerPool(W, shared);
+// Warm up each worker (engine init, wasm compile and tier-up, JIT) outside the timing.
+await Promise.all(Array.from({ length: W }, (_, i) => pool.run({ type: 'train', spec: { ...spec(i), epochs: 1, dims: [784, 16, 10] }, path: 'kernels' })));
+if (values.baseline === 'tfjs') await Promise.all(Array.from({ length: W }, (_, i) => pool.run({ type: 'train', spec: { ...spec(i), epochs: 1, dims: [784, 16, 10] }, path: 'tfjs' })));
+if (cnnArch) await Promise.all(Array.from({ length: W }, (_, i) => pool.run({ type: 'train-cnn', spec: cnnSpec(i), n: 512 })));
+// Paths and worker counts alternate round by round, so that drifts in the machine's speed
+// (large on a shared machine) fall on all alike; medians are printed.
+for (let r = 0; r < rounds; r++) {
+  for (let w = 1; w <= W; w++) for (let p = 0; p < paths.length; p++) results[p][w - 1].push(await round(pool, w, paths[p].task));
 }
+const engine = pool.engine?.backend ?? '?';
+await pool.close();
 
-const cpuRate = (r: Round) => r.examples / r.processCpu;
 const fmt = (x: number | null, width: number, digits = 0) => (x === null ? '—' : x.toFixed(digits)).padStart(width);
+const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
 console.log(`engine: ${engine}; LeNet-300-100, batch 128, pruning to 90 % on, ${nTrain} examples × ${values.epochs} epoch(s) per member` +
   (cnnArch ? `; ${cnnArch.name} on ${cnnN}` : '') + `; medians of ${rounds} alternating round(s)`);
-console.log('path     workers  examples/s per worker  per CPU-second  fastest 50 steps  examples/s total  speed-up  by CPU time');
+console.log('path     workers  examples/s per worker  per CPU-second  fastest 50 steps  examples/s total  speed-up (each round\'s)');
 paths.forEach((path, p) => {
-  const one = results[p][0];
   results[p].forEach((rs, i) => {
-    const w = i + 1;
     const perCpu = rs.every((r) => r.perCpu !== null) ? median(rs.map((r) => r.perCpu!)) : null;
     const fastest = rs.every((r) => r.fastest !== null) ? median(rs.map((r) => r.fastest!)) : null;
-    const speedUp = median(rs.map((r) => r.total)) / median(one.map((r) => r.total));
-    const cpuSpeedUp = (w * median(rs.map(cpuRate))) / median(one.map(cpuRate));
-    console.log(`${path.name.padEnd(7)}  ${String(w).padStart(7)}  ${fmt(median(rs.map((r) => r.perWorker)), 21)}  ${fmt(perCpu, 14)}  ${fmt(fastest, 16)}  ` +
-      `${fmt(median(rs.map((r) => r.total)), 16)}  ${fmt(speedUp, 7, 2)}×  ${fmt(cpuSpeedUp, 10, 2)}×`);
+    const speedUps = rs.map((r, k) => r.total / results[p][0][k].total);
+    console.log(`${path.name.padEnd(7)}  ${String(i + 1).padStart(7)}  ${fmt(median(rs.map((r) => r.perWorker)), 21)}  ${fmt(perCpu, 14)}  ${fmt(fastest, 16)}  ` +
+      `${fmt(median(rs.map((r) => r.total)), 16)}  ${fmt(median(speedUps), 7, 2)}×` + (i > 0 ? ` (${list(speedUps)})` : ''));
   });
 });
 
@@ -140,8 +132,8 @@ if (values.baseline === 'tfjs') {
   console.log('\nkernels / tfjs, examples/s per worker (each round\'s ratio):');
   results[0].forEach((_, w) => {
     const wall = ratios('perWorker', w), cpu = ratios('perCpu', w);
-    console.log(`${String(w + 1).padStart(7)} worker(s): ${median(wall).toFixed(2)}× (${wall.map((x) => x.toFixed(2)).join(', ')})` +
-      (cpu.every(Number.isFinite) ? `; per CPU-second ${median(cpu).toFixed(2)}× (${cpu.map((x) => x.toFixed(2)).join(', ')})` : ''));
+    console.log(`${String(w + 1).padStart(7)} worker(s): ${median(wall).toFixed(2)}× (${list(wall)})` +
+      (cpu.every(Number.isFinite) ? `; per CPU-second ${median(cpu).toFixed(2)}× (${list(cpu)})` : ''));
   });
 }
 

@@ -69,9 +69,9 @@ export type MlpPath = 'kernels' | 'tfjs';
 
 /**
  * The kernels everywhere but on native TensorFlow (tfjs-node, tfjs-node-gpu), whose ops run on
- * the GPU or in threaded native code. On the wasm engine the kernels train LeNet-300-100 several
- * times faster than its ops (README, bench:train); the cpu engine is a fallback for when the wasm
- * backend cannot load, and the kernels need no backend.
+ * the GPU or in threaded native code. On the wasm engine the kernels train LeNet-300-100 about 3×
+ * as fast as its ops (README, bench:train); the cpu engine is a fallback for when the wasm backend
+ * cannot load, and the kernels need no backend.
  */
 export function defaultMlpPath(): MlpPath {
   return tf.getBackend() === 'tensorflow' ? 'tfjs' : 'kernels';

@@ -9,11 +9,12 @@
  * list ends with a 1 that picks it up, and the weight-gradient product gets a column of ones, so
  * the bias needs no pass of its own) — with Adam's m and v and the gradient in the same layout;
  * for l ≥ 1 also the weights transposed, [outPad, inPad], which the input gradient reads (a 4×4-tiled
- * copy after each update: 0.1 % of a step). Padding columns hold zeros, get zero gradients, and stay zero.
+ * copy after each update: 0.3 % of a step). Padding columns hold zeros, get zero gradients, and stay zero.
  *
  * Arithmetic: float32 throughout, sums in list order (inputs ascending, bias last; batch rows
  * ascending for the weight gradients); the softmax and its cross-entropy in float64 in JS. Adam
- * is tfjs-core's float32 arithmetic exactly (trainer/adam.ts).
+ * is tfjs-core's float32 arithmetic (trainer/adam.ts), but for subnormal moments and steps, which
+ * are flushed to zero (mlp-train-source.ts says why).
  */
 import type { MlpWeights } from '../types.ts';
 import type { WasmKernels } from './runtime.ts';

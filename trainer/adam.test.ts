@@ -1,13 +1,23 @@
-/** The one-pass Adam against tfjs-core's tf.train.adam on the cpu backend, step by step. */
+/**
+ * The one-pass Adam against tfjs-core's tf.train.adam on the cpu backend, step by step; the MLP
+ * kernels' Adam against it.
+ */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../lib/random.ts';
+import type { MlpWeights } from '../lib/model/types.ts';
+import type { WasmKernels } from '../lib/model/wasm/runtime.ts';
+import { WasmMlpTrainer } from '../lib/model/wasm/mlp-train.ts';
+import { installNodeKernels } from '../node/wasm-kernels.ts';
 import { FusedAdam } from './adam.ts';
+import { initWeights } from './train.ts';
 
+let kernels: WasmKernels;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   await tf.ready();
+  kernels = await installNodeKernels();
 });
 
 describe('FusedAdam', () => {
@@ -53,5 +63,60 @@ describe('FusedAdam', () => {
     const adam = new FusedAdam(0.1);
     expect(() => adam.step(new Map(), { w: new Float32Array(2) })).toThrow(/no parameter 'w'/);
     expect(() => adam.step(new Map([['w', new Float32Array(3)]]), { w: new Float32Array(2) })).toThrow(/2 values, the parameter 3/);
+  });
+});
+
+describe('the MLP kernels\' Adam (lib/model/wasm/mlp-train.ts)', () => {
+  /** The kernels' steps against FusedAdam fed the kernels' own gradients, the mask in both. */
+  function compare(dims: number[], images: Float32Array, labels: Uint8Array, batches: number[][], masked: boolean) {
+    const init = initWeights(dims, 3);
+    const net = new WasmMlpTrainer(kernels, init, batches[0].length, { learningRate: 1e-2 });
+    const params = new Map<string, Float32Array>(), masks = new Map<string, Float32Array>();
+    init.layers.forEach((l, i) => {
+      params.set(`w${i}`, l.weights.slice());
+      params.set(`b${i}`, l.bias.slice());
+      if (!masked) return;
+      const mask = Float32Array.from(l.weights, (_, j) => (j % 4 === 2 ? 0 : 1));
+      masks.set(`w${i}`, mask);
+      net.setMask(i, mask);
+      params.get(`w${i}`)!.forEach((_, j, w) => { if (mask[j] === 0) w[j] = 0; });
+    });
+    const adam = new FusedAdam(1e-2);
+    try {
+      for (const rows of batches) {
+        const { dW, db } = net.gradients(images, labels, rows);
+        const grads: Record<string, Float32Array> = {};
+        dW.forEach((g, i) => { grads[`w${i}`] = g; grads[`b${i}`] = db[i]; });
+        adam.step(params, grads, masks);
+        net.step(images, labels, rows);
+      }
+      return { got: net.weights(), want: params };
+    } finally {
+      net.release();
+    }
+  }
+  const same = (got: MlpWeights, want: Map<string, Float32Array>) => got.layers.every((l, i) =>
+    Buffer.from(l.weights.buffer).equals(Buffer.from(want.get(`w${i}`)!.buffer)) && Buffer.from(l.bias.buffer).equals(Buffer.from(want.get(`b${i}`)!.buffer)));
+
+  it('takes the same steps as FusedAdam (so as tf.train.adam), to the last bit, with and without a mask', () => {
+    const rand = mulberry32(12);
+    const images = Float32Array.from({ length: 64 * 20 }, () => (rand() < 0.4 ? 0 : rand()));
+    const labels = Uint8Array.from({ length: 64 }, (_, i) => i % 5);
+    const batches = Array.from({ length: 30 }, (_, s) => Array.from({ length: 8 }, (_, j) => (s * 8 + j * 3) % 64));
+    for (const masked of [false, true]) {
+      const { got, want } = compare([20, 13, 5], images, labels, batches, masked);
+      expect(same(got, want), masked ? 'masked' : 'dense').toBe(true);
+      expect(got.layers[0].weights).not.toEqual(initWeights([20, 13, 5], 3).layers[0].weights);
+    }
+  });
+
+  it('gives the same weights where moments decay below 2⁻¹²⁶ (flushed to 0 here, subnormal in FusedAdam)', () => {
+    // Input 0 is nonzero in the first 20 batches only: afterwards its weights' gradients are 0
+    // and m shrinks by 0.9 a step, through the subnormal range (0.9⁹⁸⁰ ≈ 1e-45).
+    const images = Float32Array.from({ length: 8 * 3 }, (_, i) => (i % 3 === 0 ? (i < 12 ? 0.8 : 0) : 0.1 + (i % 7) / 10));
+    const labels = Uint8Array.from({ length: 8 }, (_, i) => i % 2);
+    const batches = Array.from({ length: 1000 }, (_, s) => (s < 20 ? [0, 1, 2, 3] : [4, 5, 6, 7]));
+    const { got, want } = compare([3, 4, 2], images, labels, batches, false);
+    expect(same(got, want)).toBe(true);
   });
 });

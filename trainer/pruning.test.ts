@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMaskUpdateStep, magnitudeMask, measuredSparsity, sparsityAt } from './pruning.ts';
+import { isMaskUpdateStep, kthSmallest, magnitudeMask, measuredSparsity, sparsityAt } from './pruning.ts';
 import { mulberry32 } from '../lib/random.ts';
 
 describe('cubic sparsity schedule (Zhu & Gupta)', () => {
@@ -40,6 +40,14 @@ describe('magnitudeMask', () => {
     expect(mask[6]).toBe(1);
     expect(mask[7]).toBe(1);
     expect(mask[4] + mask[5]).toBe(0);
+  });
+  it('finds the threshold a sort would: the value at index n − k of |w| sorted ascending', () => {
+    const rand = mulberry32(9);
+    // Ties (values from a few levels), zeros of both signs, magnitudes across many exponents.
+    const w = Float32Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? (i % 2 ? -0 : 0) : i % 5 === 0 ? Math.round(rand() * 4) / 4 : (rand() - 0.5) * 10 ** Math.round(rand() * 8 - 6)));
+    const abs = w.map(Math.abs);
+    const sorted = abs.slice().sort();
+    for (const rank of [0, 1, 713, 2500, 4321, 4998, 4999]) expect(kthSmallest(abs, rank)).toBe(sorted[rank]);
   });
   it('measuredSparsity counts exact zeros', () => {
     expect(measuredSparsity(new Float32Array([0, 1, 0, -0, 3]))).toBeCloseTo(0.6);

@@ -1,16 +1,24 @@
 /**
  * Gradual pruning observed during training (not only after the final exact mask): the sparsity
- * of every weight matrix after every step, against METHOD.md's schedule written out here.
+ * of every weight matrix after every step, against METHOD.md's schedule written out here — on
+ * both training paths (the project's wasm kernels and tfjs ops). And the kernel path against
+ * tfjs: its gradients against autograd, its trained model against the tfjs path's.
  */
 import '@tensorflow/tfjs-backend-cpu';
+// Autograd (a reference below) needs the gradient functions, which tfjs-core's entry does not register.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../lib/random.ts';
-import { trainMember, type MemberSpec, type StepState, type TrainData } from './train.ts';
+import { WasmMlpTrainer } from '../lib/model/wasm/mlp-train.ts';
+import { wasmKernels } from '../lib/model/wasm/runtime.ts';
+import { installNodeKernels } from '../node/wasm-kernels.ts';
+import { initWeights, trainMember, type MemberSpec, type MlpPath, type StepState, type TrainData } from './train.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
   await tf.ready();
+  await installNodeKernels();
 });
 
 // 64 examples, batch 8 → 8 steps per epoch, 5 epochs → 40 steps. Window [0.25, 0.75] of them:
@@ -37,11 +45,11 @@ const scheduled = (step: number) => {
 const zeros = (w: Float32Array) => w.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
 const zeroSet = (w: Float32Array) => w.reduce<number[]>((a, v, i) => (v === 0 ? (a.push(i), a) : a), []);
 
-describe('gradual magnitude pruning during training', () => {
+describe.each<MlpPath>(['kernels', 'tfjs'])('gradual magnitude pruning during training on the %s path', (path) => {
   const states: StepState[] = [];
   let observed: ReturnType<typeof trainMember>;
   beforeAll(() => {
-    observed = trainMember(spec, data(), undefined, (s) => states.push(s));
+    observed = trainMember(spec, data(), undefined, (s) => states.push(s), path);
   });
 
   it('recomputes the mask exactly at the scheduled steps', () => {
@@ -74,11 +82,59 @@ describe('gradual magnitude pruning during training', () => {
   });
 
   it('trains the same model, byte for byte, with or without the observer', () => {
-    const plain = trainMember(spec, data());
+    const plain = trainMember(spec, data(), undefined, undefined, path);
     plain.weights.layers.forEach((l, i) => {
       expect(Buffer.from(l.weights.buffer)).toEqual(Buffer.from(observed.weights.layers[i].weights.buffer));
       expect(Buffer.from(l.bias.buffer)).toEqual(Buffer.from(observed.weights.layers[i].bias.buffer));
     });
     expect(plain.layerSparsity).toEqual([0.8, 0.8]);
+  });
+});
+
+describe('the kernel path', () => {
+  it('computes the gradients tfjs autograd does (cpu backend)', () => {
+    const dims = [12, 10, 4];
+    const init = initWeights(dims, 21);
+    // Non-zero biases so their gradients flow through every ReLU pattern.
+    init.layers.forEach((l, i) => l.bias.forEach((_, o) => { l.bias[o] = ((o * 7 + i) % 5 - 2) * 0.05; }));
+    const { images, labels } = data();
+    const rows = [5, 9, 0, 33, 12, 60, 2, 47];
+    const net = new WasmMlpTrainer(wasmKernels()!, init, rows.length, { learningRate: 1e-3 });
+    const got = net.gradients(images, labels, rows);
+    net.release();
+    const params = init.layers.flatMap((l) => [tf.tensor2d(l.weights, [l.inDim, l.outDim]), tf.tensor1d(l.bias)]);
+    const x = tf.tensor2d(Float32Array.from(rows.flatMap((r) => [...images.subarray(r * 12, (r + 1) * 12)])), [rows.length, 12]);
+    const y = tf.oneHot(tf.tensor1d(rows.map((r) => labels[r]), 'int32'), 4);
+    const loss = (...p: tf.Tensor[]) => {
+      let h: tf.Tensor = x;
+      for (let l = 0; l < dims.length - 1; l++) {
+        h = tf.add(tf.matMul(h as tf.Tensor2D, p[2 * l] as tf.Tensor2D), p[2 * l + 1]);
+        if (l < dims.length - 2) h = tf.relu(h);
+      }
+      return tf.mean(tf.sub(tf.logSumExp(h, 1), tf.sum(tf.mul(h, y), 1))) as tf.Scalar;
+    };
+    const { value, grads } = tf.valueAndGrads(loss)(params);
+    expect(got.loss).toBeCloseTo(value.dataSync()[0], 6);
+    init.layers.forEach((_, l) => {
+      const dW = grads[2 * l].dataSync(), db = grads[2 * l + 1].dataSync();
+      got.dW[l].forEach((g, i) => expect(g, `dW${l}[${i}]`).toBeCloseTo(dW[i], 6));
+      got.db[l].forEach((g, i) => expect(g, `db${l}[${i}]`).toBeCloseTo(db[i], 6));
+      expect(Math.max(...Array.from(dW, Math.abs)), 'the gradient carries signal').toBeGreaterThan(1e-3);
+    });
+  });
+
+  it('trains the model the tfjs path trains, up to float32 rounding in the sums', () => {
+    const dense = { ...spec, sparsity: 0 };
+    const kernels = trainMember(dense, data(), undefined, undefined, 'kernels');
+    const tfjs = trainMember(dense, data(), undefined, undefined, 'tfjs');
+    let worst = 0, moved = 0;
+    const init = initWeights(dense.dims, dense.seed);
+    kernels.weights.layers.forEach((l, i) => l.weights.forEach((w, j) => {
+      worst = Math.max(worst, Math.abs(w - tfjs.weights.layers[i].weights[j]));
+      moved = Math.max(moved, Math.abs(w - init.layers[i].weights[j]));
+    }));
+    expect(worst).toBeLessThan(1e-4);
+    expect(moved, 'training moved the weights far more than the paths differ').toBeGreaterThan(0.05);
+    expect(kernels.finalLoss).toBeCloseTo(tfjs.finalLoss, 4);
   });
 });

@@ -26,9 +26,9 @@
  *   scalar code that performs the same IEEE operations as the JS reference: int8 results are
  *   bit-exact with kernels.ts.
  */
-
 import { convKernelsWat } from './source-conv.ts';
 import { mlpKernelsWat } from './mlp-source.ts';
+import { mlpTrainWat } from './mlp-train-source.ts';
 
 /** Outputs per register block: 12 accumulators of 4 lanes. */
 export const BLOCK = 48;
@@ -493,6 +493,7 @@ export function kernelsWat(): string {
   columnSums();
   emit(convKernelsWat());
   emit(mlpKernelsWat());
+  emit(mlpTrainWat());
   emit(')');
   return lines.join('\n');
 }

@@ -114,13 +114,18 @@ export class LoadedRun {
     return this.manifest.levels[t].members.reduce((a, m) => a + (this.manifest.files.find((f) => f.path === m.model)?.bytes ?? 0), 0);
   }
 
+  /** Level t's key in the predictor cache. */
+  predictorKey(t: number): string {
+    return `${this.runId}/${this.manifest.levels[t].name}`;
+  }
+
   /**
    * Runs `use` with level t's K predictors, loaded and hash-checked on first use and kept in the
    * predictor cache while the memory budget allows (422 if the level alone exceeds it).
    */
   withPredictors<T>(t: number, use: (predictors: Predictor[]) => T): Promise<T> {
     const level = this.manifest.levels[t];
-    return this.cache.with(`${this.runId}/${level.name}`, `level ${level.name} of run ${this.runId}`, this.levelFileBytes(t),
+    return this.cache.with(this.predictorKey(t), `level ${level.name} of run ${this.runId}`, this.levelFileBytes(t),
       () => Promise.all(level.members.map(async (m) => createPredictor(decodeModel(await readVerified(this.store, this.runId, this.manifest, m.model))))),
       use);
   }

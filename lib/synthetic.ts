@@ -12,7 +12,7 @@ import { analyzeRun } from './analysis/index.ts';
 import { classArrayToBytes, classBytesFor, newClassArray } from './class-array.ts';
 import { imageHashes, sha256Hex } from './hash.ts';
 import { MANIFEST_VERSION, RUN_FILES, parseManifest, type FileEntry, type LevelEntry, type Manifest } from './manifest.ts';
-import { encodeModel, lenet5Arch, quantizeInt8Dynamic, resnetArch, toArchModel, toDenseModel, toSparseModel, type Architecture, type MlpWeights, type ModelKind } from './model/index.ts';
+import { encodeModel, lenet5Arch, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, resnetArch, toArchModel, toDenseModel, toSparseModel, type Architecture, type MlpWeights, type ModelKind } from './model/index.ts';
 import { randomArchWeights } from './model/testing.ts';
 import { mulberry32, seedFor } from './random.ts';
 import { LATEST_KEY, type Store } from './store.ts';
@@ -29,8 +29,8 @@ export interface SyntheticRunOptions {
   sparsities?: number[];
   /** Image height = width, pixels (grayscale). Default 32. */
   imageSize?: number;
-  /** Hidden width of the random models. Default 4. */
-  hidden?: number;
+  /** Hidden widths of the random MLPs: one number or one per layer ([300, 100]: LeNet-300-100's shape). Default 4. */
+  hidden?: number | number[];
   /** Random CNN members of this architecture instead of MLPs (lenet5: conv 4, 8, dense 16; resnet: ResNet-8, width 4). */
   arch?: 'lenet5' | 'resnet';
   /** Quantized levels after the pruned ones. Default ['int8-dynamic']. */
@@ -100,12 +100,14 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
   await put(RUN_FILES.evalImageHashes, await imageHashes(images, N), 'other');
   await put(RUN_FILES.evalLabels, classArrayToBytes(labels), 'eval-labels');
 
-  const dims = [px, hidden, C];
+  const dims = [px, ...[hidden].flat(), C];
   const arch: Architecture | null =
     opts.arch === 'lenet5' ? lenet5Arch([size, size, 1], C, { conv: [4, 8], dense: [16] })
     : opts.arch === 'resnet' ? resnetArch([size, size, 1], C, { depth: 8, width: 4 })
     : null;
   const formatOf = { 'float16': 'f16', 'int8-dynamic': 'int8-dynamic', 'int8-full': 'int8-full' } as const;
+  // Calibrated on the first 100 evaluation images, as the method does on training images.
+  const calibration = () => Float32Array.from(images.subarray(0, Math.min(100, N) * px), (v) => v / 255);
   const levelEntries: LevelEntry[] = [];
   for (const level of levels) {
     const format: ModelKind = level.kind === 'dense' ? 'dense-f32' : level.kind === 'pruned' ? 'sparse-f32' : formatOf[level.quantization!];
@@ -114,16 +116,14 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
       const memberSeed = seedFor(seed, level.name, k);
       const path = RUN_FILES.model(level.name, k);
       if (arch) {
-        // Calibrated on the first 100 evaluation images, as the method does on training images.
-        const n = Math.min(100, N);
-        const calibration = Float32Array.from(images.subarray(0, n * px), (v) => v / 255);
         const weights = randomArchWeights(arch, memberSeed, level.sparsity);
-        await put(path, encodeModel(toArchModel(weights, format, { calibration, n })), 'model');
+        await put(path, encodeModel(toArchModel(weights, format, { calibration: calibration(), n: Math.min(100, N) })), 'model');
         members.push({ model: path, seed: memberSeed, layerSparsity: arch.ops.filter((op) => op.op === 'conv' || op.op === 'dense').map(() => level.sparsity) });
         continue;
       }
       const weights = randomWeights(dims, mulberry32(memberSeed), level.sparsity);
-      const model = format === 'dense-f32' ? toDenseModel(weights) : format === 'sparse-f32' ? toSparseModel(weights) : quantizeInt8Dynamic(weights);
+      const model = format === 'dense-f32' ? toDenseModel(weights) : format === 'sparse-f32' ? toSparseModel(weights)
+        : format === 'f16' ? quantizeFloat16(weights) : format === 'int8-full' ? quantizeInt8Full(weights, calibration(), Math.min(100, N)) : quantizeInt8Dynamic(weights);
       await put(path, encodeModel(model), 'model');
       members.push({ model: path, seed: memberSeed, layerSparsity: dims.slice(1).map(() => level.sparsity) });
     }
@@ -161,7 +161,7 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
     K,
     classBytes,
     levels: levelEntries,
-    settings: { synthetic: true, numClasses: C, images: N, K, sparsities, imageSize: size, hidden, seed, ...(arch ? { arch: arch.name, quantizations: opts.quantizations } : {}) },
+    settings: { synthetic: true, numClasses: C, images: N, K, sparsities, imageSize: size, hidden, seed, ...(arch ? { arch: arch.name } : {}), ...(opts.quantizations ? { quantizations: opts.quantizations } : {}) },
     metrics: {
       levels: analysis.summary.levels.map((l) => ({ name: l.name, accuracy: l.accuracy, pieCount: l.pieCount, impacted: l.impacted, pieAccuracy: l.pieAccuracy })),
       kernelAgreement: 1,
@@ -189,3 +189,14 @@ function randomWeights(dims: number[], rand: () => number, sparsity: number): Ml
     }),
   };
 }
+
+/**
+ * The `paper` preset's shape with random members: 28 × 28 grayscale, 10 classes, 10 000
+ * evaluation images, K = 30 LeNet-300-100 MLPs per level, dense, pruned to 10/30/50/70/90/95/99 %
+ * and the three quantized kinds (11 levels, 330 models): for measuring model memory and live
+ * prediction at that size without training.
+ */
+export const PAPER_SHAPE = {
+  numClasses: 10, images: 10_000, K: 30, imageSize: 28, hidden: [300, 100],
+  sparsities: [0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99], quantizations: ['float16', 'int8-dynamic', 'int8-full'],
+} satisfies Omit<SyntheticRunOptions, 'runId'>;

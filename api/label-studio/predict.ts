@@ -1,4 +1,5 @@
 import type { ImageAnswer } from '../answer.ts';
+import type { PredictMembers } from '../context.ts';
 import type { FetchPolicy } from '../fetch-policy.ts';
 import type { Semaphore } from '../limit.ts';
 import type { LoadedRun } from '../runs.ts';
@@ -65,6 +66,8 @@ export interface PredictTasksOptions {
   fetchSlots?: Semaphore;
   /** Decodes and preprocesses an image (Node: the upload worker pool); default inline. */
   prepare?: (req: PrepareRequest) => Promise<Prepared>;
+  /** Predicts the members on a prepared image (Workers with level hosts: spread over them); default here. */
+  predict?: PredictMembers;
   /** Where the detail of each failed download goes (default console.warn). */
   log?: (line: string) => void;
 }
@@ -170,7 +173,7 @@ export async function predictTasks(
         const req: PrepareRequest = {
           kind: 'bytes', bytes, contentType, limits: opts.limits, width, height, channels, datasetPolarity: run.manifest.dataset.polarity, polarity: 'auto',
         };
-        answer = await answerForPrepared(run, opts.prepare ? await opts.prepare(req) : prepareUpload(req), null);
+        answer = await answerForPrepared(run, opts.prepare ? await opts.prepare(req) : prepareUpload(req), null, undefined, opts.predict);
       }
       return { prediction: toTaskPrediction(answer, scoringLevel, config, choiceOf), error: null };
     } catch (err) {

@@ -152,6 +152,7 @@ labelStudio.openapi(createRoute({
     concurrency: ti.maxConcurrent,
     fetchSlots: slots,
     prepare: options.prepareUpload,
+    predict: options.predictMembers,
     ownImage: async (ref) => {
       const own = ownImageRef(ref, [origin, ...(options.publicUrl ? [new URL(options.publicUrl).origin] : [])]);
       if (!own) return null;

@@ -6,9 +6,9 @@
  * port of its own; the second is found among the child's descendants in /proc (Linux).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 
 export interface WranglerDev {
@@ -44,13 +44,41 @@ function workerdOf(pid: number, port: number): number[] {
   });
 }
 
-export async function startWranglerDev(runsDir: string, vars: Record<string, string> = {}): Promise<WranglerDev> {
+/**
+ * wrangler configurations of a front Worker bound to `hosts` level-host Workers (PIE_LEVELS,
+ * PIE_LEVELS_2… → pie-lens-levels-1, -2…: the same code, each an isolate of its own), all with
+ * `vars`, written under .wrangler/ (wrangler resolves paths from a configuration's folder). Front first.
+ */
+export function levelHostConfigs(hosts: number, vars: Record<string, string> = {}): { configs: string[]; remove(): void } {
+  mkdirSync(join(root, '.wrangler'), { recursive: true });
+  const dir = mkdtempSync(join(root, '.wrangler', 'level-hosts-'));
+  const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8');
+  const base = {
+    main: relative(dir, join(root, 'api', 'worker.ts')),
+    compatibility_date: /^compatibility_date = "([^"]+)"/m.exec(toml)![1],
+    rules: [{ type: 'Text', globs: ['**/swagger-ui-dist/swagger-ui-bundle.js', '**/swagger-ui-dist/swagger-ui.css'], fallthrough: false }],
+    r2_buckets: [{ binding: 'RUNS', bucket_name: 'pie-lens-runs' }],
+    vars,
+  };
+  const hostNames = Array.from({ length: hosts }, (_, i) => `pie-lens-levels-${i + 1}`);
+  const front = { ...base, name: 'pie-lens-api', services: hostNames.map((service, i) => ({ binding: i ? `PIE_LEVELS_${i + 1}` : 'PIE_LEVELS', service, entrypoint: 'LevelHost' })) };
+  const configs = [front, ...hostNames.map((name) => ({ ...base, name, workers_dev: false }))].map((config) => {
+    const path = join(dir, `${config.name}.json`);
+    writeFileSync(path, JSON.stringify(config, null, 1));
+    return path;
+  });
+  return { configs, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** `wrangler dev` over a copy of `runsDir` in a fresh local R2 bucket; `configs`: several Workers in one workerd (the first serves the port). */
+export async function startWranglerDev(runsDir: string, vars: Record<string, string> = {}, configs: string[] = []): Promise<WranglerDev> {
   const persist = mkdtempSync(join(tmpdir(), 'pie-wrangler-'));
   await seedLocalR2(runsDir, persist, 'pie-lens-runs');
   const port = 18000 + Math.floor(Math.random() * 2000);
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--port', String(port), '--ip', '127.0.0.1',
-    '--persist-to', persist, '--show-interactive-dev-session=false', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
+    '--persist-to', persist, '--show-interactive-dev-session=false', ...configs.flatMap((c) => ['-c', c]),
+    ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
   { cwd: root, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });

@@ -8,7 +8,11 @@
  * cold and warm, with the ratio of the two setups measured in this run. Figures only; loopback.
  *
  *   npm run bench:level-hosts -- [--runs-dir runs | --synthetic paper] [--budget-mb 64] [--requests 10]
- *                                [--K 30] [--hidden 300,100] [--images 10000]   (the synthetic run's shape)
+ *                                [--layouts one,apart] [--K 30] [--hidden 300,100] [--images 10000]
+ *
+ * --layouts: `one` (a front alone), `together` (front and hosts in one workerd: cheaper to start),
+ * `apart` (each in a workerd of its own: each process's growth is one isolate's). --K, --hidden
+ * and --images shape the --synthetic run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +24,10 @@ import { inputShapeOf, parseManifest } from '../../lib/manifest.ts';
 import { getText, LATEST_KEY } from '../../lib/store.ts';
 import { PAPER_SHAPE, writeSyntheticRun } from '../../lib/synthetic.ts';
 import { planLevelGroups, type LevelHostFigures } from '../level-hosts.ts';
+import { inspectIsolate, inspectorPort, type HeapUsage } from './isolate-heap.ts';
 import { hwmKb, resetHwm, rssKb, startRssSampler } from './rss.ts';
-import { levelHostConfigs, startWranglerDev } from './wrangler-dev.ts';
+import { seedLocalR2 } from '../dev/seed-local-r2.ts';
+import { levelHostConfigs, startWranglerDev, type WranglerDev } from './wrangler-dev.ts';
 
 const values = benchArgs('All-levels live predictions in workerd, one isolate vs level hosts: npm run bench:level-hosts -- [options]', {
   'runs-dir': { type: 'string', default: 'runs' },
@@ -31,6 +37,7 @@ const values = benchArgs('All-levels live predictions in workerd, one isolate vs
   K: { type: 'string', default: String(PAPER_SHAPE.K) },
   hidden: { type: 'string', default: PAPER_SHAPE.hidden.join(',') },
   images: { type: 'string', default: String(PAPER_SHAPE.images) },
+  layouts: { type: 'string', default: 'one,apart' },
 });
 if (values.synthetic !== undefined && values.synthetic !== 'paper') throw new Error(`--synthetic: expected 'paper', got '${values.synthetic}'`);
 const MB = 1024 * 1024;
@@ -66,20 +73,73 @@ const pngs = await Promise.all([0, 1, 2, 3].map(async (i) => {
   return encodePng(bytes, w, h, 1, c);
 }));
 
-interface Measured { coldMs: number; warmMs: number[]; rssGrowKb: number; peakGrowKb: number; hosts: LevelHostFigures[][]; answers: string[] }
+type Layout = 'one' | 'together' | 'apart';
+const LAYOUTS: Record<Layout, string> = {
+  one: 'one isolate, no level hosts',
+  together: `front + ${plan.groups} hosts, one workerd`,
+  apart: `front + ${plan.groups} hosts, own workerds`,
+};
+const layouts = values.layouts.split(',').map((l) => {
+  if (!(l in LAYOUTS)) throw new Error(`--layouts: expected one, together or apart, got '${l}'`);
+  return l as Layout;
+});
 
-async function measure(hosts: number): Promise<Measured> {
-  const setup = levelHostConfigs(hosts, { PIE_PUBLIC_READS: 'true', PIE_PREDICTOR_BUDGET_MB: String(budget / MB) });
-  const dev = await startWranglerDev(runsDir, {}, setup.configs);
+/** One Worker's isolate, from V8 (bytes): idle before the requests, the largest seen while they ran, after them. */
+interface IsolateMemory { worker: string; idle: number; peak: number; after: number; heapAfter: HeapUsage }
+
+interface Measured {
+  coldMs: number;
+  warmMs: number[];
+  /** Per workerd process (front first): resident growth after the requests and at peak, KB. */
+  processes: { growKb: number; peakKb: number }[];
+  isolates: IsolateMemory[];
+  hosts: LevelHostFigures[][];
+  answers: string[];
+}
+
+/** What counts against an isolate's memory: the V8 heap and the ArrayBuffers' contents (WebAssembly memory among them). */
+const isolateBytes = (h: HeapUsage) => h.totalSize + h.backingStorageSize;
+
+/**
+ * `one`: the front alone (every level in its isolate, evicted in turn). `together`: front and
+ * hosts as Workers of one workerd. `apart`: each in a wrangler dev of its own, reaching each
+ * other through a private dev registry, so each workerd's growth is one isolate's.
+ */
+async function measure(layout: Layout): Promise<Measured> {
+  const setup = levelHostConfigs(layout === 'one' ? 0 : plan.groups, { PIE_PUBLIC_READS: 'true', PIE_PREDICTOR_BUDGET_MB: String(budget / MB) });
+  const persistTo = mkdtempSync(join(tmpdir(), 'pie-wrangler-'));
+  const devs: WranglerDev[] = [];
   try {
-    const pid = dev.workerdPid;
-    const baseKb = rssKb(pid);
-    const hwmOk = resetHwm(pid);
-    const sampler = await startRssSampler(pid);
-    const out: Measured = { coldMs: 0, warmMs: [], rssGrowKb: 0, peakGrowKb: 0, hosts: [], answers: [] };
+    await seedLocalR2(runsDir, persistTo, 'pie-lens-runs');
+    if (layout === 'apart') {
+      // Hosts first, so the front finds them in the registry; one at a time (bundling them at once can exhaust a small machine).
+      for (const c of setup.configs.slice(1)) devs.push(await startWranglerDev(runsDir, {}, { configs: [c], persistTo, registry: setup.registry }));
+      devs.unshift(await startWranglerDev(runsDir, {}, { configs: setup.configs.slice(0, 1), persistTo, registry: setup.registry }));
+    } else {
+      devs.push(await startWranglerDev(runsDir, {}, { configs: setup.configs, persistTo, registry: setup.registry }));
+    }
+    const pids = devs.map((d) => d.workerdPid);
+    // Each Worker's isolate, through the inspector of the workerd it runs in.
+    const ports = await Promise.all(pids.map((pid) => inspectorPort(pid)));
+    const workers = setup.names.map((worker, i) => ({ worker, port: ports[layout === 'apart' ? i : 0] }));
+    const inspectors = await Promise.all(workers.map((w) => inspectIsolate(w.port, w.worker)));
+    const idle = await Promise.all(inspectors.map((ins) => ins.heap()));
+    const peak = idle.map(isolateBytes);
+    let polling = true;
+    // Between the isolates' turns on their threads (awaits on R2, on a host), so the transient of a level's files being read shows.
+    const pollers = inspectors.map(async (ins, i) => {
+      while (polling) {
+        peak[i] = Math.max(peak[i], isolateBytes(await ins.heap()));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+    const base = pids.map((pid) => rssKb(pid));
+    const hwm = pids.map((pid) => resetHwm(pid));
+    const samplers = await Promise.all(pids.map((pid) => startRssSampler(pid)));
+    const out: Measured = { coldMs: 0, warmMs: [], processes: [], isolates: [], hosts: [], answers: [] };
     for (let r = 0; r <= requests; r++) {
       const t = performance.now();
-      const res = await fetch(`${dev.url}/v1/runs/${runId}/predict`, { method: 'POST', body: pngs[r % pngs.length] as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/png' } });
+      const res = await fetch(`${devs[0].url}/v1/runs/${runId}/predict`, { method: 'POST', body: pngs[r % pngs.length] as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/png' } });
       const text = await res.text();
       const ms = performance.now() - t;
       if (res.status !== 200) throw new Error(`predict answered ${res.status}: ${text.slice(0, 300)}`);
@@ -87,31 +147,59 @@ async function measure(hosts: number): Promise<Measured> {
       out.hosts.push(JSON.parse(res.headers.get('x-pie-level-hosts') ?? '[]'));
       if (r < pngs.length) out.answers.push(text);
     }
-    const { peakKb } = await sampler.stop();
-    out.rssGrowKb = rssKb(pid) - baseKb;
-    out.peakGrowKb = Math.max(peakKb, hwmOk ? hwmKb(pid) : 0) - baseKb;
+    for (const [i, pid] of pids.entries()) {
+      const { peakKb } = await samplers[i].stop();
+      out.processes.push({ growKb: rssKb(pid) - base[i], peakKb: Math.max(peakKb, hwm[i] ? hwmKb(pid) : 0) - base[i] });
+    }
+    polling = false;
+    await Promise.all(pollers);
+    for (const [i, ins] of inspectors.entries()) {
+      const after = await ins.heap();
+      out.isolates.push({ worker: workers[i].worker, idle: isolateBytes(idle[i]), peak: Math.max(peak[i], isolateBytes(after)), after: isolateBytes(after), heapAfter: after });
+      ins.close();
+    }
     return out;
   } finally {
-    await dev.close();
+    for (const d of devs) await d.close();
+    rmSync(persistTo, { recursive: true, force: true });
     setup.remove();
   }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const one = await measure(0);
-const spread = await measure(plan.groups);
-console.log(`\nall-levels live predict of one ${h}×${w}×${c} PNG in workerd (wrangler dev), ${requests} warm requests after a cold one, one at a time:`);
-for (const [what, m] of [['one isolate, no level hosts', one], [`${plan.groups} level hosts + front`, spread]] as const) {
-  console.log(`${what.padEnd(30)} cold ${m.coldMs.toFixed(0).padStart(6)} ms   warm p50 ${median(m.warmMs).toFixed(1).padStart(7)} ms (min ${Math.min(...m.warmMs).toFixed(1)})   ` +
-    `workerd resident +${mb(m.rssGrowKb * 1024)} MB after, peak +${mb(m.peakGrowKb * 1024)} MB (all its isolates)`);
+const results = new Map<Layout, Measured>();
+for (const layout of layouts) results.set(layout, await measure(layout));
+console.log(`\nall-levels live predict of a ${h}×${w}×${c} PNG in workerd (wrangler dev), ${requests} warm requests after a cold one, one at a time:`);
+for (const [layout, m] of results) {
+  const grow = m.processes.map((p) => `+${mb(p.growKb * 1024)}`).join(' / ');
+  const peak = m.processes.map((p) => `+${mb(p.peakKb * 1024)}`).join(' / ');
+  console.log(`${LAYOUTS[layout].padEnd(32)} cold ${m.coldMs.toFixed(0).padStart(6)} ms   warm p50 ${median(m.warmMs).toFixed(1).padStart(7)} ms (min ${Math.min(...m.warmMs).toFixed(1)})   ` +
+    `workerd resident ${grow} MB after, peak ${peak} MB${m.processes.length > 1 ? ' (front, then hosts)' : ''}`);
 }
-console.log(`warm latency, level hosts / one isolate: ${(median(spread.warmMs) / median(one.warmMs)).toFixed(3)}`);
-console.log(`answers identical in both setups: ${one.answers.every((a, i) => a === spread.answers[i]) ? 'yes' : 'NO'}`);
+console.log('\neach Worker\'s isolate (V8 heap + ArrayBuffer contents, WebAssembly memory included; uncollected garbage counts), from workerd\'s inspector:');
+console.log('setup                            isolate               idle     peak seen   after requests   (V8 heap / buffers after)');
+for (const [layout, m] of results) {
+  for (const iso of m.isolates) {
+    console.log(`${LAYOUTS[layout].padEnd(32)} ${iso.worker.padEnd(18)} ${mb(iso.idle).padStart(6)} MB ${mb(iso.peak).padStart(8)} MB ${mb(iso.after).padStart(12)} MB   ` +
+      `(${mb(iso.heapAfter.totalSize)} / ${mb(iso.heapAfter.backingStorageSize)} MB)`);
+  }
+}
 
-console.log('\nper invocation (level hosts), after the cold request; levels read from R2 over the warm requests:');
-console.log('host           isolate    levels                                    cache holds   budget   wasm memory   re-read warm');
-spread.hosts[0].forEach((f, i) => {
-  const reread = spread.hosts.slice(1).reduce((a, hs) => a + (hs[i]?.loaded.length ?? 0), 0);
-  console.log(`${f.host.padEnd(14)} ${f.isolate.padEnd(10)} ${f.levels.join(',').padEnd(41)} ${mb(f.heldBytes).padStart(8)} MB ${mb(f.budgetBytes).padStart(6)} MB ${mb(f.wasmMemoryBytes).padStart(9)} MB ${String(reread).padStart(8)}`);
-});
+const baseline = results.get('one');
+for (const [layout, m] of results) {
+  if (!baseline || layout === 'one') continue;
+  console.log(`warm latency, ${LAYOUTS[layout]} / one isolate: ${(median(m.warmMs) / median(baseline.warmMs)).toFixed(3)}; ` +
+    `answers identical: ${baseline.answers.every((a, i) => a === m.answers[i]) ? 'yes' : 'NO'}`);
+}
+
+for (const [layout, m] of results) {
+  if (layout === 'one') continue;
+  console.log(`\nper invocation (${LAYOUTS[layout]}), after the cold request; levels read from R2 again over the warm requests${layout === 'apart' ? "; the host's workerd" : ''}:`);
+  console.log(`host           isolate    levels                                    cache holds   budget   wasm memory   re-read${layout === 'apart' ? '   workerd after / peak' : ''}`);
+  m.hosts[0].forEach((f, i) => {
+    const reread = m.hosts.slice(1).reduce((a, hs) => a + (hs[i]?.loaded.length ?? 0), 0);
+    const proc = layout === 'apart' ? `   +${mb(m.processes[i + 1].growKb * 1024)} / +${mb(m.processes[i + 1].peakKb * 1024)} MB` : '';
+    console.log(`${f.host.padEnd(14)} ${f.isolate.padEnd(10)} ${f.levels.join(',').padEnd(41)} ${mb(f.heldBytes).padStart(8)} MB ${mb(f.budgetBytes).padStart(6)} MB ${mb(f.wasmMemoryBytes).padStart(9)} MB ${String(reread).padStart(7)}${proc}`);
+  });
+}
 if (generated) rmSync(generated, { recursive: true, force: true });

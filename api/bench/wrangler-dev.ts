@@ -47,9 +47,10 @@ function workerdOf(pid: number, port: number): number[] {
 /**
  * wrangler configurations of a front Worker bound to `hosts` level-host Workers (PIE_LEVELS,
  * PIE_LEVELS_2… → pie-lens-levels-1, -2…: the same code, each an isolate of its own), all with
- * `vars`, written under .wrangler/ (wrangler resolves paths from a configuration's folder). Front first.
+ * `vars`, written under .wrangler/ (wrangler resolves paths from a configuration's folder). Front
+ * first; `registry`, a dev registry of their own, for sessions started apart.
  */
-export function levelHostConfigs(hosts: number, vars: Record<string, string> = {}): { configs: string[]; remove(): void } {
+export function levelHostConfigs(hosts: number, vars: Record<string, string> = {}): { configs: string[]; names: string[]; registry: string; remove(): void } {
   mkdirSync(join(root, '.wrangler'), { recursive: true });
   const dir = mkdtempSync(join(root, '.wrangler', 'level-hosts-'));
   const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8');
@@ -67,19 +68,34 @@ export function levelHostConfigs(hosts: number, vars: Record<string, string> = {
     writeFileSync(path, JSON.stringify(config, null, 1));
     return path;
   });
-  return { configs, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { configs, names: [front.name, ...hostNames], registry: join(dir, 'registry'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** `wrangler dev` over a copy of `runsDir` in a fresh local R2 bucket; `configs`: several Workers in one workerd (the first serves the port). */
-export async function startWranglerDev(runsDir: string, vars: Record<string, string> = {}, configs: string[] = []): Promise<WranglerDev> {
-  const persist = mkdtempSync(join(tmpdir(), 'pie-wrangler-'));
-  await seedLocalR2(runsDir, persist, 'pie-lens-runs');
+export interface WranglerDevOptions {
+  /** wrangler configurations: several Workers in one workerd, the first serving the port (default wrangler.toml). */
+  configs?: string[];
+  /** A local R2 state folder already seeded with the run (seedLocalR2), shared by several sessions and kept. */
+  persistTo?: string;
+  /**
+   * The dev registry through which sessions reach each other's Workers over service bindings
+   * (WRANGLER_REGISTRY_PATH): a folder of the caller's, so that other sessions on the machine
+   * with the same Worker names are not reached.
+   */
+  registry?: string;
+}
+
+/** `wrangler dev` over a copy of `runsDir` in a fresh local R2 bucket (or the seeded `persistTo`). */
+export async function startWranglerDev(runsDir: string, vars: Record<string, string> = {}, opts: WranglerDevOptions = {}): Promise<WranglerDev> {
+  const persist = opts.persistTo ?? mkdtempSync(join(tmpdir(), 'pie-wrangler-'));
+  if (!opts.persistTo) await seedLocalR2(runsDir, persist, 'pie-lens-runs');
   const port = 18000 + Math.floor(Math.random() * 2000);
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--port', String(port), '--ip', '127.0.0.1',
-    '--persist-to', persist, '--show-interactive-dev-session=false', ...configs.flatMap((c) => ['-c', c]),
+    // An inspector port of its own: sessions started at once would all take the default 9229.
+    '--inspector-port', String(port + 2000),
+    '--persist-to', persist, '--show-interactive-dev-session=false', ...(opts.configs ?? []).flatMap((c) => ['-c', c]),
     ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
-  { cwd: root, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  { cwd: root, env: { ...process.env, CI: 'true', ...(opts.registry ? { WRANGLER_REGISTRY_PATH: opts.registry } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
@@ -87,7 +103,7 @@ export async function startWranglerDev(runsDir: string, vars: Record<string, str
   const close = async () => {
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    rmSync(persist, { recursive: true, force: true });
+    if (!opts.persistTo) rmSync(persist, { recursive: true, force: true });
   };
   try {
     for (let i = 0; ; i++) {

@@ -36,7 +36,7 @@ beforeAll(async () => {
   const vars = { PIE_PUBLIC_READS: 'true', PIE_PREDICTOR_BUDGET_MB: String(budget / 1024 / 1024) };
   const setup = levelHostConfigs(groups, vars);
   removeConfigs = setup.remove;
-  [dev, node] = await Promise.all([startWranglerDev(runsDir, {}, setup.configs), startNodeServer({ runsDir, port: 0, env: { PIE_PUBLIC_READS: 'true' } })]);
+  [dev, node] = await Promise.all([startWranglerDev(runsDir, {}, { configs: setup.configs, registry: setup.registry }), startNodeServer({ runsDir, port: 0, env: { PIE_PUBLIC_READS: 'true' } })]);
 }, 300_000);
 afterAll(async () => {
   await dev?.close();

@@ -10,7 +10,8 @@
  *   npm run bench:level-hosts -- [--runs-dir runs | --synthetic paper] [--budget-mb 64] [--requests 10]
  *                                [--layouts one,apart] [--K 30] [--hidden 300,100] [--images 10000]
  *
- * --layouts: `one` (a front alone), `together` (front and hosts in one workerd: cheaper to start),
+ * --layouts: `one` (a front alone), `self` (a front bound to itself, as wrangler.toml ships),
+ * `together` (front and hosts in one workerd: cheaper to start),
  * `apart` (each in a workerd of its own: each process's growth is one isolate's). --K, --hidden
  * and --images shape the --synthetic run.
  */
@@ -73,19 +74,24 @@ const pngs = await Promise.all([0, 1, 2, 3].map(async (i) => {
   return encodePng(bytes, w, h, 1, c);
 }));
 
-type Layout = 'one' | 'together' | 'apart';
+type Layout = 'one' | 'self' | 'together' | 'apart';
 const LAYOUTS: Record<Layout, string> = {
   one: 'one isolate, no level hosts',
+  self: 'one isolate, hosts = itself',
   together: `front + ${plan.groups} hosts, one workerd`,
   apart: `front + ${plan.groups} hosts, own workerds`,
 };
 const layouts = values.layouts.split(',').map((l) => {
-  if (!(l in LAYOUTS)) throw new Error(`--layouts: expected one, together or apart, got '${l}'`);
+  if (!(l in LAYOUTS)) throw new Error(`--layouts: expected one, self, together or apart, got '${l}'`);
   return l as Layout;
 });
 
-/** One Worker's isolate, from V8 (bytes): idle before the requests, the largest seen while they ran, after them. */
-interface IsolateMemory { worker: string; idle: number; peak: number; after: number; heapAfter: HeapUsage }
+/**
+ * One Worker's isolate (bytes): V8 heap and ArrayBuffers from its inspector, idle before the
+ * requests, the largest seen while they ran, after them; and its WebAssembly memory, which the
+ * inspector does not count, as its level-host invocations reported it (null: it made none).
+ */
+interface IsolateMemory { worker: string; idle: number; peak: number; after: number; heapAfter: HeapUsage; wasm: number | null }
 
 interface Measured {
   coldMs: number;
@@ -97,7 +103,7 @@ interface Measured {
   answers: string[];
 }
 
-/** What counts against an isolate's memory: the V8 heap and the ArrayBuffers' contents (WebAssembly memory among them). */
+/** The V8 heap and the ArrayBuffers' contents (not WebAssembly memories: the inspector leaves those out). */
 const isolateBytes = (h: HeapUsage) => h.totalSize + h.backingStorageSize;
 
 /**
@@ -106,7 +112,7 @@ const isolateBytes = (h: HeapUsage) => h.totalSize + h.backingStorageSize;
  * other through a private dev registry, so each workerd's growth is one isolate's.
  */
 async function measure(layout: Layout): Promise<Measured> {
-  const setup = levelHostConfigs(layout === 'one' ? 0 : plan.groups, { PIE_PUBLIC_READS: 'true', PIE_PREDICTOR_BUDGET_MB: String(budget / MB) });
+  const setup = levelHostConfigs(layout === 'one' ? 0 : layout === 'self' ? 'self' : plan.groups, { PIE_PUBLIC_READS: 'true', PIE_PREDICTOR_BUDGET_MB: String(budget / MB) });
   const persistTo = mkdtempSync(join(tmpdir(), 'pie-wrangler-'));
   const devs: WranglerDev[] = [];
   try {
@@ -155,7 +161,12 @@ async function measure(layout: Layout): Promise<Measured> {
     await Promise.all(pollers);
     for (const [i, ins] of inspectors.entries()) {
       const after = await ins.heap();
-      out.isolates.push({ worker: workers[i].worker, idle: isolateBytes(idle[i]), peak: Math.max(peak[i], isolateBytes(after)), after: isolateBytes(after), heapAfter: after });
+      // Host invocation j ran in pie-lens-levels-(j+1), or with `self` in the front itself.
+      const wasm = out.hosts.flat().filter((f) => (layout === 'self' ? i === 0 : f.host === (i === 1 ? 'PIE_LEVELS' : `PIE_LEVELS_${i}`))).map((f) => f.wasmMemoryBytes);
+      out.isolates.push({
+        worker: workers[i].worker, idle: isolateBytes(idle[i]), peak: Math.max(peak[i], isolateBytes(after)), after: isolateBytes(after), heapAfter: after,
+        wasm: wasm.length ? Math.max(...wasm) : null,
+      });
       ins.close();
     }
     return out;
@@ -176,12 +187,15 @@ for (const [layout, m] of results) {
   console.log(`${LAYOUTS[layout].padEnd(32)} cold ${m.coldMs.toFixed(0).padStart(6)} ms   warm p50 ${median(m.warmMs).toFixed(1).padStart(7)} ms (min ${Math.min(...m.warmMs).toFixed(1)})   ` +
     `workerd resident ${grow} MB after, peak ${peak} MB${m.processes.length > 1 ? ' (front, then hosts)' : ''}`);
 }
-console.log('\neach Worker\'s isolate (V8 heap + ArrayBuffer contents, WebAssembly memory included; uncollected garbage counts), from workerd\'s inspector:');
-console.log('setup                            isolate               idle     peak seen   after requests   (V8 heap / buffers after)');
+console.log('\neach Worker\'s isolate: V8 heap + ArrayBuffer contents from workerd\'s inspector (uncollected garbage counts), + its WebAssembly memory');
+console.log('(as its host invocations reported it; the largest, as it never shrinks); peak: the largest heap seen + that memory:');
+console.log('setup                            isolate             heap idle   heap peak   heap after (V8 / buffers)   wasm memory   peak total   after total');
 for (const [layout, m] of results) {
   for (const iso of m.isolates) {
-    console.log(`${LAYOUTS[layout].padEnd(32)} ${iso.worker.padEnd(18)} ${mb(iso.idle).padStart(6)} MB ${mb(iso.peak).padStart(8)} MB ${mb(iso.after).padStart(12)} MB   ` +
-      `(${mb(iso.heapAfter.totalSize)} / ${mb(iso.heapAfter.backingStorageSize)} MB)`);
+    const wasm = iso.wasm === null ? '     n/a' : `${mb(iso.wasm).padStart(8)} MB`;
+    const total = (x: number) => (iso.wasm === null ? `${mb(x).padStart(7)} MB + wasm` : `${mb(x + iso.wasm).padStart(7)} MB`);
+    console.log(`${LAYOUTS[layout].padEnd(32)} ${iso.worker.padEnd(18)} ${mb(iso.idle).padStart(7)} MB ${mb(iso.peak).padStart(8)} MB ${mb(iso.after).padStart(9)} MB (${mb(iso.heapAfter.totalSize)} / ${mb(iso.heapAfter.backingStorageSize)})   ` +
+      `${wasm}   ${total(iso.peak)}   ${total(iso.after)}`);
   }
 }
 

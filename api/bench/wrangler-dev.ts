@@ -46,11 +46,12 @@ function workerdOf(pid: number, port: number): number[] {
 
 /**
  * wrangler configurations of a front Worker bound to `hosts` level-host Workers (PIE_LEVELS,
- * PIE_LEVELS_2… → pie-lens-levels-1, -2…: the same code, each an isolate of its own), all with
+ * PIE_LEVELS_2… → pie-lens-levels-1, -2…: the same code, each an isolate of its own; `self`: to
+ * itself, as wrangler.toml does), all with
  * `vars`, written under .wrangler/ (wrangler resolves paths from a configuration's folder). Front
  * first; `registry`, a dev registry of their own, for sessions started apart.
  */
-export function levelHostConfigs(hosts: number, vars: Record<string, string> = {}): { configs: string[]; names: string[]; registry: string; remove(): void } {
+export function levelHostConfigs(hosts: number | 'self', vars: Record<string, string> = {}): { configs: string[]; names: string[]; registry: string; remove(): void } {
   mkdirSync(join(root, '.wrangler'), { recursive: true });
   const dir = mkdtempSync(join(root, '.wrangler', 'level-hosts-'));
   const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8');
@@ -61,8 +62,12 @@ export function levelHostConfigs(hosts: number, vars: Record<string, string> = {
     r2_buckets: [{ binding: 'RUNS', bucket_name: 'pie-lens-runs' }],
     vars,
   };
-  const hostNames = Array.from({ length: hosts }, (_, i) => `pie-lens-levels-${i + 1}`);
-  const front = { ...base, name: 'pie-lens-api', services: hostNames.map((service, i) => ({ binding: i ? `PIE_LEVELS_${i + 1}` : 'PIE_LEVELS', service, entrypoint: 'LevelHost' })) };
+  const hostNames = Array.from({ length: hosts === 'self' ? 0 : hosts }, (_, i) => `pie-lens-levels-${i + 1}`);
+  const front = {
+    ...base, name: 'pie-lens-api',
+    services: hosts === 'self' ? [{ binding: 'PIE_LEVELS', service: 'pie-lens-api', entrypoint: 'LevelHost' }]
+      : hostNames.map((service, i) => ({ binding: i ? `PIE_LEVELS_${i + 1}` : 'PIE_LEVELS', service, entrypoint: 'LevelHost' })),
+  };
   const configs = [front, ...hostNames.map((name) => ({ ...base, name, workers_dev: false }))].map((config) => {
     const path = join(dir, `${config.name}.json`);
     writeFileSync(path, JSON.stringify(config, null, 1));

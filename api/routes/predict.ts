@@ -59,7 +59,15 @@ predict.openapi(createRoute({
     },
   },
   responses: {
-    200: { description: 'The live answer', content: { 'application/json': { schema: ImageAnswerSchema } } },
+    200: {
+      description: 'The live answer',
+      headers: z.object({
+        'X-PIE-Level-Hosts': z.string().optional().openapi({
+          description: 'On Workers, when the levels were spread over level hosts: JSON, one entry per host invocation (host, isolate, levels, levels read from R2, what its predictor cache holds, budget, WebAssembly memory)',
+        }),
+      }),
+      content: { 'application/json': { schema: ImageAnswerSchema } },
+    },
     ...uploadErrorResponses,
   },
 }), async (c) => {

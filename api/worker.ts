@@ -16,9 +16,10 @@ import kernelsModule from '../lib/model/wasm/kernels.wasm';
 import { installKernels } from '../lib/model/wasm/runtime.ts';
 import { createApp, type App } from './app.ts';
 import { accessProblem } from './auth.ts';
-import { optionsFromEnv, predictorBudgetFromEnv } from './context.ts';
+import { liveMemberPredictions } from './answer.ts';
+import { optionsFromEnv, predictorBudgetFromEnv, type PredictMembers } from './context.ts';
 import { answerLevelHostCall, spreadOverLevelHosts, type HostIsolate, type LevelHostBinding, type LevelHostCall, type LevelHostReply, type LevelHostStub } from './level-hosts.ts';
-import { PredictorCache } from './predictor-cache.ts';
+import { MB, PredictorCache } from './predictor-cache.ts';
 import { R2Store } from './r2-store.ts';
 import { RunRepository } from './runs.ts';
 
@@ -58,9 +59,27 @@ export function createWorkerIsolate(env: Env & Secrets): HostIsolate & { app: Ap
   // Model weights within 64 MB by default: with the run's data and the runtime, well inside the isolate.
   const budget = predictorBudgetFromEnv(vars, WORKER_PREDICTOR_BUDGET_MB);
   const hosts = levelHostBindings(env);
-  if (hosts.length) options.predictMembers = spreadOverLevelHosts(hosts, budget);
+  options.predictMembers = hosts.length ? spreadOverLevelHosts(hosts, budget) : alone(budget);
   const repo = new RunRepository(new R2Store(env.RUNS), {}, new PredictorCache(budget));
   return { app: createApp(repo, options), repo, id: crypto.randomUUID().slice(0, 8), wasmMemoryBytes: () => kernels.memoryBytes };
+}
+
+/**
+ * Without level hosts every level is predicted here, as on Node; a run larger than the budget
+ * then has its levels loaded and evicted in turn, read from R2 again on every all-levels
+ * prediction: said once per run in the log.
+ */
+function alone(budget: number): PredictMembers {
+  const told = new Set<string>();
+  return (run, input, levels) => {
+    const bytes = run.manifest.levels.reduce((a, _, t) => a + run.levelFileBytes(t), 0);
+    if (bytes > budget && !told.has(run.runId) && told.size < 100) {
+      told.add(run.runId);
+      console.warn(`PIE Lens: run ${run.runId} has ${(bytes / MB).toFixed(1)} MB of model weights, more than the predictor budget of ${(budget / MB).toFixed(1)} MB, ` +
+        'and no level hosts are bound (PIE_LEVELS): its levels take turns in this isolate and are read from R2 again on each all-levels prediction');
+    }
+    return liveMemberPredictions(run, input, levels);
+  };
 }
 
 /** The app over a Worker's bindings and settings (the default export makes one per isolate). */

@@ -5,7 +5,7 @@
  * wrangler.toml (this Worker itself). The spread answer must equal the one predicted in one place.
  */
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LevelHostCall, LevelHostFigures, LevelHostReply, LevelHostStub } from '../../api/level-hosts.ts';
 import { R2Store } from '../../api/r2-store.ts';
 import { createWorkerApp, type Secrets } from '../../api/worker.ts';
@@ -99,6 +99,26 @@ describe('live prediction spread over level hosts (workerd, service binding)', (
     const body = await r.json() as Json;
     expect(body.error.code).toBe('over_memory_budget');
     expect(body.error.message).toMatch(new RegExp(`level dense of run ${RUN} needs ${(levelBytes[0] / MB).toFixed(1)} MB of model weights, more than the predictor memory budget of \\d+\\.\\d MB`));
+  });
+
+  it('without level hosts answers the same from one isolate, and says once in the log why that is slow', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const alone = workerApp({ PIE_PREDICTOR_BUDGET_MB: String(budgetMb) }, false);
+      const single = workerApp({ PIE_PREDICTOR_BUDGET_MB: '64' }, false);
+      const png = await imagePng(12);
+      const post = () => ({ method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
+      const a = await alone(`/v1/runs/${RUN}/predict`, post());
+      await alone(`/v1/runs/${RUN}/predict`, post());
+      const b = await single(`/v1/runs/${RUN}/predict`, post());
+      expect(a.headers.get('X-PIE-Level-Hosts')).toBeNull();
+      expect(await a.json()).toEqual(await b.json());
+      const told = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('no level hosts are bound'));
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatch(new RegExp(`run ${RUN} has \\d+\\.\\d MB of model weights, more than the predictor budget of \\d+\\.\\d MB`));
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('has no HTTP route into a level host: outside callers reach only the public API', async () => {

@@ -107,9 +107,9 @@ predict.openapi(createRoute({
   // Off the event loop on Node (a worker pool), inline on Workers.
   const prepared = c.var.options.prepareUpload ? await c.var.options.prepareUpload(req) : prepareUpload(req);
   c.header('X-PIE-Kernels', wasmKernels() ? 'wasm' : 'js');
-  const spread = c.var.options.predictMembers;
+  const predictMembers = c.var.options.predictMembers;
   let hosts: LevelHostFigures[] = [];
-  const noted: PredictMembers | undefined = spread && ((r, x, l) => spread(r, x, l, (f: LevelHostFigures[]) => { hosts = f; }));
+  const noted: PredictMembers | undefined = predictMembers && ((r, x, l) => predictMembers(r, x, l, (f: LevelHostFigures[]) => { hosts = f; }));
   const answer = await answerForPrepared(run, prepared, label ?? null, levels, noted);
   // What each level host held, when the levels were spread over hosts (ASCII JSON: header values are bytes).
   if (hosts.length) c.header('X-PIE-Level-Hosts', JSON.stringify(hosts).replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));

@@ -169,9 +169,6 @@ export function datasetMemberPredictions(run: LoadedRun, i: number): ClassArray 
   return out;
 }
 
-/** Live member predictions of one preprocessed image, [levels × K] (see liveMemberPredictions). */
-export type LivePredict = (run: LoadedRun, input: Float32Array, levelIndices?: readonly number[]) => Promise<ClassArray>;
-
 /**
  * Every member of the given levels (default: all) on one image, live, with the lib/ kernels:
  * [levels × K], entries of other levels left 0. Levels run one after another, so a request

@@ -2,10 +2,18 @@ import { parseClassMap } from './label-studio/config.ts';
 import { parseAllowedOrigins, type FetchPolicy } from './fetch-policy.ts';
 import type { ImageLimits } from '../lib/image/types.ts';
 import type { DocsAssets } from './routes/docs.ts';
-import type { LivePredict } from './answer.ts';
+import type { ClassArray } from '../lib/class-array.ts';
+import type { LevelHostFigures } from './level-hosts.ts';
 import type { Prepared, PrepareRequest } from './upload.ts';
-import type { RunRepository } from './runs.ts';
+import type { LoadedRun, RunRepository } from './runs.ts';
 import type { AnswerCache } from './answer-cache.ts';
+
+/**
+ * Every member of the given levels (indices; default all) on a prepared model input:
+ * [levels × K], entries of other levels 0. `note` receives what each level host did, when the
+ * prediction was spread over hosts (api/level-hosts.ts).
+ */
+export type PredictMembers = (run: LoadedRun, input: Float32Array, levels?: readonly number[], note?: (hosts: LevelHostFigures[]) => void) => Promise<ClassArray>;
 
 /** Settings of one API instance; the Node and Workers entry points fill them from their environment. */
 export interface AppOptions {
@@ -50,11 +58,8 @@ export interface AppOptions {
   imageLimits?: ImageLimits;
   /** Decodes and preprocesses uploads (Node: a worker pool); default inline. */
   prepareUpload?: (req: PrepareRequest) => Promise<Prepared>;
-  /**
-   * Predicts an upload live with every member of the given levels (default all): [levels × K]
-   * as `liveMemberPredictions` returns (Node: in the worker pool); default inline.
-   */
-  predictLive?: LivePredict;
+  /** Live member predictions of a prepared upload (Workers with level hosts: spread over them); default in this isolate or process. */
+  predictMembers?: PredictMembers;
   /** swagger-ui's assets for /docs (the entry points supply them). */
   docsAssets?: DocsAssets;
   /** fetch used for task images (tests inject one). */

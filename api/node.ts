@@ -62,7 +62,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const pool = options.prepareUpload ? null : createUploadPool({ threads: count('PIE_UPLOAD_THREADS'), queue: count('PIE_UPLOAD_QUEUE'), predictorBudgetBytes: budget });
   if (pool) {
     options.prepareUpload = (req) => pool.prepare(req);
-    options.predictLive ??= (run, input, levels) => pool.predict(run, input, levels);
+    options.predictMembers ??= (run, input, levels) => pool.predict(run, input, levels);
   }
   await installNodeKernels();
   const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!), {}, new PredictorCache(budget));
@@ -71,7 +71,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const inThread = () => ({ threads: 0, loads: repo.predictors.stats.loads, evictions: repo.predictors.stats.evictions, usedBytes: repo.predictors.usedBytes });
   return {
     url, app, repo, options, server,
-    predictorStats: () => (pool && options.predictLive ? pool.predictorStats() : inThread()),
+    predictorStats: () => (pool && options.predictMembers ? pool.predictorStats() : inThread()),
     close: async () => { await close(); await pool?.close(); },
   };
 }

@@ -17,6 +17,14 @@ interface Entry {
 
 export const MB = 1024 * 1024;
 
+/** Refuses (422) model weights larger than a whole predictor budget, naming both sizes; `what` names them. */
+export function assertFitsBudget(what: string, bytes: number, budgetBytes: number, budgetName = 'the predictor memory budget'): void {
+  if (bytes > budgetBytes) {
+    throw new OverMemoryBudget(`${what} needs ${mb(bytes)} MB of model weights, more than ${budgetName} of ${mb(budgetBytes)} MB ` +
+      '(PIE_PREDICTOR_BUDGET_MB); ask for fewer levels or raise the budget');
+  }
+}
+
 /**
  * Loaded predictors of whole levels, within a memory budget: a level is loaded on first use,
  * and when a new level does not fit, the least recently used unpinned levels are evicted
@@ -42,6 +50,11 @@ export class PredictorCache {
     return sum;
   }
 
+  /** Whether the level is held now (loaded, or loading). */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /** Keys of the levels held now, least recently used first. */
   held(): string[] {
     return [...this.entries.values()].sort((a, b) => a.lastUsed - b.lastUsed).map((e) => e.key);
@@ -52,10 +65,7 @@ export class PredictorCache {
    * `fileBytes`) if they are not held; the level stays pinned until `use` settles. `what` names the level in errors.
    */
   async with<T>(key: string, what: string, fileBytes: number, load: () => Promise<Predictor[]>, use: (p: Predictor[]) => T | Promise<T>): Promise<T> {
-    if (fileBytes > this.budgetBytes) {
-      throw new OverMemoryBudget(`${what} needs ${mb(fileBytes)} MB of model weights, more than ${this.budgetName} of ${mb(this.budgetBytes)} MB ` +
-        '(PIE_PREDICTOR_BUDGET_MB); ask for fewer levels or raise the budget');
-    }
+    assertFitsBudget(what, fileBytes, this.budgetBytes, this.budgetName);
     let entry = this.entries.get(key);
     while (!entry) {
       if (this.makeRoom(fileBytes)) {

@@ -7,12 +7,15 @@ import { classBytesOf, inputShapeOf, ManifestError, parseManifest, RUN_FILES, ty
 import { createPredictor, decodeModel, type Predictor } from '../lib/model/index.ts';
 import { LATEST_KEY, getText, readRange, type Store } from '../lib/store.ts';
 import { CorruptRun, NotFound } from './errors.ts';
+import { Semaphore } from './limit.ts';
 import { MB, PredictorCache } from './predictor-cache.ts';
 
 /** Default predictor memory budget on Node (PIE_PREDICTOR_BUDGET_MB); a Worker sets its own. */
 export const DEFAULT_PREDICTOR_BUDGET_MB = 2048;
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** Model files of a level read and decoded at once when it loads. */
+const MEMBERS_LOADED_AT_ONCE = 4;
 
 /**
  * One run, loaded from a store: manifest, analysis, predictions and labels, plus per-image data
@@ -119,8 +122,14 @@ export class LoadedRun {
    * predictor cache while the memory budget allows (422 if the level alone exceeds it).
    */
   withPredictors<T>(t: number, use: (predictors: Predictor[]) => T): Promise<T> {
+    const level = this.manifest.levels[t];
     return this.cache.with(this.levelKey(t), this.levelWhat(t), this.levelFileBytes(t),
-      async () => (await this.levelModelFiles(t)).map((bytes) => createPredictor(decodeModel(bytes))),
+      () => {
+        // A few members' files at a time: all of a level's files at once (41 MB for the paper run's p10)
+        // would sit in the isolate beside the weights already loaded.
+        const reads = new Semaphore(MEMBERS_LOADED_AT_ONCE);
+        return Promise.all(level.members.map((m) => reads.run(async () => createPredictor(decodeModel(await readVerified(this.store, this.runId, this.manifest, m.model))))));
+      },
       use);
   }
 

@@ -1,6 +1,7 @@
-import { buildAnswer, liveMemberPredictions, type ImageAnswer, type LivePredict } from './answer.ts';
+import { buildAnswer, liveMemberPredictions, type ImageAnswer } from './answer.ts';
 import { decodeImage, fromPixelArray, toModelInput, type DecodedImage, type ImageLimits } from '../lib/image/index.ts';
 import { inputShapeOf, type Manifest } from '../lib/manifest.ts';
+import type { PredictMembers } from './context.ts';
 import type { LoadedRun } from './runs.ts';
 
 export type Polarity = 'auto' | 'keep' | 'invert';
@@ -47,9 +48,9 @@ export function prepareUpload(req: PrepareRequest): Prepared {
   return { input: prepared.input, preprocessing: { format: image.format, ...(image.dctScale ? { dctScale: image.dctScale } : {}), ...prepared.steps } };
 }
 
-/** Every member of every level (or of `levels`) on a prepared upload; `predict` runs the models (Node: off the event loop). */
+/** Every member of every level (or of `levels`) on a prepared upload, predicted by `predict` (default: here). */
 export async function answerForPrepared(
-  run: LoadedRun, prepared: Prepared, trueLabel: number | null, levels?: readonly number[], predict: LivePredict = liveMemberPredictions,
+  run: LoadedRun, prepared: Prepared, trueLabel: number | null, levels?: readonly number[], predict: PredictMembers = liveMemberPredictions,
 ): Promise<ImageAnswer> {
   const preds = await predict(run, prepared.input, levels);
   return buildAnswer(run, preds, trueLabel, { source: 'upload', preprocessing: prepared.preprocessing }, levels);

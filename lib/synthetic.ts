@@ -29,10 +29,8 @@ export interface SyntheticRunOptions {
   sparsities?: number[];
   /** Image height = width, pixels (grayscale). Default 32. */
   imageSize?: number;
-  /** Hidden width of the random models. Default 4. */
-  hidden?: number;
-  /** Hidden widths of the random MLP members, instead of one layer of `hidden` (e.g. [300, 100]: LeNet-300-100). */
-  mlpHidden?: number[];
+  /** Hidden widths of the random MLPs: one number or one per layer ([300, 100]: LeNet-300-100's shape). Default 4. */
+  hidden?: number | number[];
   /** Evaluation images to use instead of generated ones: [images × imageSize²] grayscale bytes. */
   pixels?: Uint8Array;
   /** Random CNN members of this architecture instead of MLPs (lenet5: conv 4, 8, dense 16; resnet: ResNet-8, width 4). */
@@ -108,7 +106,7 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
   await put(RUN_FILES.evalImageHashes, await imageHashes(images, N), 'other');
   await put(RUN_FILES.evalLabels, classArrayToBytes(labels), 'eval-labels');
 
-  const dims = [px, ...(opts.mlpHidden ?? [hidden]), C];
+  const dims = [px, ...[hidden].flat(), C];
   const arch: Architecture | null =
     opts.arch === 'lenet5' ? lenet5Arch([size, size, 1], C, { conv: [4, 8], dense: [16] })
     : opts.arch === 'resnet' ? resnetArch([size, size, 1], C, { depth: 8, width: 4 })
@@ -131,8 +129,7 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
       }
       const weights = randomWeights(dims, mulberry32(memberSeed), level.sparsity);
       const model = format === 'dense-f32' ? toDenseModel(weights) : format === 'sparse-f32' ? toSparseModel(weights)
-        : format === 'f16' ? quantizeFloat16(weights) : format === 'int8-full' ? quantizeInt8Full(weights, calibration(), Math.min(100, N))
-        : quantizeInt8Dynamic(weights);
+        : format === 'f16' ? quantizeFloat16(weights) : format === 'int8-full' ? quantizeInt8Full(weights, calibration(), Math.min(100, N)) : quantizeInt8Dynamic(weights);
       await put(path, encodeModel(model), 'model');
       members.push({ model: path, seed: memberSeed, layerSparsity: dims.slice(1).map(() => level.sparsity) });
     }
@@ -170,7 +167,7 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
     K,
     classBytes,
     levels: levelEntries,
-    settings: { synthetic: true, numClasses: C, images: N, K, sparsities, imageSize: size, hidden, ...(opts.mlpHidden ? { mlpHidden: opts.mlpHidden } : {}), seed, ...(arch ? { arch: arch.name, quantizations: opts.quantizations } : {}) },
+    settings: { synthetic: true, numClasses: C, images: N, K, sparsities, imageSize: size, hidden, seed, ...(arch ? { arch: arch.name } : {}), ...(opts.quantizations ? { quantizations: opts.quantizations } : {}) },
     metrics: {
       levels: analysis.summary.levels.map((l) => ({ name: l.name, accuracy: l.accuracy, pieCount: l.pieCount, impacted: l.impacted, pieAccuracy: l.pieAccuracy })),
       kernelAgreement: 1,
@@ -198,3 +195,14 @@ function randomWeights(dims: number[], rand: () => number, sparsity: number): Ml
     }),
   };
 }
+
+/**
+ * The `paper` preset's shape with random members: 28 × 28 grayscale, 10 classes, 10 000
+ * evaluation images, K = 30 LeNet-300-100 MLPs per level, dense, pruned to 10/30/50/70/90/95/99 %
+ * and the three quantized kinds (11 levels, 330 models): for measuring model memory and live
+ * prediction at that size without training.
+ */
+export const PAPER_SHAPE = {
+  numClasses: 10, images: 10_000, K: 30, imageSize: 28, hidden: [300, 100],
+  sparsities: [0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99], quantizations: ['float16', 'int8-dynamic', 'int8-full'],
+} satisfies Omit<SyntheticRunOptions, 'runId'>;

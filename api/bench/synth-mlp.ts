@@ -45,7 +45,7 @@ function blobs(): Uint8Array {
 
 const paper = shape === 'paper';
 const m = await writeSyntheticRun(new FsStore(dir), {
-  runId: `synthetic-mlp-${shape}`, numClasses: 10, images: N, imageSize: SIDE, mlpHidden: [300, 100], seed: 1,
+  runId: `synthetic-mlp-${shape}`, numClasses: 10, images: N, imageSize: SIDE, hidden: [300, 100], seed: 1,
   K: paper ? 30 : 10,
   sparsities: paper ? [0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99] : [0.5, 0.9, 0.99],
   quantizations: ['float16', 'int8-dynamic', 'int8-full'],

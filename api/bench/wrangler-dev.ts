@@ -6,9 +6,9 @@
  * port of its own; the second is found among the child's descendants in /proc (Linux).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
 
 export interface WranglerDev {
@@ -44,14 +44,63 @@ function workerdOf(pid: number, port: number): number[] {
   });
 }
 
-export async function startWranglerDev(runsDir: string, vars: Record<string, string> = {}): Promise<WranglerDev> {
-  const persist = mkdtempSync(join(tmpdir(), 'pie-wrangler-'));
-  await seedLocalR2(runsDir, persist, 'pie-lens-runs');
+/**
+ * wrangler configurations of a front Worker bound to `hosts` level-host Workers (PIE_LEVELS,
+ * PIE_LEVELS_2… → pie-lens-levels-1, -2…: the same code, each an isolate of its own; `self`: to
+ * itself, as wrangler.toml does), all with
+ * `vars`, written under .wrangler/ (wrangler resolves paths from a configuration's folder). Front
+ * first; `registry`, a dev registry of their own, for sessions started apart.
+ */
+export function levelHostConfigs(hosts: number | 'self', vars: Record<string, string> = {}): { configs: string[]; names: string[]; registry: string; remove(): void } {
+  mkdirSync(join(root, '.wrangler'), { recursive: true });
+  const dir = mkdtempSync(join(root, '.wrangler', 'level-hosts-'));
+  const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8');
+  const base = {
+    main: relative(dir, join(root, 'api', 'worker.ts')),
+    compatibility_date: /^compatibility_date = "([^"]+)"/m.exec(toml)![1],
+    rules: [{ type: 'Text', globs: ['**/swagger-ui-dist/swagger-ui-bundle.js', '**/swagger-ui-dist/swagger-ui.css'], fallthrough: false }],
+    r2_buckets: [{ binding: 'RUNS', bucket_name: 'pie-lens-runs' }],
+    vars,
+  };
+  const hostNames = Array.from({ length: hosts === 'self' ? 0 : hosts }, (_, i) => `pie-lens-levels-${i + 1}`);
+  const front = {
+    ...base, name: 'pie-lens-api',
+    services: hosts === 'self' ? [{ binding: 'PIE_LEVELS', service: 'pie-lens-api', entrypoint: 'LevelHost' }]
+      : hostNames.map((service, i) => ({ binding: i ? `PIE_LEVELS_${i + 1}` : 'PIE_LEVELS', service, entrypoint: 'LevelHost' })),
+  };
+  const configs = [front, ...hostNames.map((name) => ({ ...base, name, workers_dev: false }))].map((config) => {
+    const path = join(dir, `${config.name}.json`);
+    writeFileSync(path, JSON.stringify(config, null, 1));
+    return path;
+  });
+  return { configs, names: [front.name, ...hostNames], registry: join(dir, 'registry'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface WranglerDevOptions {
+  /** wrangler configurations: several Workers in one workerd, the first serving the port (default wrangler.toml). */
+  configs?: string[];
+  /** A local R2 state folder already seeded with the run (seedLocalR2), shared by several sessions and kept. */
+  persistTo?: string;
+  /**
+   * The dev registry through which sessions reach each other's Workers over service bindings
+   * (WRANGLER_REGISTRY_PATH): a folder of the caller's, so that other sessions on the machine
+   * with the same Worker names are not reached.
+   */
+  registry?: string;
+}
+
+/** `wrangler dev` over a copy of `runsDir` in a fresh local R2 bucket (or the seeded `persistTo`). */
+export async function startWranglerDev(runsDir: string, vars: Record<string, string> = {}, opts: WranglerDevOptions = {}): Promise<WranglerDev> {
+  const persist = opts.persistTo ?? mkdtempSync(join(tmpdir(), 'pie-wrangler-'));
+  if (!opts.persistTo) await seedLocalR2(runsDir, persist, 'pie-lens-runs');
   const port = 18000 + Math.floor(Math.random() * 2000);
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--port', String(port), '--ip', '127.0.0.1',
-    '--persist-to', persist, '--show-interactive-dev-session=false', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
-  { cwd: root, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // An inspector port of its own: sessions started at once would all take the default 9229.
+    '--inspector-port', String(port + 2000),
+    '--persist-to', persist, '--show-interactive-dev-session=false', ...(opts.configs ?? []).flatMap((c) => ['-c', c]),
+    ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
+  { cwd: root, env: { ...process.env, CI: 'true', ...(opts.registry ? { WRANGLER_REGISTRY_PATH: opts.registry } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
@@ -59,7 +108,7 @@ export async function startWranglerDev(runsDir: string, vars: Record<string, str
   const close = async () => {
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    rmSync(persist, { recursive: true, force: true });
+    if (!opts.persistTo) rmSync(persist, { recursive: true, force: true });
   };
   try {
     for (let i = 0; ; i++) {

@@ -1,4 +1,5 @@
-import type { ImageAnswer, LivePredict } from '../answer.ts';
+import type { ImageAnswer } from '../answer.ts';
+import type { PredictMembers } from '../context.ts';
 import type { FetchPolicy } from '../fetch-policy.ts';
 import type { Semaphore } from '../limit.ts';
 import type { LoadedRun } from '../runs.ts';
@@ -65,8 +66,8 @@ export interface PredictTasksOptions {
   fetchSlots?: Semaphore;
   /** Decodes and preprocesses an image (Node: the upload worker pool); default inline. */
   prepare?: (req: PrepareRequest) => Promise<Prepared>;
-  /** Runs the models on a prepared image (Node: in the worker pool); default inline. */
-  predict?: LivePredict;
+  /** Predicts the members on a prepared image (Workers with level hosts: spread over them); default here. */
+  predict?: PredictMembers;
   /** Where the detail of each failed download goes (default console.warn). */
   log?: (line: string) => void;
 }

@@ -152,7 +152,7 @@ labelStudio.openapi(createRoute({
     concurrency: ti.maxConcurrent,
     fetchSlots: slots,
     prepare: options.prepareUpload,
-    predict: options.predictLive,
+    predict: options.predictMembers,
     ownImage: async (ref) => {
       const own = ownImageRef(ref, [origin, ...(options.publicUrl ? [new URL(options.publicUrl).origin] : [])]);
       if (!own) return null;

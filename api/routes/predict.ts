@@ -2,7 +2,8 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { checkPixelBodySize } from '../../lib/image/index.ts';
 import { inputShapeOf } from '../../lib/manifest.ts';
 import { wasmKernels } from '../../lib/model/wasm/runtime.ts';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv, PredictMembers } from '../context.ts';
+import type { LevelHostFigures } from '../level-hosts.ts';
 import { BadInput, UnsupportedMediaType } from '../errors.ts';
 import { ImageAnswerSchema, RunParam, decimalInt, uploadErrorResponses } from '../schemas.ts';
 import { answerForPrepared, prepareUpload, type PrepareRequest } from '../upload.ts';
@@ -58,7 +59,15 @@ predict.openapi(createRoute({
     },
   },
   responses: {
-    200: { description: 'The live answer', content: { 'application/json': { schema: ImageAnswerSchema } } },
+    200: {
+      description: 'The live answer',
+      headers: z.object({
+        'X-PIE-Level-Hosts': z.string().optional().openapi({
+          description: 'On Workers, when the levels were spread over level hosts: JSON, one entry per host invocation (host, isolate, levels, levels read from R2, what its predictor cache holds, budget, WebAssembly memory)',
+        }),
+      }),
+      content: { 'application/json': { schema: ImageAnswerSchema } },
+    },
     ...uploadErrorResponses,
   },
 }), async (c) => {
@@ -98,5 +107,11 @@ predict.openapi(createRoute({
   // Decoding and prediction off the event loop on Node (a worker pool), inline on Workers.
   const prepared = c.var.options.prepareUpload ? await c.var.options.prepareUpload(req) : prepareUpload(req);
   c.header('X-PIE-Kernels', wasmKernels() ? 'wasm' : 'js');
-  return c.json(await answerForPrepared(run, prepared, label ?? null, levels, c.var.options.predictLive), 200);
+  const predictMembers = c.var.options.predictMembers;
+  let hosts: LevelHostFigures[] = [];
+  const noted: PredictMembers | undefined = predictMembers && ((r, x, l) => predictMembers(r, x, l, (f: LevelHostFigures[]) => { hosts = f; }));
+  const answer = await answerForPrepared(run, prepared, label ?? null, levels, noted);
+  // What each level host held, when the levels were spread over hosts (ASCII JSON: header values are bytes).
+  if (hosts.length) c.header('X-PIE-Level-Hosts', JSON.stringify(hosts).replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return c.json(answer, 200);
 });

@@ -1,4 +1,6 @@
 /** The WebAssembly kernels of architecture models (lib/model/wasm/arch.ts, source-conv.ts) against the JS reference kernels. */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Architecture, lenet5Arch, resnetArch } from '../lib/model/arch.ts';
 import { toArchModel } from '../lib/model/arch-weights.ts';
@@ -98,6 +100,22 @@ describe('loaded wasm models', () => {
       p.release();
     }
     dense.release();
+  });
+
+  it.each(kinds)('%s: a loaded model keeps no reference to its decoded JS arrays (they are collectable)', async (kind) => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const refs: WeakRef<object>[] = [];
+    const p = (() => {
+      const model = toArchModel(randomArchWeights(arch, 4, 0.5), kind, { calibration: xs, n: 20 });
+      for (const layer of model.layers) for (const v of Object.values(layer)) refs.push(new WeakRef(v as object));
+      return createPredictor(model);
+    })();
+    const logits = [...p.logits(xs.slice(0, 784))];
+    for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); }
+    expect(refs.filter((r) => r.deref() !== undefined).length).toBe(0);
+    expect([...p.logits(xs.slice(0, 784))]).toEqual(logits);
+    p.release();
   });
 
   it('share one scratch without leaking state between models of different kinds', () => {

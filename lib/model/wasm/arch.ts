@@ -333,6 +333,9 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
   const act0 = model.kind === 'int8-full' ? model.activations.input : null;
   const actL = model.kind === 'int8-full' ? model.activations[arch.output] : null;
   let released = false;
+  // The closures below share this function's scope, which holds `model`: drop it, so that a loaded
+  // model does not keep its decoded JS arrays alive beside their copies in linear memory.
+  model = null as unknown as WasmArchModelInput;
 
   return {
     bytes,

@@ -4,8 +4,12 @@
  * Adam's moments, activations and gradients stay in linear memory from step to step; a batch's
  * images go in, the logits come out for the softmax and their gradient goes back.
  *
- * Every product is mlp_gemm over lists of a nonzero operand (cnn-train-source.ts says how a conv's
- * three products map onto it); every parameter tensor is held as the MLP's layers are,
+ * Why hand-written: on the tfjs wasm engine a LeNet-5 step reached a fifth of the MLP's GFLOP/s:
+ * it has no Conv2DBackpropFilter, only its plain matMul is fast, and every op is a round trip.
+ *
+ * A conv's forward product is a direct conv (cnn_conv_fwd), every other product mlp_gemm over
+ * lists of a nonzero operand (cnn-train-source.ts says how a conv's gradients map onto it); every
+ * parameter tensor is held as the MLP's layers are,
  * [in + 1, outPad] with the bias as row `in` (a conv's `in` is its k·k·c patch entries in HWIO
  * order, so its rows are the kernel's), with Adam's m, v and the gradient in the same layout and,
  * where an input gradient needs them, the weights transposed.
@@ -30,8 +34,7 @@ interface Exports {
     b1: number, b2: number, omb1: number, omb2: number, c1: number, c2: number, lr: number, eps: number, tiny: number): void;
   mlp_transpose(p: number, rows: number, cols: number, t: number, tStride: number): void;
   col_sums(p: number, M: number, stride: number, V: number, out: number): void;
-  cnn_patch_lists(xp: number, n: number, oh: number, ow: number, k: number, c: number, wpBytes: number, imgBytes: number, rowBytes: number,
-    lists: number, listStride: number, counts: number): void;
+  cnn_conv_fwd(xp: number, n: number, oh: number, ow: number, k: number, c: number, wpBytes: number, imgBytes: number, w: number, outPad: number, y: number): void;
   cnn_dz_lists(dz: number, n: number, oh: number, ow: number, Fpad: number, pixBytes: number, wpBytes: number, imgBytes: number,
     lists: number, listStride: number, counts: number): void;
   cnn_pool_fwd(y: number, n: number, ph: number, pw: number, F: number, size: number, s: number, yPix: number, yRow: number, yImg: number,
@@ -103,7 +106,7 @@ interface DenseLayer {
 }
 type Layer = ConvLayer | PoolLayer | DenseLayer;
 
-/** Lists of a conv's forward and input-gradient products are built a few images at a time, kept in L2. */
+/** Lists and patch gradients of a conv's input-gradient products are built a few images at a time, kept in L2. */
 const LIST_CHUNK_BYTES = 256 * 1024;
 /** As mlp-train.ts: forward products of dense layers in slices whose weight block stays in L1. */
 const L1_BLOCK_BYTES = 24 * 1024;
@@ -162,9 +165,8 @@ export class WasmCnnTrainer {
         const xp = zeros(B * imgFloats), dxp = i > 0 ? zeros(B * imgFloats) : 0;
         const L: ConvLayer = { kind: 'conv', blk, k, c, pad, h, w, hp, wp, oh, ow, xp, dxp, y: zeros(M * blk.outPad), dy: zeros(M * blk.outPad) };
         this.layers.push(L);
-        const fwdImages = Math.max(1, Math.floor(LIST_CHUNK_BYTES / (oh * ow * (K + 1) * 8)));
-        listBytes = Math.max(listBytes, fwdImages * oh * ow * (K + 1) * 8, blk.outPad * M * 8, this.dxImages(L) * oh * ow * op.filters * 8);
-        countRows = Math.max(countRows, Math.min(B, fwdImages) * oh * ow, blk.outPad, this.dxImages(L) * oh * ow);
+        listBytes = Math.max(listBytes, blk.outPad * M * 8, this.dxImages(L) * oh * ow * op.filters * 8);
+        countRows = Math.max(countRows, blk.outPad, this.dxImages(L) * oh * ow);
         dwtFloats = Math.max(dwtFloats, blk.outPad * k * pad4(k * c) + blk.outPad);
         if (i > 0) this.patch(prev as PoolLayer, L);
       } else if (op.op === 'maxpool') {
@@ -326,13 +328,7 @@ export class WasmCnnTrainer {
 
     for (const L of layers) {
       if (L.kind === 'conv') {
-        const { blk, oh, ow } = L, K = blk.inDim, listStride = (K + 1) * 8, rowBytes = blk.outPad * 4;
-        const imgBytes = L.hp * L.wp * L.c * 4, chunk = Math.max(1, Math.floor(LIST_CHUNK_BYTES / (oh * ow * listStride)));
-        for (let b0 = 0; b0 < B; b0 += chunk) {
-          const n = Math.min(chunk, B - b0);
-          k.cnn_patch_lists(L.xp + b0 * imgBytes, n, oh, ow, L.k, L.c, L.wp * L.c * 4, imgBytes, rowBytes, lists, listStride, counts);
-          k.mlp_gemm(lists, listStride, counts, n * oh * ow, blk.p, blk.outPad, L.y + b0 * oh * ow * rowBytes, rowBytes, EPILOGUE.relu, 0, 0, 0);
-        }
+        k.cnn_conv_fwd(L.xp, B, L.oh, L.ow, L.k, L.c, L.wp * L.c * 4, L.hp * L.wp * L.c * 4, L.blk.p, L.blk.outPad, L.y);
       } else if (L.kind === 'pool') {
         const c = L.conv, Fb = c.blk.outPad * 4;
         k.cnn_pool_fwd(c.y, B, L.ph, L.pw, c.blk.outDim, L.size, L.s, Fb, c.ow * Fb, c.oh * c.ow * Fb, L.out, L.outRow, L.outImg, L.arg);

@@ -13,9 +13,10 @@
  * kernel's rows) and the parameters [K + 1, Fpad] (bias as row K):
  * - forward   Z = [patches 1] · [W; b], ReLU'd: cnn_conv_fwd reads the patches in place;
  * - weights   dWᵀ[f, ky, ·] = Σ_pixels dz[pixel, f] · xp[pixel's corner + ky rows, k·c values]: one
- *   list per filter of its nonzero gradients with their pixel's corner (cnn_dz_lists), the right
- *   operand the padded input itself (a patch's row ky is k·c contiguous values), so no patch
- *   matrix is built and the gradients that max pooling zeroed (¾ of them) cost nothing;
+ *   list per filter of its nonzero gradients with their pixel's corner, made by the max pool's
+ *   backward pass (cnn_pool_bwd) in pool output order, the right operand the padded input itself
+ *   (a patch's row ky is k·c contiguous values), so no patch matrix is built and the gradients
+ *   that max pooling zeroed (¾ of them) cost nothing;
  * - inputs    dpatches = dZ · Wᵀ (row lists of dZ, transposed weights), summed back into the
  *   padded input's layout by cnn_col2im.
  * Max pooling records each output's argmax (the first maximum in row-major window order, as
@@ -174,61 +175,16 @@ export function cnnTrainWat(): string {
   emit(')');
 
   /*
-   * Weight-gradient lists of dz [n·oh·ow, Fpad] (Fpad a multiple of 4): list f (at lists +
-   * f·listStride) holds (corner byte offset of pixel j in xp, dz[j, f]) for each nonzero dz[j, f]
-   * in pixel order; counts[f] its length. Four columns at a time, a row's 16 bytes skipped when zero.
-   */
-  emit('(func (export "cnn_dz_lists") (param $dz i32) (param $n i32) (param $oh i32) (param $ow i32) (param $Fpad i32) (param $pixBytes i32)');
-  emit('  (param $wpBytes i32) (param $imgBytes i32) (param $lists i32) (param $listStride i32) (param $counts i32)');
-  emit('  (local $g i32) (local $b i32) (local $oy i32) (local $ox i32) (local $q i32) (local $img i32) (local $row i32) (local $off i32) (local $v f32) (local $zStride i32)');
-  emit(`  ${[0, 1, 2, 3].map((t) => `(local $p${t} i32) (local $s${t} i32)`).join(' ')}`);
-  emit('  (local.set $zStride (i32.shl (local.get $Fpad) (i32.const 2)))');
-  emit('  (block $dg (loop $lg');
-  emit('    (br_if $dg (i32.ge_u (local.get $g) (local.get $Fpad)))');
-  for (let t = 0; t < 4; t++) {
-    emit(`    (local.set $s${t} (i32.add (local.get $lists) (i32.mul (i32.add (local.get $g) (i32.const ${t})) (local.get $listStride))))`);
-    emit(`    (local.set $p${t} (local.get $s${t}))`);
-  }
-  emit('    (local.set $q (i32.add (local.get $dz) (i32.shl (local.get $g) (i32.const 2))))');
-  emit('    (local.set $b (i32.const 0)) (local.set $img (i32.const 0))');
-  emit('    (block $d0 (loop $l0');
-  emit('      (br_if $d0 (i32.ge_u (local.get $b) (local.get $n)))');
-  emit('      (local.set $oy (i32.const 0)) (local.set $row (local.get $img))');
-  emit('      (block $d1 (loop $l1');
-  emit('        (br_if $d1 (i32.ge_u (local.get $oy) (local.get $oh)))');
-  emit('        (local.set $ox (i32.const 0)) (local.set $off (local.get $row))');
-  emit('        (block $d2 (loop $l2');
-  emit('          (br_if $d2 (i32.ge_u (local.get $ox) (local.get $ow)))');
-  emit('          (if (v128.any_true (v128.load (local.get $q))) (then');
-  for (let t = 0; t < 4; t++) {
-    emit(`            (local.set $v (f32.load offset=${4 * t} (local.get $q)))`);
-    for (const s of entry('(local.get $off)', '(local.get $v)', `$p${t}`)) emit(`            ${s}`);
-  }
-  emit('          ))');
-  emit('          (local.set $q (i32.add (local.get $q) (local.get $zStride)))');
-  emit('          (local.set $off (i32.add (local.get $off) (local.get $pixBytes)))');
-  emit('          (local.set $ox (i32.add (local.get $ox) (i32.const 1))) (br $l2)))');
-  emit('        (local.set $row (i32.add (local.get $row) (local.get $wpBytes)))');
-  emit('        (local.set $oy (i32.add (local.get $oy) (i32.const 1))) (br $l1)))');
-  emit('      (local.set $img (i32.add (local.get $img) (local.get $imgBytes)))');
-  emit('      (local.set $b (i32.add (local.get $b) (i32.const 1))) (br $l0)))');
-  for (let t = 0; t < 4; t++) {
-    emit(`    (i32.store (i32.add (local.get $counts) (i32.shl (i32.add (local.get $g) (i32.const ${t})) (i32.const 2))) (i32.shr_u (i32.sub (local.get $p${t}) (local.get $s${t})) (i32.const 3)))`);
-  }
-  emit('    (local.set $g (i32.add (local.get $g) (i32.const 4))) (br $lg)))');
-  emit(')');
-
-  /*
    * Max pooling (valid windows size × size, stride s) of y (F channels of images [0, n), a pixel
    * yPix bytes, a row yRow, an image yImg) into out (F channels exact: a pixel F·4 bytes, a row
-   * outRow, an image outImg), and arg[o] = the byte offset from y of output o's first maximum in
-   * row-major window order (outputs in (b, py, px, f) order). Comparisons are ">" against the
+   * outRow, an image outImg), and arg[o] = (wy << 16) | wx, the window position of output o's
+   * first maximum in row-major window order (outputs in (b, py, px, f) order). Comparisons are ">" against the
    * running maximum, so ties keep the first.
    */
   emit('(func (export "cnn_pool_fwd") (param $y i32) (param $n i32) (param $ph i32) (param $pw i32) (param $F i32) (param $size i32) (param $s i32)');
   emit('  (param $yPix i32) (param $yRow i32) (param $yImg i32) (param $out i32) (param $outRow i32) (param $outImg i32) (param $arg i32)');
   emit('  (local $b i32) (local $py i32) (local $px i32) (local $f i32) (local $wy i32) (local $wx i32) (local $base i32) (local $a i32) (local $o i32) (local $rem i32)');
-  emit('  (local $best v128) (local $bi v128) (local $v v128) (local $gt v128)');
+  emit('  (local $best v128) (local $bi v128) (local $v v128) (local $gt v128) (local $wi i32)');
   emit('  (block $d0 (loop $l0');
   emit('    (br_if $d0 (i32.ge_u (local.get $b) (local.get $n)))');
   emit('    (local.set $py (i32.const 0))');
@@ -241,26 +197,25 @@ export function cnnTrainWat(): string {
   emit('          (i32.add (i32.mul (local.get $py) (local.get $outRow)) (i32.shl (i32.mul (local.get $px) (local.get $F)) (i32.const 2)))))');
   emit('        (local.set $base (i32.add (i32.mul (local.get $b) (local.get $yImg))');
   emit('          (i32.add (i32.mul (i32.mul (local.get $py) (local.get $s)) (local.get $yRow)) (i32.mul (i32.mul (local.get $px) (local.get $s)) (local.get $yPix)))))');
-  // Four channels at a time (y's padding channels are read, not written); bi holds each lane's window pixel offset.
+  // Four channels at a time (y's padding channels are read, not written); bi holds each lane's window position.
   emit('        (local.set $f (i32.const 0))');
   emit('        (block $d3 (loop $l3');
   emit('          (br_if $d3 (i32.ge_u (local.get $f) (local.get $F)))');
-  emit('          (local.set $best (v128.const f32x4 -inf -inf -inf -inf)) (local.set $bi (i32x4.splat (local.get $base)))');
+  emit('          (local.set $best (v128.const f32x4 -inf -inf -inf -inf)) (local.set $bi (v128.const i32x4 0 0 0 0))');
   emit('          (local.set $wy (i32.const 0))');
   emit('          (block $d4 (loop $l4');
   emit('            (br_if $d4 (i32.ge_u (local.get $wy) (local.get $size)))');
   emit('            (local.set $a (i32.add (local.get $base) (i32.mul (local.get $wy) (local.get $yRow))))');
-  emit('            (local.set $wx (i32.const 0))');
+  emit('            (local.set $wx (i32.const 0)) (local.set $wi (i32.shl (local.get $wy) (i32.const 16)))');
   emit('            (block $d5 (loop $l5');
   emit('              (br_if $d5 (i32.ge_u (local.get $wx) (local.get $size)))');
   emit('              (local.set $v (v128.load (i32.add (i32.add (local.get $y) (local.get $a)) (i32.shl (local.get $f) (i32.const 2)))))');
   emit('              (local.set $gt (f32x4.gt (local.get $v) (local.get $best)))');
   emit('              (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $gt)))');
-  emit('              (local.set $bi (v128.bitselect (i32x4.splat (local.get $a)) (local.get $bi) (local.get $gt)))');
-  emit('              (local.set $a (i32.add (local.get $a) (local.get $yPix)))');
+  emit('              (local.set $bi (v128.bitselect (i32x4.splat (local.get $wi)) (local.get $bi) (local.get $gt)))');
+  emit('              (local.set $a (i32.add (local.get $a) (local.get $yPix))) (local.set $wi (i32.add (local.get $wi) (i32.const 1)))');
   emit('              (local.set $wx (i32.add (local.get $wx) (i32.const 1))) (br $l5)))');
   emit('            (local.set $wy (i32.add (local.get $wy) (i32.const 1))) (br $l4)))');
-  emit('          (local.set $bi (i32x4.add (i32x4.add (local.get $bi) (i32x4.splat (i32.shl (local.get $f) (i32.const 2)))) (v128.const i32x4 0 4 8 12)))');
   emit('          (local.set $rem (i32.sub (local.get $F) (local.get $f)))');
   emit('          (if (i32.ge_u (local.get $rem) (i32.const 4)) (then');
   emit('            (v128.store (local.get $o) (local.get $best)) (v128.store (local.get $arg) (local.get $bi))');
@@ -280,13 +235,29 @@ export function cnnTrainWat(): string {
   emit(')');
 
   /*
-   * The max pool's backward pass: for each output o (the layout of cnn_pool_fwd's out, also that
-   * of the gradient dout) whose value is > 0, dy[arg[o]] += dout[o]. dy (y's layout) must be
-   * zeroed by the caller.
+   * The max pool's backward pass, and the pooled conv's weight-gradient lists and bias gradient
+   * straight from it: the conv's output gradient dz is nonzero only at the argmax of a window
+   * whose maximum is > 0 (elsewhere the pool or the ReLU zeroes it), so instead of scanning dz
+   * [n·oh·ow, Fpad] for nonzeros (¾ or more of it zero) its entries are listed here. For each
+   * output o (cnn_pool_fwd's layout, also that of the gradient dout) with out[o] > 0 and
+   * g = dout[o] ≠ 0, at the conv output pixel (b, oy, ox) of its argmax, for filter f:
+   * - list f (at lists + f·listStride) gets (b·imgBytes + oy·wpBytes + ox·pixBytes, g): the
+   *   pixel's patch corner in the conv's padded input, whose rows the weight-gradient GEMM reads;
+   * - bias[f] += g (float32, in output order from 0);
+   * - with dy ≠ 0 (the conv's input gradient needs dz): dy[b·yImg + oy·yRow + ox·yPix + f·4] += g,
+   *   dy zeroed by the caller.
+   * counts[f] is list f's length (counts, bias: F values).
    */
   emit('(func (export "cnn_pool_bwd") (param $out i32) (param $dout i32) (param $n i32) (param $ph i32) (param $pw i32) (param $F i32)');
-  emit('  (param $outRow i32) (param $outImg i32) (param $arg i32) (param $dy i32)');
-  emit('  (local $b i32) (local $py i32) (local $px i32) (local $f i32) (local $o i32) (local $d i32) (local $a i32)');
+  emit('  (param $outRow i32) (param $outImg i32) (param $arg i32) (param $s i32) (param $dy i32) (param $yPix i32) (param $yRow i32) (param $yImg i32)');
+  emit('  (param $pixBytes i32) (param $wpBytes i32) (param $imgBytes i32) (param $lists i32) (param $listStride i32) (param $counts i32) (param $bias i32)');
+  emit('  (local $b i32) (local $py i32) (local $px i32) (local $f i32) (local $o i32) (local $a i32) (local $g f32) (local $oy i32) (local $ox i32) (local $cur i32) (local $p i32)');
+  // counts[f] holds list f's write position until the end.
+  emit('  (block $d (loop $l');
+  emit('    (br_if $d (i32.ge_u (local.get $f) (local.get $F)))');
+  emit('    (i32.store (i32.add (local.get $counts) (i32.shl (local.get $f) (i32.const 2))) (i32.add (local.get $lists) (i32.mul (local.get $f) (local.get $listStride))))');
+  emit('    (f32.store (i32.add (local.get $bias) (i32.shl (local.get $f) (i32.const 2))) (f32.const 0))');
+  emit('    (local.set $f (i32.add (local.get $f) (i32.const 1))) (br $l)))');
   emit('  (block $d0 (loop $l0');
   emit('    (br_if $d0 (i32.ge_u (local.get $b) (local.get $n)))');
   emit('    (local.set $py (i32.const 0))');
@@ -300,14 +271,34 @@ export function cnnTrainWat(): string {
   emit('        (local.set $f (i32.const 0))');
   emit('        (block $d3 (loop $l3');
   emit('          (br_if $d3 (i32.ge_u (local.get $f) (local.get $F)))');
-  emit('          (if (f32.gt (f32.load (i32.add (local.get $out) (local.get $o))) (f32.const 0)) (then');
-  emit('            (local.set $a (i32.add (local.get $dy) (i32.load (local.get $arg))))');
-  emit('            (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32.load (i32.add (local.get $dout) (local.get $o)))))))');
+  emit('          (local.set $g (f32.load (i32.add (local.get $dout) (local.get $o))))');
+  emit('          (if (i32.and (f32.gt (f32.load (i32.add (local.get $out) (local.get $o))) (f32.const 0)) (f32.ne (local.get $g) (f32.const 0))) (then');
+  emit('            (local.set $a (i32.load (local.get $arg)))');
+  emit('            (local.set $oy (i32.add (i32.mul (local.get $py) (local.get $s)) (i32.shr_u (local.get $a) (i32.const 16))))');
+  emit('            (local.set $ox (i32.add (i32.mul (local.get $px) (local.get $s)) (i32.and (local.get $a) (i32.const 0xffff))))');
+  emit('            (local.set $p (i32.add (local.get $counts) (i32.shl (local.get $f) (i32.const 2))))');
+  emit('            (local.set $cur (i32.load (local.get $p)))');
+  emit('            (i32.store (local.get $cur) (i32.add (i32.mul (local.get $b) (local.get $imgBytes))');
+  emit('              (i32.add (i32.mul (local.get $oy) (local.get $wpBytes)) (i32.mul (local.get $ox) (local.get $pixBytes)))))');
+  emit('            (f32.store offset=4 (local.get $cur) (local.get $g))');
+  emit('            (i32.store (local.get $p) (i32.add (local.get $cur) (i32.const 8)))');
+  emit('            (local.set $p (i32.add (local.get $bias) (i32.shl (local.get $f) (i32.const 2))))');
+  emit('            (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (local.get $g)))');
+  emit('            (if (local.get $dy) (then');
+  emit('              (local.set $p (i32.add (i32.add (local.get $dy) (i32.mul (local.get $b) (local.get $yImg)))');
+  emit('                (i32.add (i32.add (i32.mul (local.get $oy) (local.get $yRow)) (i32.mul (local.get $ox) (local.get $yPix))) (i32.shl (local.get $f) (i32.const 2)))))');
+  emit('              (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (local.get $g)))))))');
   emit('          (local.set $o (i32.add (local.get $o) (i32.const 4))) (local.set $arg (i32.add (local.get $arg) (i32.const 4)))');
   emit('          (local.set $f (i32.add (local.get $f) (i32.const 1))) (br $l3)))');
   emit('        (local.set $px (i32.add (local.get $px) (i32.const 1))) (br $l2)))');
   emit('      (local.set $py (i32.add (local.get $py) (i32.const 1))) (br $l1)))');
   emit('    (local.set $b (i32.add (local.get $b) (i32.const 1))) (br $l0)))');
+  emit('  (local.set $f (i32.const 0))');
+  emit('  (block $e (loop $m');
+  emit('    (br_if $e (i32.ge_u (local.get $f) (local.get $F)))');
+  emit('    (local.set $p (i32.add (local.get $counts) (i32.shl (local.get $f) (i32.const 2))))');
+  emit('    (i32.store (local.get $p) (i32.shr_u (i32.sub (i32.load (local.get $p)) (i32.add (local.get $lists) (i32.mul (local.get $f) (local.get $listStride)))) (i32.const 3)))');
+  emit('    (local.set $f (i32.add (local.get $f) (i32.const 1))) (br $m)))');
   emit(')');
 
   /*

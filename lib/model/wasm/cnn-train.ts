@@ -33,13 +33,12 @@ interface Exports {
   mlp_adam(p: number, g: number, m: number, v: number, mask: number, n: number,
     b1: number, b2: number, omb1: number, omb2: number, c1: number, c2: number, lr: number, eps: number, tiny: number): void;
   mlp_transpose(p: number, rows: number, cols: number, t: number, tStride: number): void;
-  col_sums(p: number, M: number, stride: number, V: number, out: number): void;
   cnn_conv_fwd(xp: number, n: number, oh: number, ow: number, k: number, c: number, wpBytes: number, imgBytes: number, w: number, outPad: number, y: number): void;
-  cnn_dz_lists(dz: number, n: number, oh: number, ow: number, Fpad: number, pixBytes: number, wpBytes: number, imgBytes: number,
-    lists: number, listStride: number, counts: number): void;
   cnn_pool_fwd(y: number, n: number, ph: number, pw: number, F: number, size: number, s: number, yPix: number, yRow: number, yImg: number,
     out: number, outRow: number, outImg: number, arg: number): void;
-  cnn_pool_bwd(out: number, dout: number, n: number, ph: number, pw: number, F: number, outRow: number, outImg: number, arg: number, dy: number): void;
+  cnn_pool_bwd(out: number, dout: number, n: number, ph: number, pw: number, F: number, outRow: number, outImg: number, arg: number, s: number,
+    dy: number, yPix: number, yRow: number, yImg: number, pixBytes: number, wpBytes: number, imgBytes: number,
+    lists: number, listStride: number, counts: number, bias: number): void;
   cnn_col2im(dcols: number, colStride: number, n: number, oh: number, ow: number, k: number, c: number, wpBytes: number, imgBytes: number, dxp: number): void;
 }
 
@@ -95,7 +94,7 @@ interface PoolLayer {
   kind: 'pool'; conv: ConvLayer; size: number; s: number; ph: number; pw: number;
   /** Where the output goes (the next layer's input buffer) and its gradient comes from, with their strides. */
   out: number; dout: number; outRow: number; outImg: number;
-  /** Byte offset from the conv's output of each output's argmax, [B·ph·pw·F] i32. */
+  /** Window position (wy << 16 | wx) of each output's argmax, [B·ph·pw·F] i32. */
   arg: number;
 }
 interface DenseLayer {
@@ -124,6 +123,9 @@ export class WasmCnnTrainer {
   private readonly counts: number;
   /** A conv's weight gradient transposed, [F, k, pad4(k·c)]. */
   private readonly dwt: number;
+  /** A conv's weight-gradient lists, one per filter (cnn_pool_bwd makes them), and their lengths. */
+  private readonly dwLists: number;
+  private readonly dwCounts: number;
   private readonly owned: number[] = [];
   private readonly inDim: number;
   private readonly b1: number; private readonly b2: number;
@@ -152,7 +154,7 @@ export class WasmCnnTrainer {
       this.blocks.push(b);
       return b;
     };
-    let listBytes = 0, countRows = 0, dwtFloats = 0;
+    let listBytes = 0, countRows = 0, dwtFloats = 0, dwListBytes = 0, dwCountRows = 0;
     const ops = arch.ops;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i] as Exclude<Op, { op: 'add' }>;
@@ -165,13 +167,16 @@ export class WasmCnnTrainer {
         const xp = zeros(B * imgFloats), dxp = i > 0 ? zeros(B * imgFloats) : 0;
         const L: ConvLayer = { kind: 'conv', blk, k, c, pad, h, w, hp, wp, oh, ow, xp, dxp, y: zeros(M * blk.outPad), dy: zeros(M * blk.outPad) };
         this.layers.push(L);
-        listBytes = Math.max(listBytes, blk.outPad * M * 8, this.dxImages(L) * oh * ow * op.filters * 8);
-        countRows = Math.max(countRows, blk.outPad, this.dxImages(L) * oh * ow);
-        dwtFloats = Math.max(dwtFloats, blk.outPad * k * pad4(k * c) + blk.outPad);
+        listBytes = Math.max(listBytes, this.dxImages(L) * oh * ow * op.filters * 8);
+        countRows = Math.max(countRows, this.dxImages(L) * oh * ow);
+        dwtFloats = Math.max(dwtFloats, blk.outPad * k * pad4(k * c));
         if (i > 0) this.patch(prev as PoolLayer, L);
       } else if (op.op === 'maxpool') {
         const conv = prev as ConvLayer;
         this.layers.push({ kind: 'pool', conv, size: op.size, s: op.stride, ph: oh, pw: ow, out: 0, dout: 0, outRow: 0, outImg: 0, arg: zeros(B * oh * ow * oc) });
+        // At most one entry per pool output in each filter's list.
+        dwListBytes = Math.max(dwListBytes, oc * B * oh * ow * 8);
+        dwCountRows = Math.max(dwCountRows, oc);
       } else if (op.op === 'dense') {
         const inDim = h * w * c;
         const blk = block(op.name, inDim, op.units, true);
@@ -192,6 +197,8 @@ export class WasmCnnTrainer {
     this.lists = zeros(listBytes / 4);
     this.counts = zeros(countRows);
     this.dwt = zeros(dwtFloats);
+    this.dwLists = zeros(dwListBytes / 4);
+    this.dwCounts = zeros(dwCountRows);
     for (const b of this.blocks) this.setBlock(b, init.params[`${b.name}.kernel`], init.params[`${b.name}.bias`]);
 
     this.b1 = f(adam.beta1 ?? 0.9);
@@ -379,9 +386,12 @@ export class WasmCnnTrainer {
         adamStep(blk);
       } else if (L.kind === 'pool') {
         const c = L.conv;
-        f32 = this.kern.f32();
-        f32.fill(0, c.dy >> 2, (c.dy >> 2) + B * c.oh * c.ow * c.blk.outPad);
-        k.cnn_pool_bwd(L.out, L.dout, B, L.ph, L.pw, c.blk.outDim, L.outRow, L.outImg, L.arg, c.dy);
+        // The conv's weight-gradient lists and bias gradient; its dz only where its input gradient needs it.
+        const Fb = c.blk.outPad * 4, pixBytes = c.c * 4, wpBytes = c.wp * pixBytes;
+        if (c.dxp) f32Fill(this.kern, c.dy, B * c.oh * c.ow * c.blk.outPad);
+        k.cnn_pool_bwd(L.out, L.dout, B, L.ph, L.pw, c.blk.outDim, L.outRow, L.outImg, L.arg, L.s,
+          c.dxp ? c.dy : 0, Fb, c.ow * Fb, c.oh * c.ow * Fb, pixBytes, wpBytes, c.hp * wpBytes,
+          this.dwLists, B * L.ph * L.pw * 8, this.dwCounts, c.blk.g + c.blk.inDim * Fb);
       } else {
         this.convBackward(L);
         adamStep(L.blk);
@@ -393,7 +403,7 @@ export class WasmCnnTrainer {
   /** dW, db and (unless the input is the image) the input gradient of a conv from its dy. */
   private convBackward(L: ConvLayer): void {
     const { k, lists, counts, batch: B } = this;
-    const { blk, oh, ow } = L, K = blk.inDim, F = blk.outDim, Fpad = blk.outPad, M = B * oh * ow;
+    const { blk, oh, ow } = L, K = blk.inDim, F = blk.outDim, Fpad = blk.outPad;
     const pixBytes = L.c * 4, wpBytes = L.wp * pixBytes, imgBytes = L.hp * wpBytes, kc = L.k * L.c, kcp = pad4(kc);
     if (L.dxp) {
       // dpatches = dZ · Wᵀ a few images at a time, each summed back into the padded input's gradient.
@@ -406,19 +416,18 @@ export class WasmCnnTrainer {
         k.cnn_col2im(dcols, Kp * 4, nb, oh, ow, L.k, L.c, wpBytes, imgBytes, L.dxp + b0 * imgBytes);
       }
     }
-    // dWᵀ[f, ky, ·] over the padded input's rows; then into the gradient's [K + 1, Fpad] layout.
-    k.cnn_dz_lists(L.dy, B, oh, ow, Fpad, pixBytes, wpBytes, imgBytes, lists, M * 8, counts);
+    // dWᵀ[f, ky, ·] over the padded input's rows from the pool's lists (its backward pass also
+    // wrote the bias gradient); then into the gradient's [K + 1, Fpad] layout.
+    const pool = this.layers[this.layers.indexOf(L) + 1] as PoolLayer, listStride = B * pool.ph * pool.pw * 8;
     for (let ky = 0; ky < L.k; ky++) {
-      k.mlp_gemm(lists, M * 8, counts, F, L.xp + ky * wpBytes, kcp, this.dwt + ky * kcp * 4, L.k * kcp * 4, EPILOGUE.store, 0, 0, 0);
+      k.mlp_gemm(this.dwLists, listStride, this.dwCounts, F, L.xp + ky * wpBytes, kcp, this.dwt + ky * kcp * 4, L.k * kcp * 4, EPILOGUE.store, 0, 0, 0);
     }
-    k.col_sums(L.dy, M, Fpad * 4, Fpad / 4, this.dwt + F * L.k * kcp * 4);
     const f32 = this.kern.f32(), g = blk.g >> 2, dwt = this.dwt >> 2;
     for (let fi = 0; fi < F; fi++) {
       for (let ky = 0; ky < L.k; ky++) {
         const src = dwt + (fi * L.k + ky) * kcp, dst = g + ky * kc * Fpad + fi;
         for (let u = 0; u < kc; u++) f32[dst + u * Fpad] = f32[src + u];
       }
-      f32[g + K * Fpad + fi] = f32[dwt + F * L.k * kcp + fi];
     }
   }
 

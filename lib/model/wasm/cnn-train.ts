@@ -326,10 +326,14 @@ export class WasmCnnTrainer {
     let f32 = this.kern.f32();
     {
       // The batch into the first conv's padded input; its border stays zero from allocation.
+      // Element by element: a subarray per image row costs more than the copy (allocations).
       const L = layers[0] as ConvLayer, rowLen = L.w * L.c, img = L.hp * L.wp * L.c;
       for (let j = 0; j < B; j++) {
-        const src = rows[j] * this.inDim;
-        for (let y = 0; y < L.h; y++) f32.set(images.subarray(src + y * rowLen, src + (y + 1) * rowLen), (L.xp >> 2) + j * img + ((y + L.pad) * L.wp + L.pad) * L.c);
+        let src = rows[j] * this.inDim;
+        for (let y = 0; y < L.h; y++) {
+          const dst = (L.xp >> 2) + j * img + ((y + L.pad) * L.wp + L.pad) * L.c;
+          for (let x = 0; x < rowLen; x++) f32[dst + x] = images[src++];
+        }
       }
     }
 

@@ -1,5 +1,11 @@
 /**
- * Training of convolutional architectures (lib/model/arch.ts) with a hand-written backward pass.
+ * Training of convolutional architectures (lib/model/arch.ts) with a hand-written backward pass,
+ * on one of two paths (CnnPath, same init, data order and pruning schedule):
+ * - 'kernels': LeNet-5 and its kin on the project's WebAssembly kernels, the whole step in linear
+ *   memory (lib/model/wasm/cnn-train.ts, as the MLP's mlp-train.ts) — on the tfjs path below a
+ *   LeNet-5 step reached a fifth of the MLP kernels' GFLOP/s;
+ * - 'tfjs': every architecture (ResNets: BatchNorm, strided convs, residual adds) and native
+ *   TensorFlow, on the engine's ops (ArchNet), as follows.
  *
  * Why by hand: the wasm engine has no Conv2DBackpropFilter, its Conv2DBackpropInput, MaxPoolGrad
  * and Conv3DBackpropFilterV2 are 5–10× slower than what follows, and only a plain matMul (no

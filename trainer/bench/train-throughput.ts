@@ -4,7 +4,8 @@
  * The MLP trains on the project's WebAssembly kernels (the trainer's path on every engine but
  * native TensorFlow: train.ts defaultMlpPath); `--baseline tfjs` (the default) also trains it on
  * tfjs ops on the engine, the path before the kernels, in alternating rounds, and prints the ratio.
- * With --arch lenet5|resnet the same workers also train that CNN in the same rounds, and GFLOP/s
+ * With --arch lenet5|resnet the same workers also train that CNN in the same rounds (LeNet-5 on
+ * the kernels too, cnn-train.ts defaultCnnPath; ResNets on tfjs ops), and GFLOP/s
  * per worker of both are printed with their ratio (fwd + bwd ≈ 3 × forward MACs × 2 flops: nominal
  * figures, and the MLP's counts the products of zeros its kernels skip).
  *

@@ -14,9 +14,9 @@
  * order, so its rows are the kernel's), with Adam's m, v and the gradient in the same layout and,
  * where an input gradient needs them, the weights transposed.
  *
- * Arithmetic: float32 sums in list order (forward: patch entries ascending, bias last; weight
- * gradients: pixels or batch rows ascending), so results differ from the tfjs path's in the last
- * bits; max pooling's argmax is tfjs's; the softmax in float64 in JS; Adam is mlp_adam's
+ * Arithmetic: float32 sums in a fixed order (forward: patch entries ascending, bias last; a conv's
+ * weight and bias gradients: its pool's outputs in order; a dense layer's: batch rows ascending),
+ * so results differ from the tfjs path's in the last bits but not from run to run; max pooling's argmax is tfjs's; the softmax in float64 in JS; Adam is mlp_adam's
  * (tf.train.adam's float32 arithmetic, subnormals flushed).
  */
 import { type Architecture, type Op, paramSpecs, tensorShapes } from '../arch.ts';

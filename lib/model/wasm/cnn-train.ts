@@ -87,7 +87,11 @@ interface ConvLayer {
   k: number; c: number; pad: number; h: number; w: number; hp: number; wp: number; oh: number; ow: number;
   /** Zero-padded input [B, hp, wp, c] (+ slack for the weight-gradient loads past a row's end) and its gradient (0 for the first conv). */
   xp: number; dxp: number;
-  /** Output after ReLU [B·oh·ow, outPad] and its gradient (before the ReLU: the pool's gradient applies its mask). */
+  /**
+   * One image's output after ReLU [oh·ow, outPad], pooled before the next image's is computed (only
+   * the pool reads it, so it stays in cache), and the batch's gradient [B·oh·ow, outPad] (before the
+   * ReLU: the pool's gradient applies its mask) where the conv's input gradient needs it, else 0.
+   */
   y: number; dy: number;
 }
 interface PoolLayer {
@@ -165,7 +169,7 @@ export class WasmCnnTrainer {
         const blk = block(op.name, K, op.filters, i > 0);
         const M = B * oh * ow, imgFloats = hp * wp * c;
         const xp = zeros(B * imgFloats), dxp = i > 0 ? zeros(B * imgFloats) : 0;
-        const L: ConvLayer = { kind: 'conv', blk, k, c, pad, h, w, hp, wp, oh, ow, xp, dxp, y: zeros(M * blk.outPad), dy: zeros(M * blk.outPad) };
+        const L: ConvLayer = { kind: 'conv', blk, k, c, pad, h, w, hp, wp, oh, ow, xp, dxp, y: zeros(oh * ow * blk.outPad), dy: i > 0 ? zeros(M * blk.outPad) : 0 };
         this.layers.push(L);
         listBytes = Math.max(listBytes, this.dxImages(L) * oh * ow * op.filters * 8);
         countRows = Math.max(countRows, this.dxImages(L) * oh * ow);
@@ -339,10 +343,16 @@ export class WasmCnnTrainer {
 
     for (const L of layers) {
       if (L.kind === 'conv') {
-        k.cnn_conv_fwd(L.xp, B, L.oh, L.ow, L.k, L.c, L.wp * L.c * 4, L.hp * L.wp * L.c * 4, L.blk.p, L.blk.outPad, L.y);
+        // A conv and its pool image by image (the pool follows it).
+        const pool = layers[layers.indexOf(L) + 1] as PoolLayer, Fb = L.blk.outPad * 4, F = L.blk.outDim;
+        const imgBytes = L.hp * L.wp * L.c * 4, argBytes = pool.ph * pool.pw * F * 4;
+        for (let b = 0; b < B; b++) {
+          k.cnn_conv_fwd(L.xp + b * imgBytes, 1, L.oh, L.ow, L.k, L.c, L.wp * L.c * 4, imgBytes, L.blk.p, L.blk.outPad, L.y);
+          k.cnn_pool_fwd(L.y, 1, pool.ph, pool.pw, F, pool.size, pool.s, Fb, L.ow * Fb, L.oh * L.ow * Fb,
+            pool.out + b * pool.outImg, pool.outRow, pool.outImg, pool.arg + b * argBytes);
+        }
       } else if (L.kind === 'pool') {
-        const c = L.conv, Fb = c.blk.outPad * 4;
-        k.cnn_pool_fwd(c.y, B, L.ph, L.pw, c.blk.outDim, L.size, L.s, Fb, c.ow * Fb, c.oh * c.ow * Fb, L.out, L.outRow, L.outImg, L.arg);
+        continue;
       } else {
         const { blk } = L, rowBytes = blk.outPad * 4, slice = sliceRows(blk.inDim + 1, blk.outPad);
         const last = L === layers[layers.length - 1];

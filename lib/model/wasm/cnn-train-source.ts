@@ -17,8 +17,8 @@
  *   backward pass (cnn_pool_bwd) in pool output order, the right operand the padded input itself
  *   (a patch's row ky is k·c contiguous values), so no patch matrix is built and the gradients
  *   that max pooling zeroed (¾ of them) cost nothing;
- * - inputs    dpatches = dZ · Wᵀ (row lists of dZ, transposed weights), summed back into the
- *   padded input's layout by cnn_col2im.
+ * - inputs    dpatches = dZ · Wᵀ (row lists of dZ, transposed weights), each patch row added
+ *   into the padded input's gradient as it is computed (cnn_conv_dx).
  * Max pooling records each output's argmax (the first maximum in row-major window order, as
  * tfjs's gradient picks it), and its backward pass routes each gradient there, only through
  * windows whose maximum is positive: the pooled conv's ReLU would zero the rest.
@@ -326,42 +326,53 @@ export function cnnTrainWat(): string {
   emit(')');
 
   /*
-   * The adjoint of the patch gather: dxp[corner(j) + ky rows + u] += dcols[j, ky·kc + u] for output
-   * pixels j of images [0, n), dxp padded as xp and zeroed by the caller. Four values at a time.
+   * A conv's input gradient: for each output pixel j of images [0, n) (list j at lists +
+   * j·listStride, counts[j] entries: its nonzero output gradients (f·k·kcp·4, dz[j, f]) in filter
+   * order, from mlp_row_lists), and each patch row ky, the k·c values of dxp from the pixel's
+   * corner + ky rows are increased by Σ_f dz[j, f] · t[f, ky, ·] (mlp_blk continuing from dxp's
+   * values), t the weights transposed [Fpad, k, kcp] with kcp = pad4(k·c) and zeros in each row's
+   * padding, so that the kcp − k·c values past a patch row get +0 (unchanged). dxp is padded as
+   * xp, zeroed by the caller. The patch gradients are never stored (no col2im pass), and pixels
+   * without a gradient are skipped.
    */
-  emit('(func (export "cnn_col2im") (param $dcols i32) (param $colStride i32) (param $n i32) (param $oh i32) (param $ow i32) (param $k i32) (param $c i32)');
-  emit('  (param $wpBytes i32) (param $imgBytes i32) (param $dxp i32)');
-  emit('  (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $u i32) (local $kc i32) (local $kc4 i32)');
-  emit('  (local $img i32) (local $corner i32) (local $dst i32) (local $src i32) (local $row i32)');
-  emit('  (local.set $kc (i32.mul (local.get $k) (local.get $c)))');
-  emit('  (local.set $kc4 (i32.and (local.get $kc) (i32.const -4)))');
-  emit('  (local.set $img (local.get $dxp)) (local.set $row (local.get $dcols))');
+  emit('(func (export "cnn_conv_dx") (param $lists i32) (param $listStride i32) (param $counts i32) (param $n i32) (param $oh i32) (param $ow i32)');
+  emit('  (param $k i32) (param $t i32) (param $kcp i32) (param $dxp i32) (param $wpBytes i32) (param $imgBytes i32) (param $pixBytes i32)');
+  emit('  (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $list i32) (local $cnt i32) (local $corner i32) (local $img i32)');
+  emit('  (local $nv i32) (local $nb i32) (local $base i32) (local $extra i32) (local $kb i32) (local $V i32) (local $ob i32) (local $y i32) (local $w i32)');
+  emit('  (local.set $nv (i32.shr_u (local.get $kcp) (i32.const 2)))');
+  emit(`  (local.set $nb (i32.div_u (i32.add (local.get $nv) (i32.const ${MAX_V - 1})) (i32.const ${MAX_V})))`);
+  emit('  (if (i32.eqz (local.get $nb)) (then (return)))');
+  emit('  (local.set $base (i32.div_u (local.get $nv) (local.get $nb)))');
+  emit('  (local.set $extra (i32.rem_u (local.get $nv) (local.get $nb)))');
+  emit('  (local.set $list (local.get $lists)) (local.set $img (local.get $dxp))');
   emit('  (block $d0 (loop $l0');
   emit('    (br_if $d0 (i32.ge_u (local.get $b) (local.get $n)))');
   emit('    (local.set $oy (i32.const 0))');
   emit('    (block $d1 (loop $l1');
   emit('      (br_if $d1 (i32.ge_u (local.get $oy) (local.get $oh)))');
+  emit('      (local.set $corner (i32.add (local.get $img) (i32.mul (local.get $oy) (local.get $wpBytes))))');
   emit('      (local.set $ox (i32.const 0))');
   emit('      (block $d2 (loop $l2');
   emit('        (br_if $d2 (i32.ge_u (local.get $ox) (local.get $ow)))');
-  emit('        (local.set $corner (i32.add (i32.add (local.get $img) (i32.mul (local.get $oy) (local.get $wpBytes))) (i32.shl (i32.mul (local.get $ox) (local.get $c)) (i32.const 2))))');
-  emit('        (local.set $src (local.get $row)) (local.set $ky (i32.const 0))');
-  emit('        (block $d3 (loop $l3');
-  emit('          (br_if $d3 (i32.ge_u (local.get $ky) (local.get $k)))');
-  emit('          (local.set $dst (i32.add (local.get $corner) (i32.mul (local.get $ky) (local.get $wpBytes))))');
-  emit('          (local.set $u (i32.const 0))');
-  emit('          (block $d4 (loop $l4');
-  emit('            (br_if $d4 (i32.ge_u (local.get $u) (local.get $kc4)))');
-  emit('            (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst)) (v128.load (local.get $src))))');
-  emit('            (local.set $dst (i32.add (local.get $dst) (i32.const 16))) (local.set $src (i32.add (local.get $src) (i32.const 16)))');
-  emit('            (local.set $u (i32.add (local.get $u) (i32.const 4))) (br $l4)))');
-  emit('          (block $d5 (loop $l5');
-  emit('            (br_if $d5 (i32.ge_u (local.get $u) (local.get $kc)))');
-  emit('            (f32.store (local.get $dst) (f32.add (f32.load (local.get $dst)) (f32.load (local.get $src))))');
-  emit('            (local.set $dst (i32.add (local.get $dst) (i32.const 4))) (local.set $src (i32.add (local.get $src) (i32.const 4)))');
-  emit('            (local.set $u (i32.add (local.get $u) (i32.const 1))) (br $l5)))');
-  emit('          (local.set $ky (i32.add (local.get $ky) (i32.const 1))) (br $l3)))');
-  emit('        (local.set $row (i32.add (local.get $row) (local.get $colStride)))');
+  emit('        (local.set $cnt (i32.load (local.get $counts)))');
+  emit('        (if (local.get $cnt) (then');
+  emit('          (local.set $ky (i32.const 0))');
+  emit('          (block $d3 (loop $l3');
+  emit('            (br_if $d3 (i32.ge_u (local.get $ky) (local.get $k)))');
+  emit('            (local.set $y (i32.add (local.get $corner) (i32.mul (local.get $ky) (local.get $wpBytes))))');
+  emit('            (local.set $w (i32.add (local.get $t) (i32.shl (i32.mul (local.get $ky) (local.get $kcp)) (i32.const 2))))');
+  emit('            (local.set $kb (i32.const 0)) (local.set $ob (i32.const 0))');
+  emit('            (block $d4 (loop $l4');
+  emit('              (br_if $d4 (i32.ge_u (local.get $kb) (local.get $nb)))');
+  emit('              (local.set $V (i32.add (local.get $base) (i32.lt_u (local.get $kb) (local.get $extra))))');
+  emit('              (call $mlp_blk (local.get $V) (local.get $list) (local.get $cnt) (i32.add (local.get $w) (i32.shl (local.get $ob) (i32.const 4)))');
+  emit('                (i32.add (local.get $y) (i32.shl (local.get $ob) (i32.const 4))) (i32.const 0) (i32.const 0) (i32.const 1))');
+  emit('              (local.set $ob (i32.add (local.get $ob) (local.get $V)))');
+  emit('              (local.set $kb (i32.add (local.get $kb) (i32.const 1))) (br $l4)))');
+  emit('            (local.set $ky (i32.add (local.get $ky) (i32.const 1))) (br $l3)))))');
+  emit('        (local.set $list (i32.add (local.get $list) (local.get $listStride)))');
+  emit('        (local.set $counts (i32.add (local.get $counts) (i32.const 4)))');
+  emit('        (local.set $corner (i32.add (local.get $corner) (local.get $pixBytes)))');
   emit('        (local.set $ox (i32.add (local.get $ox) (i32.const 1))) (br $l2)))');
   emit('      (local.set $oy (i32.add (local.get $oy) (i32.const 1))) (br $l1)))');
   emit('    (local.set $img (i32.add (local.get $img) (local.get $imgBytes)))');

@@ -39,7 +39,8 @@ interface Exports {
   cnn_pool_bwd(out: number, dout: number, n: number, ph: number, pw: number, F: number, outRow: number, outImg: number, arg: number, s: number,
     dy: number, yPix: number, yRow: number, yImg: number, pixBytes: number, wpBytes: number, imgBytes: number,
     lists: number, listStride: number, counts: number, bias: number): void;
-  cnn_col2im(dcols: number, colStride: number, n: number, oh: number, ow: number, k: number, c: number, wpBytes: number, imgBytes: number, dxp: number): void;
+  cnn_conv_dx(lists: number, listStride: number, counts: number, n: number, oh: number, ow: number, k: number, t: number, kcp: number,
+    dxp: number, wpBytes: number, imgBytes: number, pixBytes: number): void;
 }
 
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -78,8 +79,13 @@ interface Block {
   p: number; g: number; m: number; v: number;
   /** i32 lanes, −1 keeps, 0 prunes; 0 until the first mask. */
   mask: number;
-  /** Weights transposed [outPad, pad4(inDim)], for an input gradient, else 0. */
+  /**
+   * Weights transposed, for an input gradient, else 0: [outPad, pad4(inDim)], a conv's [outPad, k,
+   * pad4(k·c)] (each patch row padded with zeros, for cnn_conv_dx).
+   */
   t: number;
+  /** A conv's kernel size and patch row length k·c (its transposed layout), else 0. */
+  k: number; kc: number;
 }
 
 interface ConvLayer {
@@ -109,7 +115,7 @@ interface DenseLayer {
 }
 type Layer = ConvLayer | PoolLayer | DenseLayer;
 
-/** Lists and patch gradients of a conv's input-gradient products are built a few images at a time, kept in L2. */
+/** Lists of a conv's input-gradient products are built a few images at a time, kept in L2. */
 const LIST_CHUNK_BYTES = 256 * 1024;
 /** As mlp-train.ts: forward products of dense layers in slices whose weight block stays in L1. */
 const L1_BLOCK_BYTES = 24 * 1024;
@@ -152,9 +158,9 @@ export class WasmCnnTrainer {
       kern.f32().fill(0, ptr >> 2, (ptr >> 2) + floats + 16);
       return ptr;
     };
-    const block = (name: string, inDim: number, outDim: number, transposed: boolean): Block => {
-      const outPad = pad4(outDim), size = (inDim + 1) * outPad;
-      const b: Block = { name, inDim, outDim, outPad, p: zeros(size), g: zeros(size), m: zeros(size), v: zeros(size), mask: 0, t: transposed ? zeros(outPad * pad4(inDim)) : 0 };
+    const block = (name: string, inDim: number, outDim: number, transposed: boolean, k = 0, kc = 0): Block => {
+      const outPad = pad4(outDim), size = (inDim + 1) * outPad, tFloats = k ? outPad * k * pad4(kc) : outPad * pad4(inDim);
+      const b: Block = { name, inDim, outDim, outPad, p: zeros(size), g: zeros(size), m: zeros(size), v: zeros(size), mask: 0, t: transposed ? zeros(tFloats) : 0, k, kc };
       this.blocks.push(b);
       return b;
     };
@@ -166,7 +172,7 @@ export class WasmCnnTrainer {
       const prev = this.layers[this.layers.length - 1];
       if (op.op === 'conv') {
         const { kernel: k, padding: pad } = op, K = k * k * c, hp = h + 2 * pad, wp = w + 2 * pad;
-        const blk = block(op.name, K, op.filters, i > 0);
+        const blk = block(op.name, K, op.filters, i > 0, k, k * c);
         const M = B * oh * ow, imgFloats = hp * wp * c;
         const xp = zeros(B * imgFloats), dxp = i > 0 ? zeros(B * imgFloats) : 0;
         const L: ConvLayer = { kind: 'conv', blk, k, c, pad, h, w, hp, wp, oh, ow, xp, dxp, y: zeros(oh * ow * blk.outPad), dy: i > 0 ? zeros(M * blk.outPad) : 0 };
@@ -216,9 +222,9 @@ export class WasmCnnTrainer {
     this.accBeta2 = this.b2;
   }
 
-  /** Images per call of a conv's input-gradient products (lists and patch gradients [n·oh·ow, pad4(K)] in L2). */
+  /** Images per call of a conv's input-gradient products (their lists in L2). */
   private dxImages(L: ConvLayer): number {
-    return Math.max(1, Math.min(this.batch, Math.floor(LIST_CHUNK_BYTES / (L.oh * L.ow * pad4(L.blk.inDim) * 4))));
+    return Math.max(1, Math.min(this.batch, Math.floor(LIST_CHUNK_BYTES / (L.oh * L.ow * L.blk.outDim * 8))));
   }
 
   /** A pool feeding a conv writes into the inside of that conv's padded input (and reads its gradient there). */
@@ -313,7 +319,14 @@ export class WasmCnnTrainer {
   }
 
   private transpose(L: Block): void {
-    if (L.t) this.k.mlp_transpose(L.p, L.inDim, L.outPad, L.t, pad4(L.inDim) * 4);
+    if (!L.t) return;
+    if (!L.k) {
+      this.k.mlp_transpose(L.p, L.inDim, L.outPad, L.t, pad4(L.inDim) * 4);
+      return;
+    }
+    // Patch row by patch row: t[f, ky, u] = W[ky·kc + u, f].
+    const kcp = pad4(L.kc);
+    for (let ky = 0; ky < L.k; ky++) this.k.mlp_transpose(L.p + ky * L.kc * L.outPad * 4, L.kc, L.outPad, L.t + ky * kcp * 4, L.k * kcp * 4);
   }
 
   private read(ptr: number, L: Block, bias: boolean): Float32Array {
@@ -417,17 +430,16 @@ export class WasmCnnTrainer {
   /** dW, db and (unless the input is the image) the input gradient of a conv from its dy. */
   private convBackward(L: ConvLayer): void {
     const { k, lists, counts, batch: B } = this;
-    const { blk, oh, ow } = L, K = blk.inDim, F = blk.outDim, Fpad = blk.outPad;
+    const { blk, oh, ow } = L, F = blk.outDim, Fpad = blk.outPad;
     const pixBytes = L.c * 4, wpBytes = L.wp * pixBytes, imgBytes = L.hp * wpBytes, kc = L.k * L.c, kcp = pad4(kc);
     if (L.dxp) {
-      // dpatches = dZ · Wᵀ a few images at a time, each summed back into the padded input's gradient.
+      // dpatches = dZ · Wᵀ a few images at a time, each patch row added into the padded input's gradient.
       f32Fill(this.kern, L.dxp, B * L.hp * L.wp * L.c);
-      const n = this.dxImages(L), Kp = pad4(K), dcols = this.dwtScratch(n * oh * ow * Kp);
+      const n = this.dxImages(L);
       for (let b0 = 0; b0 < B; b0 += n) {
         const nb = Math.min(n, B - b0), rows = nb * oh * ow;
-        k.mlp_row_lists(L.dy + b0 * oh * ow * Fpad * 4, rows, F, Fpad * 4, Kp * 4, lists, F * 8, counts, 0);
-        k.mlp_gemm(lists, F * 8, counts, rows, blk.t, Kp, dcols, Kp * 4, EPILOGUE.store, 0, 0, 0);
-        k.cnn_col2im(dcols, Kp * 4, nb, oh, ow, L.k, L.c, wpBytes, imgBytes, L.dxp + b0 * imgBytes);
+        k.mlp_row_lists(L.dy + b0 * oh * ow * Fpad * 4, rows, F, Fpad * 4, L.k * kcp * 4, lists, F * 8, counts, 0);
+        k.cnn_conv_dx(lists, F * 8, counts, nb, oh, ow, L.k, blk.t, kcp, L.dxp + b0 * imgBytes, wpBytes, imgBytes, pixBytes);
       }
     }
     // dWᵀ[f, ky, ·] over the padded input's rows from the pool's lists (its backward pass also
@@ -443,19 +455,6 @@ export class WasmCnnTrainer {
         for (let u = 0; u < kc; u++) f32[dst + u * Fpad] = f32[src + u];
       }
     }
-  }
-
-  private dcolsPtr = 0;
-  private dcolsFloats = 0;
-  /** Scratch for patch gradients, kept between steps. */
-  private dwtScratch(floats: number): number {
-    if (floats > this.dcolsFloats) {
-      if (this.dcolsPtr) { this.kern.release(this.dcolsPtr); this.owned.splice(this.owned.indexOf(this.dcolsPtr), 1); }
-      this.dcolsPtr = this.kern.alloc(floats * 4);
-      this.owned.push(this.dcolsPtr);
-      this.dcolsFloats = floats;
-    }
-    return this.dcolsPtr;
   }
 }
 

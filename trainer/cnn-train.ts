@@ -3,7 +3,7 @@
  * on one of two paths (CnnPath, same init, data order and pruning schedule):
  * - 'kernels': LeNet-5 and its kin on the project's WebAssembly kernels, the whole step in linear
  *   memory (lib/model/wasm/cnn-train.ts, as the MLP's mlp-train.ts) — on the tfjs path below a
- *   LeNet-5 step reached a fifth of the MLP kernels' GFLOP/s;
+ *   LeNet-5 step reached a fifth to a quarter of the MLP kernels' GFLOP/s;
  * - 'tfjs': every architecture (ResNets: BatchNorm, strided convs, residual adds) and native
  *   TensorFlow, on the engine's ops (ArchNet), as follows.
  *

@@ -4,7 +4,7 @@
  * Adam's moments, activations and gradients stay in linear memory from step to step; a batch's
  * images go in, the logits come out for the softmax and their gradient goes back.
  *
- * Why hand-written: on the tfjs wasm engine a LeNet-5 step reached a fifth of the MLP's GFLOP/s:
+ * Why hand-written: on the tfjs wasm engine a LeNet-5 step reached a fifth to a quarter of the MLP's GFLOP/s:
  * it has no Conv2DBackpropFilter, only its plain matMul is fast, and every op is a round trip.
  *
  * A conv's forward product is a direct conv (cnn_conv_fwd), every other product mlp_gemm over

@@ -13,7 +13,8 @@ import { type Architecture, lenet5Arch, paramSpecs, resnetArch } from '../lib/mo
 import type { ArchWeights } from '../lib/model/arch-weights.ts';
 import { mulberry32 } from '../lib/random.ts';
 import { installNodeKernels } from '../node/wasm-kernels.ts';
-import { archGradients, initArchWeights, tfjsArchLogits, trainCnnMember, type CnnMemberSpec } from './cnn-train.ts';
+import { cnnKernelsUnsupported } from '../lib/model/wasm/cnn-train.ts';
+import { archGradients, defaultCnnPath, initArchWeights, tfjsArchLogits, trainCnnMember, type CnnMemberSpec, type CnnPath } from './cnn-train.ts';
 import type { TrainData } from './train.ts';
 
 beforeAll(async () => {
@@ -59,17 +60,21 @@ const cases: [string, Architecture][] = [
   ['resnet-8, 3 channels', resnetArch([8, 8, 3], 3, { depth: 8, width: 2 })],
 ];
 
+/** The hand-written passes: tfjs ops on either engine (wasm: XNNPACK's convolutions), and LeNet-5's kernels. */
+const passes = (arch: Architecture): [CnnPath, string][] => [
+  ['tfjs', 'cpu'], ['tfjs', 'wasm'], ...(cnnKernelsUnsupported(arch) ? [] : [['kernels', 'wasm'] as [CnnPath, string]]),
+];
+
 describe('CNN gradients', () => {
   for (const [label, arch] of cases) {
-    it.each(['cpu', 'wasm'])(`${label}: on the %s engine, match tfjs autograd for every parameter`, async (engine) => {
+    it.each(passes(arch))(`${label}: the %s path on the %s engine matches tfjs autograd for every parameter`, async (path, engine) => {
       const B = 4;
       const w = weightsFor(arch, 3);
       const { xs, labels } = batch(arch, B, 5);
-      // The hand-written pass on the engine under test (wasm: XNNPACK's convolutions), the
-      // reference always by autograd on the cpu backend.
+      // The reference always by autograd on the cpu backend.
       expect(await tf.setBackend(engine)).toBe(true);
       expect(tf.getBackend()).toBe(engine);
-      const mine = archGradients(w, xs, labels, B);
+      const mine = archGradients(w, xs, labels, B, path);
       await tf.setBackend('cpu');
       const specs = trainable(arch);
       const { value, grads } = tf.tidy(() => {
@@ -95,11 +100,12 @@ describe('CNN gradients', () => {
       });
     });
 
-    it(`${label}: match central differences of tfjs's loss`, () => {
+    it.each(passes(arch).filter(([, engine]) => engine === 'wasm'))(`${label}: the %s path matches central differences of tfjs's loss`, async (path) => {
       const B = 3;
       const w = weightsFor(arch, 9);
       const { xs, labels } = batch(arch, B, 13);
-      const mine = archGradients(w, xs, labels, B);
+      const mine = archGradients(w, xs, labels, B, path);
+      await tf.setBackend('cpu');
       const rand = mulberry32(17);
       // Small: with few channels the loss bends sharply (ReLU kinks after BatchNorm); float32 still resolves it.
       const eps = 3e-4;
@@ -152,9 +158,15 @@ describe('CNN training', () => {
   const lenet = lenet5Arch([12, 12, 3], 4, { conv: [4, 6], dense: [12] });
   const resnet = resnetArch([8, 8, 3], 4, { depth: 8, width: 4 });
 
+  it('lenet5 trains on the kernels, resnet on tfjs ops (BatchNorm, strided convs and adds are not covered)', () => {
+    expect(defaultCnnPath(lenet)).toBe('kernels');
+    expect(defaultCnnPath(resnet)).toBe('tfjs');
+    expect(cnnKernelsUnsupported(resnet)).toMatch(/BatchNorm|strided|add/);
+  });
+
   for (const arch of [lenet, resnet]) {
-    it(`${arch.name}: a pruned run ends at the exact sparsity in every conv and dense kernel`, () => {
-      const r = trainCnnMember(spec(arch, 0.75), toyData(arch, 64, 1));
+    it(`${arch.name}: a pruned run ends at the exact sparsity in every conv and dense kernel (${defaultCnnPath(arch)} path)`, () => {
+      const r = trainCnnMember(spec(arch, 0.75), toyData(arch, 64, 1), undefined, undefined, defaultCnnPath(arch));
       const prunable = paramSpecs(arch).filter((s) => s.prunable);
       expect(r.prunable).toEqual(prunable.map((s) => s.name));
       expect(prunable.filter((s) => s.shape.length === 4).length).toBeGreaterThanOrEqual(2);
@@ -185,4 +197,68 @@ describe('CNN training', () => {
       }
     });
   }
+});
+
+describe('LeNet-5 on the WebAssembly kernels against the tfjs path', () => {
+  // Odd filter and unit counts: channel tails in the pool (3 of 4 lanes), patch rows of k·c = 15, 25 and 30.
+  const archs = [
+    lenet5Arch([16, 16, 1], 3, { conv: [3, 5], dense: [9, 7] }),
+    lenet5Arch([16, 16, 3], 4, { conv: [5, 6], dense: [9] }),
+    lenet5Arch([28, 28, 1], 10),
+  ];
+  it.each(archs.map((a) => [a.input.join('×'), a] as const))('%s: the same loss and gradients for every parameter', (_, arch) => {
+    const B = 6;
+    const w = weightsFor(arch, 31);
+    const { xs, labels } = batch(arch, B, 37);
+    const k = archGradients(w, xs, labels, B, 'kernels');
+    const t = archGradients(w, xs, labels, B, 'tfjs');
+    expect(k.loss).toBeCloseTo(t.loss, 5);
+    for (const s of paramSpecs(arch)) {
+      const a = k.grads[s.name], b = t.grads[s.name];
+      expect(a.length, s.name).toBe(b.length);
+      const scale = Math.max(...Array.from(b, Math.abs));
+      expect(scale, `${s.name} has a non-zero gradient`).toBeGreaterThan(1e-6);
+      let worst = 0;
+      for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));
+      expect(worst / scale, `${s.name}: max |Δ| ${worst} vs max |g| ${scale}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('a few pruned training steps on both paths end at nearly the same weights', () => {
+    const arch = lenet5Arch([12, 12, 3], 4, { conv: [4, 6], dense: [12] });
+    const data = toyData(arch, 48, 3);
+    // 6 steps; pruning to 50 % from step 1, masks every 2 steps.
+    const s: CnnMemberSpec = { ...spec(arch, 0.5), epochs: 1, learningRate: 1e-3, pruning: { begin: 0.1, end: 0.6, frequency: 2 } };
+    const k = trainCnnMember(s, data, undefined, undefined, 'kernels');
+    const t = trainCnnMember(s, data, undefined, undefined, 'tfjs');
+    expect(k.steps).toBe(6);
+    expect(k.finalLoss).toBeCloseTo(t.finalLoss, 4);
+    for (const p of paramSpecs(arch)) {
+      const a = k.weights.params[p.name], b = t.weights.params[p.name];
+      // Adam's first steps move every weight by about the learning rate whatever its gradient's
+      // size, so a weight whose gradient is ~0 could differ by a step; the rest agree closely.
+      let close = 0, worst = 0;
+      for (let j = 0; j < a.length; j++) {
+        const d = Math.abs(a[j] - b[j]);
+        worst = Math.max(worst, d);
+        if (d < 1e-5) close++;
+      }
+      expect(close / a.length, `${p.name}: ${a.length - close} weights differ by ≥ 1e-5`).toBeGreaterThan(0.98);
+      expect(worst, p.name).toBeLessThan(6 * 2e-3);
+      // The same weights are pruned, with the same count.
+      if (p.prunable) expect(Array.from(a, (v) => v === 0), p.name).toEqual(Array.from(b, (v) => v === 0));
+    }
+  });
+
+  it('a member gives the same weights whatever trained before it on the same kernels (shards train members in any order)', () => {
+    const arch = lenet5Arch([12, 12, 3], 4, { conv: [4, 6], dense: [12] });
+    const other = lenet5Arch([16, 16, 1], 4, { conv: [7, 5], dense: [10] });
+    const data = toyData(arch, 32, 5), otherData = toyData(other, 32, 6);
+    const first = trainCnnMember(spec(arch, 0.5), data, undefined, undefined, 'kernels');
+    trainCnnMember(spec(other, 0.9, 3), otherData, undefined, undefined, 'kernels');
+    trainCnnMember(spec(arch, 0, 4), data, undefined, undefined, 'kernels');
+    const again = trainCnnMember(spec(arch, 0.5), data, undefined, undefined, 'kernels');
+    for (const p of paramSpecs(arch)) expect(again.weights.params[p.name], p.name).toEqual(first.weights.params[p.name]);
+    expect(again.finalLoss).toBe(first.finalLoss);
+  });
 });

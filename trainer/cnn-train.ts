@@ -1,5 +1,11 @@
 /**
- * Training of convolutional architectures (lib/model/arch.ts) with a hand-written backward pass.
+ * Training of convolutional architectures (lib/model/arch.ts) with a hand-written backward pass,
+ * on one of two paths (CnnPath, same init, data order and pruning schedule):
+ * - 'kernels': LeNet-5 and its kin on the project's WebAssembly kernels, the whole step in linear
+ *   memory (lib/model/wasm/cnn-train.ts, as the MLP's mlp-train.ts) — on the tfjs path below a
+ *   LeNet-5 step reached a fifth to a quarter of the MLP kernels' GFLOP/s;
+ * - 'tfjs': every architecture (ResNets: BatchNorm, strided convs, residual adds) and native
+ *   TensorFlow, on the engine's ops (ArchNet), as follows.
  *
  * Why by hand: the wasm engine has no Conv2DBackpropFilter, its Conv2DBackpropInput, MaxPoolGrad
  * and Conv3DBackpropFilterV2 are 5–10× slower than what follows, and only a plain matMul (no
@@ -30,6 +36,7 @@ import type { ArchWeights } from '../lib/model/arch-weights.ts';
 import { mulberry32, permutation } from '../lib/random.ts';
 import { conv2dGradients } from '../lib/model/wasm/train.ts';
 import { wasmKernels, type WasmKernels } from '../lib/model/wasm/runtime.ts';
+import { cnnKernelsUnsupported, WasmCnnTrainer } from '../lib/model/wasm/cnn-train.ts';
 import { FusedAdam } from './adam.ts';
 import { isMaskUpdateStep, magnitudeMask, measuredSparsity, pruningSchedule, sparsityAt, type PruningSchedule } from './pruning.ts';
 import type { MemberSpec, StepState, TrainData } from './train.ts';
@@ -510,11 +517,33 @@ class ArchNet {
   }
 }
 
+/** Where a CNN trains: the project's WebAssembly kernels (lib/model/wasm/cnn-train.ts), or tfjs ops on the engine. */
+export type CnnPath = 'kernels' | 'tfjs';
+
+/**
+ * The kernels for the architectures they cover (LeNet-5 and its kin: cnnKernelsUnsupported) on
+ * every engine but native TensorFlow, whose ops run on the GPU or in threaded native code (as
+ * train.ts defaultMlpPath); ResNets (BatchNorm, strided convs, residual adds) on tfjs ops.
+ */
+export function defaultCnnPath(arch: Architecture): CnnPath {
+  return tf.getBackend() === 'tensorflow' || cnnKernelsUnsupported(arch) ? 'tfjs' : 'kernels';
+}
+
 /**
  * The loss and gradients of the hand-written pass for one batch (training mode: BatchNorm on
  * batch statistics), for tests and checks. Gradients of `mean`/`variance` are not defined.
  */
-export function archGradients(weights: ArchWeights, xs: Float32Array, labels: ArrayLike<number>, B: number): { loss: number; grads: Record<string, Float32Array> } {
+export function archGradients(
+  weights: ArchWeights, xs: Float32Array, labels: ArrayLike<number>, B: number, path: CnnPath = defaultCnnPath(weights.arch),
+): { loss: number; grads: Record<string, Float32Array> } {
+  if (path === 'kernels') {
+    const net = new WasmCnnTrainer(needKernels(), weights.arch, weights, B, { learningRate: 1e-3 });
+    try {
+      return net.gradients(xs, labels, Int32Array.from({ length: B }, (_, i) => i));
+    } finally {
+      net.release();
+    }
+  }
   const net = new ArchNet(weights.arch, weights, `grad${uid++}`);
   try {
     return tf.tidy(() => {
@@ -530,73 +559,67 @@ export function archGradients(weights: ArchWeights, xs: Float32Array, labels: Ar
 
 let uid = 0;
 
+function needKernels(): WasmKernels {
+  const kernels = wasmKernels();
+  if (!kernels) throw new Error('CNN training needs the WebAssembly kernels installed first (installNodeKernels in node/wasm-kernels.ts)');
+  return kernels;
+}
+
+/** One member's training state on either path; the loop in trainCnnMember drives it. */
+interface CnnStepper {
+  /** One update on the training examples `rows`; returns the batch's mean cross-entropy. */
+  step(rows: Uint32Array): number;
+  /** Recomputes every prunable tensor's mask at `sparsity` (magnitudeMask) and applies it now and after every later update. */
+  prune(sparsity: number): void;
+  /** Copies of the prunable tensors, in `prunable` order. */
+  kernels(): Float32Array[];
+  result(): ArchWeights;
+  dispose(): void;
+}
+
 /**
  * Trains one member of an architecture: Adam, seeded init and data order (as trainMember), and
  * gradual magnitude pruning of every prunable tensor with its own threshold (METHOD.md), masks
- * recomputed every `frequency` steps in [begin, end] and made exact at the end.
+ * recomputed every `frequency` steps in [begin, end] and made exact at the end. `path` chooses
+ * the arithmetic; init, data order and the pruning schedule are the same on both.
  */
 export function trainCnnMember(
   spec: CnnMemberSpec,
   data: TrainData,
   onProgress?: (examples: number, loss: number) => void,
   observe?: (state: StepState) => void,
+  path: CnnPath = defaultCnnPath(spec.arch),
 ): TrainedCnnMember {
   const started = performance.now();
   const { arch, batchSize: B } = spec;
-  const net = new ArchNet(arch, initArchWeights(arch, spec.seed), `${spec.seed}_${uid++}`);
+  const init = initArchWeights(arch, spec.seed);
   const prunable = paramSpecs(arch).filter((p) => p.prunable).map((p) => p.name);
-  const optimizer = new FusedAdam(spec.learningRate);
-  // The trained values live here; the tfjs variables get a copy after every step.
-  const values = new Map([...net.vars.keys()].map((k) => [k, net.read(k)]));
-  const push = () => tf.tidy(() => { for (const [k, p] of values) net.vars.get(k)!.assign(tf.tensor(p, net.vars.get(k)!.shape)); });
+  const stepper = path === 'kernels' ? kernelCnnStepper(spec, data, init, prunable) : tfjsCnnStepper(spec, data, init, prunable);
   const stepsPerEpoch = Math.max(1, Math.floor(data.n / B));
   const totalSteps = stepsPerEpoch * spec.epochs;
   const schedule = pruningSchedule(spec.sparsity, spec.pruning, totalSteps);
-  const masks = new Map<string, Float32Array>();
   const rand = mulberry32(spec.seed ^ 0x9e3779b9);
-  const [h, w, c] = arch.input;
-  const inDim = h * w * c;
-  const xs = new Float32Array(B * inDim);
-  const ys = new Int32Array(B);
+  const rows = new Uint32Array(B);
   let step = 0, finalLoss = NaN;
-
-  const updateMasks = (s: number) => {
-    for (const name of prunable) {
-      const p = values.get(name)!;
-      const mask = magnitudeMask(p, s);
-      masks.set(name, mask);
-      for (let i = 0; i < p.length; i++) if (mask[i] === 0) p[i] = 0;
-    }
-    push();
-  };
-
-  for (let epoch = 0; epoch < spec.epochs; epoch++) {
-    const order = permutation(data.n, rand);
-    for (let s = 0; s < stepsPerEpoch; s++, step++) {
-      for (let j = 0; j < B; j++) {
-        const idx = order[(s * B + j) % data.n];
-        xs.set(data.images.subarray(idx * inDim, (idx + 1) * inDim), j * inDim);
-        ys[j] = data.labels[idx];
+  let weights: ArchWeights;
+  try {
+    for (let epoch = 0; epoch < spec.epochs; epoch++) {
+      const order = permutation(data.n, rand);
+      for (let s = 0; s < stepsPerEpoch; s++, step++) {
+        for (let j = 0; j < B; j++) rows[j] = order[(s * B + j) % data.n];
+        const maskUpdated = !!schedule && isMaskUpdateStep(step, schedule);
+        if (maskUpdated) stepper.prune(sparsityAt(step, schedule!));
+        const loss = stepper.step(rows);
+        finalLoss = loss;
+        if (s % 50 === 0 || s === stepsPerEpoch - 1) onProgress?.((step + 1) * B, loss);
+        observe?.({ step, maskUpdated, weights: stepper.kernels() });
       }
-      const maskUpdated = !!schedule && isMaskUpdateStep(step, schedule);
-      if (maskUpdated) updateMasks(sparsityAt(step, schedule!));
-      const loss = tf.tidy(() => {
-        const { loss, grads } = net.gradients(xs, ys, B, true);
-        const g: Record<string, Float32Array> = {};
-        for (const [k, t] of Object.entries(grads)) g[k] = t.dataSync() as Float32Array;
-        optimizer.step(values, g, masks);
-        return loss;
-      });
-      push();
-      finalLoss = loss;
-      if (s % 50 === 0 || s === stepsPerEpoch - 1) onProgress?.((step + 1) * B, loss);
-      observe?.({ step, maskUpdated, weights: prunable.map((n) => values.get(n)!.slice()) });
     }
+    if (schedule) stepper.prune(schedule.target);
+    weights = stepper.result();
+  } finally {
+    stepper.dispose();
   }
-  if (schedule) updateMasks(schedule.target);
-
-  const weights = net.weights();
-  net.dispose();
   return {
     weights,
     steps: totalSteps,
@@ -606,6 +629,66 @@ export function trainCnnMember(
     schedule,
     layerSparsity: prunable.map((n) => measuredSparsity(weights.params[n])),
     prunable,
+  };
+}
+
+/** The project's WebAssembly kernels: the whole step in linear memory (lib/model/wasm/cnn-train.ts). */
+function kernelCnnStepper(spec: CnnMemberSpec, data: TrainData, init: ArchWeights, prunable: string[]): CnnStepper {
+  const net = new WasmCnnTrainer(needKernels(), spec.arch, init, spec.batchSize, { learningRate: spec.learningRate });
+  return {
+    step: (rows) => net.step(data.images, data.labels, rows),
+    prune: (sparsity) => { for (const name of prunable) net.setMask(name, magnitudeMask(net.kernel(name), sparsity)); },
+    kernels: () => prunable.map((name) => net.kernel(name)),
+    result: () => net.weights(),
+    dispose: () => net.release(),
+  };
+}
+
+/**
+ * tfjs ops on the engine with the hand-written backward pass (ArchNet) and the JS Adam: every
+ * architecture, and native TensorFlow.
+ */
+function tfjsCnnStepper(spec: CnnMemberSpec, data: TrainData, init: ArchWeights, prunable: string[]): CnnStepper {
+  const { arch, batchSize: B } = spec;
+  const net = new ArchNet(arch, init, `${spec.seed}_${uid++}`);
+  const optimizer = new FusedAdam(spec.learningRate);
+  // The trained values live here; the tfjs variables get a copy after every step.
+  const values = new Map([...net.vars.keys()].map((k) => [k, net.read(k)]));
+  const push = () => tf.tidy(() => { for (const [k, p] of values) net.vars.get(k)!.assign(tf.tensor(p, net.vars.get(k)!.shape)); });
+  const masks = new Map<string, Float32Array>();
+  const [h, w, c] = arch.input;
+  const inDim = h * w * c;
+  const xs = new Float32Array(B * inDim);
+  const ys = new Int32Array(B);
+  return {
+    step: (rows) => {
+      for (let j = 0; j < B; j++) {
+        const idx = rows[j];
+        xs.set(data.images.subarray(idx * inDim, (idx + 1) * inDim), j * inDim);
+        ys[j] = data.labels[idx];
+      }
+      const loss = tf.tidy(() => {
+        const { loss, grads } = net.gradients(xs, ys, B, true);
+        const g: Record<string, Float32Array> = {};
+        for (const [k, t] of Object.entries(grads)) g[k] = t.dataSync() as Float32Array;
+        optimizer.step(values, g, masks);
+        return loss;
+      });
+      push();
+      return loss;
+    },
+    prune: (s) => {
+      for (const name of prunable) {
+        const p = values.get(name)!;
+        const mask = magnitudeMask(p, s);
+        masks.set(name, mask);
+        for (let i = 0; i < p.length; i++) if (mask[i] === 0) p[i] = 0;
+      }
+      push();
+    },
+    kernels: () => prunable.map((n) => values.get(n)!.slice()),
+    result: () => net.weights(),
+    dispose: () => net.dispose(),
   };
 }
 

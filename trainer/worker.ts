@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 // tfjs loads on the first training task only: a pool that decodes images never pays for it.
 import type { Engine } from './engine.ts';
 import type { MemberSpec, MlpPath, trainMember } from './train.ts';
-import type { CnnMemberSpec, trainCnnMember } from './cnn-train.ts';
+import type { CnnMemberSpec, CnnPath, trainCnnMember } from './cnn-train.ts';
 import { createPredictor, decodeModel } from '../lib/model/index.ts';
 import type { ClassArray } from '../lib/class-array.ts';
 import { installNodeKernels } from '../node/wasm-kernels.ts';
@@ -24,8 +24,8 @@ export interface WorkerShared {
 export type WorkerTask =
   /** `path`: where the MLP trains (default: defaultMlpPath() in train.ts; benchmarks compare both). */
   | { type: 'train'; id: number; spec: MemberSpec; path?: MlpPath }
-  /** `n`: train on the first n training images only (benchmarks). */
-  | { type: 'train-cnn'; id: number; spec: CnnMemberSpec; n?: number }
+  /** `n`: train on the first n training images only (benchmarks); `path` as for the MLP (default: defaultCnnPath() in cnn-train.ts). */
+  | { type: 'train-cnn'; id: number; spec: CnnMemberSpec; n?: number; path?: CnnPath }
   /** images: another test set (e.g. corrupted), float32 [n × inDim] preprocessed as `test`; default the shared test set. */
   | { type: 'evaluate'; id: number; model: Uint8Array; images?: Float32Array; n?: number }
   | { type: 'probe'; id: number; files: string[] }
@@ -104,7 +104,7 @@ parentPort!.on('message', async (task: WorkerTask) => {
         const { tfjsArchPredict, trainCnnMember } = await import('./cnn-train.ts');
         const train = { ...shared.train!, n: Math.min(task.n ?? Infinity, shared.train!.n) };
         const cpu0 = threadCpuSeconds();
-        const result = trainCnnMember(task.spec, train, onProgress);
+        const result = trainCnnMember(task.spec, train, onProgress, undefined, task.path);
         const timing = { cpuSeconds: cpuSince(cpu0), fastest };
         finish(result.examples, result.finalLoss);
         const tfjsPredictions = tfjsArchPredict(result.weights, shared.test!.images, shared.test!.n);

@@ -4,7 +4,8 @@
  * The MLP trains on the project's WebAssembly kernels (the trainer's path on every engine but
  * native TensorFlow: train.ts defaultMlpPath); `--baseline tfjs` (the default) also trains it on
  * tfjs ops on the engine, the path before the kernels, in alternating rounds, and prints the ratio.
- * With --arch lenet5|resnet the same workers also train that CNN in the same rounds, and GFLOP/s
+ * With --arch lenet5|resnet the same workers also train that CNN in the same rounds (LeNet-5 on
+ * the kernels too, cnn-train.ts defaultCnnPath; ResNets on tfjs ops), and GFLOP/s
  * per worker of both are printed with their ratio (fwd + bwd ≈ 3 × forward MACs × 2 flops: nominal
  * figures, and the MLP's counts the products of zeros its kernels skip).
  *
@@ -14,7 +15,8 @@
  * total examples/s of w workers over one worker's in the same round (worker counts alternate
  * too), by wall time: it needs w idle cores.
  * Usage: npm run bench:train -- [--examples 30000] [--epochs 1] [--max-workers 2] [--engine wasm]
- *        [--baseline tfjs|none] [--rounds 3] [--arch lenet5] [--cnn-examples 6000] [--depth 20] [--width 16]
+ *        [--baseline tfjs|none] [--rounds 3] [--arch lenet5] [--cnn-examples 6000] [--cnn-path kernels|tfjs]
+ *        [--depth 20] [--width 16]
  */
 import { benchArgs } from '../../node/bench-args.ts';
 import { availableParallelism } from 'node:os';
@@ -23,6 +25,7 @@ import { WorkerPool, shareClassArray, shareFloat32 } from '../pool.ts';
 import type { WorkerMessage, WorkerTask } from '../worker.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { type Architecture, forwardMacs, lenet5Arch, mlpArch, resnetArch } from '../../lib/model/arch.ts';
+import { cnnKernelsUnsupported } from '../../lib/model/wasm/cnn-train.ts';
 
 const values = benchArgs('Training throughput of LeNet-300-100: npm run bench:train -- [options]', {
   examples: { type: 'string', default: '30000' },
@@ -33,6 +36,7 @@ const values = benchArgs('Training throughput of LeNet-300-100: npm run bench:tr
   baseline: { type: 'string', default: 'tfjs' },
   arch: { type: 'string', default: 'mlp' },
   'cnn-examples': { type: 'string', default: '6000' },
+  'cnn-path': { type: 'string', default: 'auto' },
   depth: { type: 'string', default: '20' },
   width: { type: 'string', default: '16' },
   rounds: { type: 'string', default: '3' },
@@ -59,6 +63,9 @@ const cnnArch: Architecture | null = values.arch === 'mlp' ? null
   : values.arch === 'lenet5' ? lenet5Arch(shape, data.numClasses)
   : values.arch === 'resnet' ? resnetArch(shape, data.numClasses, { depth: Number(values.depth), width: Number(values.width) })
   : (() => { throw new Error(`--arch must be mlp, lenet5 or resnet, got '${values.arch}'`); })();
+if (!['auto', 'kernels', 'tfjs'].includes(values['cnn-path'])) throw new Error(`--cnn-path must be auto, kernels or tfjs, got '${values['cnn-path']}'`);
+/** Where the CNN trains: the trainer's choice (cnn-train.ts defaultCnnPath) unless --cnn-path says. */
+const cnnPath = values['cnn-path'] === 'auto' ? undefined : values['cnn-path'] as 'kernels' | 'tfjs';
 // The CNN trains on the first --cnn-examples images per epoch (a shorter run: it is slower per example).
 const cnnN = Math.min(Number(values['cnn-examples']), data.train.n);
 const cnnSpec = (member: number) => ({
@@ -75,7 +82,7 @@ interface Round { perWorker: number; perCpu: number | null; fastest: number | nu
 const paths = [
   { name: 'kernels', task: (i: number): Task => ({ type: 'train', spec: spec(i), path: 'kernels' }) },
   ...(values.baseline === 'tfjs' ? [{ name: 'tfjs', task: (i: number): Task => ({ type: 'train', spec: spec(i), path: 'tfjs' }) }] : []),
-  ...(cnnArch ? [{ name: cnnArch.name, task: (i: number): Task => ({ type: 'train-cnn', spec: cnnSpec(i), n: cnnN }) }] : []),
+  ...(cnnArch ? [{ name: cnnArch.name, task: (i: number): Task => ({ type: 'train-cnn', spec: cnnSpec(i), n: cnnN, path: cnnPath }) }] : []),
 ];
 
 async function round(pool: WorkerPool, w: number, task: (i: number) => Task): Promise<Round> {
@@ -102,7 +109,7 @@ const pool = new WorkerPool(W, shared);
 // Warm up each worker (engine init, wasm compile and tier-up, JIT) outside the timing.
 await Promise.all(Array.from({ length: W }, (_, i) => pool.run({ type: 'train', spec: { ...spec(i), epochs: 1, dims: [784, 16, 10] }, path: 'kernels' })));
 if (values.baseline === 'tfjs') await Promise.all(Array.from({ length: W }, (_, i) => pool.run({ type: 'train', spec: { ...spec(i), epochs: 1, dims: [784, 16, 10] }, path: 'tfjs' })));
-if (cnnArch) await Promise.all(Array.from({ length: W }, (_, i) => pool.run({ type: 'train-cnn', spec: cnnSpec(i), n: 512 })));
+if (cnnArch) await Promise.all(Array.from({ length: W }, (_, i) => pool.run({ type: 'train-cnn', spec: cnnSpec(i), n: 512, path: cnnPath })));
 // Paths and worker counts alternate round by round, so that drifts in the machine's speed
 // (large on a shared machine) fall on all alike; medians are printed.
 for (let r = 0; r < rounds; r++) {
@@ -141,7 +148,8 @@ if (cnnArch) {
   const c = paths.length - 1;
   const gf = (perWorker: number, flops: number) => (perWorker * flops) / 1e9;
   console.log(`\n${cnnArch.name}${cnnArch.name === 'resnet' ? `-${values.depth}` : ''} ${shape.join('×')}: ${(forwardMacs(cnnArch) / 1e6).toFixed(3)} M MACs forward ` +
-    `vs LeNet-300-100 ${(mlpFlops / 6e6).toFixed(3)} M; ${cnnN} examples × ${values.epochs} epoch(s) per CNN member, batch 128, pruning to 90 %`);
+    `vs LeNet-300-100 ${(mlpFlops / 6e6).toFixed(3)} M; ${cnnN} examples × ${values.epochs} epoch(s) per CNN member, batch 128, pruning to 90 %; ` +
+    `${cnnPath ?? (engine === 'tensorflow' || cnnKernelsUnsupported(cnnArch) ? 'tfjs' : 'kernels')} path`);
   console.log('workers  path    examples/s per worker  GFLOP/s per worker  CNN/MLP GFLOP/s');
   results[0].forEach((mlpRounds, i) => {
     const cnnRounds = results[c][i];

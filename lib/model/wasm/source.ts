@@ -29,6 +29,7 @@
 import { convKernelsWat } from './source-conv.ts';
 import { mlpKernelsWat } from './mlp-source.ts';
 import { mlpTrainWat } from './mlp-train-source.ts';
+import { cnnTrainWat } from './cnn-train-source.ts';
 
 /** Outputs per register block: 12 accumulators of 4 lanes. */
 export const BLOCK = 48;
@@ -494,6 +495,7 @@ export function kernelsWat(): string {
   emit(convKernelsWat());
   emit(mlpKernelsWat());
   emit(mlpTrainWat());
+  emit(cnnTrainWat());
   emit(')');
   return lines.join('\n');
 }

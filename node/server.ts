@@ -25,6 +25,9 @@ class ReasonResponse<Req extends IncomingMessage = IncomingMessage> extends Serv
   }
 }
 
+/** How long an idle keep-alive connection stays open (see listen). */
+export const KEEP_ALIVE_MS = 65_000;
+
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 export interface ListenOptions {
@@ -47,6 +50,10 @@ export async function listen(fetch: FetchHandler, opts: ListenOptions = {}): Pro
     const s = serve({ fetch, port: opts.port ?? 8787, hostname, serverOptions: { ServerResponse: ReasonResponse } }, () => resolve(s));
     s.once('error', reject);
   });
+  // Idle keep-alive connections stay open 65 s, not Node's 5 s: longer than the idle timeout of
+  // the usual load balancers and proxies (60 s), which otherwise reuse a connection just as the
+  // server closes it and answer 502, and longer than a client's own pauses between requests.
+  (server as import('node:http').Server).keepAliveTimeout = KEEP_ALIVE_MS;
   const { port } = server.address() as AddressInfo;
   const host = hostname.includes(':') ? `[${hostname}]` : hostname;
   return {

@@ -1,4 +1,5 @@
 /** The API's behaviours through @hono/node-server over real HTTP, serving the run from local files. */
+import { Agent, get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startNodeServer, type NodeServer } from '../../api/node.ts';
 import { apiBehaviours } from './behaviours.ts';
@@ -27,4 +28,24 @@ describe('Label Studio refusals over HTTP', () => {
     expect(r.statusText).toMatch(/^choices_mismatch: .*missing .*"class 1".*extra .*"Cafe"/);
     expect((await r.json() as { error: { message: string } }).error.message).toMatch(/"Café"/);
   });
+});
+
+describe('keep-alive', () => {
+  it('keeps an idle connection open past Node\'s default 5 s, so a client pausing between requests (or a proxy) reuses it', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const request = () => new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+      const req = get(`${server.url}/health`, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+      });
+      req.on('error', reject);
+    });
+    try {
+      expect(await request()).toEqual({ status: 200, reused: false });
+      await new Promise((r) => setTimeout(r, 6000));
+      expect(await request()).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
+  }, 20_000);
 });

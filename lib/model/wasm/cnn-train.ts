@@ -23,15 +23,13 @@ import { type Architecture, type Op, paramSpecs, tensorShapes } from '../arch.ts
 import type { ArchWeights } from '../arch-weights.ts';
 import type { WasmKernels } from './runtime.ts';
 import { EPILOGUE } from './mlp-train-source.ts';
-import type { MlpAdamSettings } from './mlp-train.ts';
+import { pad4, readParams, setParamMask, sliceRows, softmaxCrossEntropy, WasmAdam, writeParams, type MlpAdamSettings, type ParamBlock } from './train-common.ts';
 
 interface Exports {
   mlp_gemm(lists: number, listStride: number, counts: number, n: number, b: number, outPad: number, y: number, yStride: number,
     mode: number, h: number, hStride: number, acc: number): void;
   mlp_row_lists(x: number, n: number, d: number, xStride: number, rowBytes: number, lists: number, listStride: number, counts: number, bias: number): void;
   mlp_col_lists(x: number, n: number, d: number, xStride: number, rowBytes: number, lists: number, listStride: number, counts: number, bias: number): void;
-  mlp_adam(p: number, g: number, m: number, v: number, mask: number, n: number,
-    b1: number, b2: number, omb1: number, omb2: number, c1: number, c2: number, lr: number, eps: number, tiny: number): void;
   mlp_transpose(p: number, rows: number, cols: number, t: number, tStride: number): void;
   cnn_conv_fwd(xp: number, n: number, oh: number, ow: number, k: number, c: number, wpBytes: number, imgBytes: number, w: number, outPad: number, y: number): void;
   cnn_pool_fwd(y: number, n: number, ph: number, pw: number, F: number, size: number, s: number, yPix: number, yRow: number, yImg: number,
@@ -43,8 +41,6 @@ interface Exports {
     dxp: number, wpBytes: number, imgBytes: number, pixBytes: number): void;
 }
 
-const pad4 = (n: number) => Math.ceil(n / 4) * 4;
-const f = Math.fround;
 
 /**
  * Why an architecture cannot train here (null when it can): the kernels cover stride-1 convs with
@@ -73,12 +69,8 @@ export function cnnKernelsUnsupported(arch: Architecture): string | null {
 }
 
 /** A parameter tensor and its bias as the MLP holds a layer (see the file comment). Addresses in bytes. */
-interface Block {
+interface Block extends ParamBlock {
   name: string;
-  inDim: number; outDim: number; outPad: number;
-  p: number; g: number; m: number; v: number;
-  /** i32 lanes, −1 keeps, 0 prunes; 0 until the first mask. */
-  mask: number;
   /**
    * Weights transposed, for an input gradient, else 0: [outPad, pad4(inDim)], a conv's [outPad, k,
    * pad4(k·c)] (each patch row padded with zeros, for cnn_conv_dx).
@@ -117,13 +109,6 @@ type Layer = ConvLayer | PoolLayer | DenseLayer;
 
 /** Lists of a conv's input-gradient products are built a few images at a time, kept in L2. */
 const LIST_CHUNK_BYTES = 256 * 1024;
-/** As mlp-train.ts: forward products of dense layers in slices whose weight block stays in L1. */
-const L1_BLOCK_BYTES = 24 * 1024;
-function sliceRows(rows: number, outPad: number): number {
-  const nv = outPad / 4, widest = Math.ceil(nv / Math.ceil(nv / 12)) * 16;
-  const slices = Math.ceil((rows * widest) / L1_BLOCK_BYTES);
-  return pad4(Math.ceil(rows / slices));
-}
 
 export class WasmCnnTrainer {
   private readonly k: Exports;
@@ -138,11 +123,7 @@ export class WasmCnnTrainer {
   private readonly dwCounts: number;
   private readonly owned: number[] = [];
   private readonly inDim: number;
-  private readonly b1: number; private readonly b2: number;
-  private readonly omb1: number; private readonly omb2: number;
-  private readonly lr: number; private readonly eps: number;
-  private readonly tiny: number;
-  private accBeta1: number; private accBeta2: number;
+  private readonly adam: WasmAdam;
 
   constructor(private readonly kern: WasmKernels, readonly arch: Architecture, init: ArchWeights, readonly batch: number, adam: MlpAdamSettings) {
     const why = cnnKernelsUnsupported(arch);
@@ -210,16 +191,7 @@ export class WasmCnnTrainer {
     this.dwLists = zeros(dwListBytes / 4);
     this.dwCounts = zeros(dwCountRows);
     for (const b of this.blocks) this.setBlock(b, init.params[`${b.name}.kernel`], init.params[`${b.name}.bias`]);
-
-    this.b1 = f(adam.beta1 ?? 0.9);
-    this.b2 = f(adam.beta2 ?? 0.999);
-    this.omb1 = f(1 - (adam.beta1 ?? 0.9));
-    this.omb2 = f(1 - (adam.beta2 ?? 0.999));
-    this.lr = f(-adam.learningRate);
-    this.eps = f(adam.epsilon ?? 1e-7);
-    this.tiny = f(2 ** -126 / adam.learningRate);
-    this.accBeta1 = this.b1;
-    this.accBeta2 = this.b2;
+    this.adam = new WasmAdam(kern, adam);
   }
 
   /** Images per call of a conv's input-gradient products (their lists in L2). */
@@ -239,8 +211,7 @@ export class WasmCnnTrainer {
    */
   step(images: Float32Array, labels: ArrayLike<number>, rows: ArrayLike<number>): number {
     const loss = this.forwardBackward(images, labels, rows, true);
-    this.accBeta1 = f(this.accBeta1 * this.b1);
-    this.accBeta2 = f(this.accBeta2 * this.b2);
+    this.adam.advance();
     return loss;
   }
 
@@ -272,21 +243,7 @@ export class WasmCnnTrainer {
    */
   setMask(name: string, mask: Float32Array): void {
     const L = this.blockOf(name);
-    if (mask.length !== L.inDim * L.outDim) throw new Error(`mask of ${name} has ${mask.length} values, the kernel ${L.inDim * L.outDim}`);
-    if (!L.mask) {
-      L.mask = this.kern.alloc((L.inDim + 1) * L.outPad * 4);
-      this.owned.push(L.mask);
-      new Int32Array(this.kern.f32().buffer).fill(-1, L.mask >> 2, (L.mask >> 2) + (L.inDim + 1) * L.outPad);
-    }
-    const i32 = new Int32Array(this.kern.f32().buffer);
-    for (let i = 0; i < L.inDim; i++) {
-      const m = (L.mask >> 2) + i * L.outPad, p = (L.p >> 2) + i * L.outPad, src = i * L.outDim;
-      for (let o = 0; o < L.outDim; o++) {
-        const keep = -+(mask[src + o] !== 0);
-        i32[m + o] = keep;
-        i32[p + o] &= keep;
-      }
-    }
+    setParamMask(this.kern, L, mask, this.owned, name, 'kernel');
     this.transpose(L);
   }
 
@@ -312,9 +269,7 @@ export class WasmCnnTrainer {
   }
 
   private setBlock(L: Block, weights: Float32Array, bias: Float32Array): void {
-    const f32 = this.kern.f32();
-    for (let i = 0; i < L.inDim; i++) f32.set(weights.subarray(i * L.outDim, (i + 1) * L.outDim), (L.p >> 2) + i * L.outPad);
-    f32.set(bias, (L.p >> 2) + L.inDim * L.outPad);
+    writeParams(this.kern, L, weights, bias);
     this.transpose(L);
   }
 
@@ -330,11 +285,7 @@ export class WasmCnnTrainer {
   }
 
   private read(ptr: number, L: Block, bias: boolean): Float32Array {
-    const f32 = this.kern.f32();
-    if (bias) return f32.slice((ptr >> 2) + L.inDim * L.outPad, (ptr >> 2) + L.inDim * L.outPad + L.outDim);
-    const out = new Float32Array(L.inDim * L.outDim);
-    for (let i = 0; i < L.inDim; i++) out.set(f32.subarray((ptr >> 2) + i * L.outPad, (ptr >> 2) + i * L.outPad + L.outDim), i * L.outDim);
-    return out;
+    return readParams(this.kern, ptr, L, bias);
   }
 
   private forwardBackward(images: Float32Array, labels: ArrayLike<number>, rows: ArrayLike<number>, update: boolean): number {
@@ -381,23 +332,11 @@ export class WasmCnnTrainer {
     const out = layers[layers.length - 1] as DenseLayer;
     const C = out.blk.outDim, stride = out.blk.outPad;
     f32 = this.kern.f32();
-    const z0 = out.y >> 2, d0 = out.dy >> 2;
-    let loss = 0;
-    for (let b = 0; b < B; b++) {
-      const z = z0 + b * stride, d = d0 + b * stride;
-      let max = -Infinity;
-      for (let j = 0; j < C; j++) max = Math.max(max, f32[z + j]);
-      let sum = 0;
-      for (let j = 0; j < C; j++) sum += Math.exp(f32[z + j] - max);
-      const y = labels[rows[b]];
-      loss += Math.log(sum) + max - f32[z + y];
-      for (let j = 0; j < C; j++) f32[d + j] = (Math.exp(f32[z + j] - max) / sum - (j === y ? 1 : 0)) / B;
-    }
+    const loss = softmaxCrossEntropy(f32, out.y >> 2, out.dy >> 2, stride, C, B, labels, rows);
 
-    const c1 = f(1 - this.accBeta1), c2 = f(1 - this.accBeta2);
     const adamStep = (blk: Block) => {
       if (!update) return;
-      k.mlp_adam(blk.p, blk.g, blk.m, blk.v, blk.mask, (blk.inDim + 1) * blk.outPad, this.b1, this.b2, this.omb1, this.omb2, c1, c2, this.lr, this.eps, this.tiny);
+      this.adam.update(blk);
       this.transpose(blk);
     };
     for (let i = layers.length - 1; i >= 0; i--) {

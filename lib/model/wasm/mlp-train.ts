@@ -19,54 +19,23 @@
 import type { MlpWeights } from '../types.ts';
 import type { WasmKernels } from './runtime.ts';
 import { EPILOGUE } from './mlp-train-source.ts';
+import { pad4, readParams, setParamMask, sliceRows, softmaxCrossEntropy, WasmAdam, writeParams, type MlpAdamSettings, type ParamBlock } from './train-common.ts';
+
+export type { MlpAdamSettings } from './train-common.ts';
 
 interface Exports {
   mlp_gemm(lists: number, listStride: number, counts: number, n: number, b: number, outPad: number, y: number, yStride: number,
     mode: number, h: number, hStride: number, acc: number): void;
   mlp_row_lists(x: number, n: number, d: number, xStride: number, rowBytes: number, lists: number, listStride: number, counts: number, bias: number): void;
   mlp_col_lists(x: number, n: number, d: number, xStride: number, rowBytes: number, lists: number, listStride: number, counts: number, bias: number): void;
-  mlp_adam(p: number, g: number, m: number, v: number, mask: number, n: number,
-    b1: number, b2: number, omb1: number, omb2: number, c1: number, c2: number, lr: number, eps: number, tiny: number): void;
   mlp_transpose(p: number, rows: number, cols: number, t: number, tStride: number): void;
 }
 
-const pad4 = (n: number) => Math.ceil(n / 4) * 4;
-const f = Math.fround;
-
-/**
- * A forward product walks its right operand (the weights) once per example and block; a block
- * of LeNet-300-100's first layer is 785 rows × 44 floats, 138 KB, read from L2 each time. Split
- * into slices of inputs whose block fits in half of a 48 KB L1, the same sums took 1.09–1.13 ms
- * instead of 1.51 (first layer, batch 128, best of 100 runs each). Rows per slice: a multiple of
- * 4, slices of near-equal size. (The weight- and input-gradient products' right operands, dZ and
- * the transposed weights, have 128 and outPad rows: their blocks fit as they are.)
- */
-const L1_BLOCK_BYTES = 24 * 1024;
-function sliceRows(rows: number, outPad: number): number {
-  const nv = outPad / 4, widest = Math.ceil(nv / Math.ceil(nv / 12)) * 16;
-  const slices = Math.ceil((rows * widest) / L1_BLOCK_BYTES);
-  return pad4(Math.ceil(rows / slices));
-}
-
-interface Layer {
-  inDim: number;
-  outDim: number;
-  outPad: number;
-  /** Parameters, gradient, Adam moments: [inDim + 1, outPad] floats each (byte addresses). */
-  p: number; g: number; m: number; v: number;
-  /** Pruning mask in the parameters' layout (i32 lanes: −1 keeps, 0 prunes); 0 until the first mask. */
-  mask: number;
+interface Layer extends ParamBlock {
   /** Weights transposed [outPad, pad4(inDim)] (layers after the first), else 0. */
   t: number;
   /** Output of the forward product [B, outPad] (a hidden layer's after its ReLU) and its gradient (before the ReLU). */
   y: number; dy: number;
-}
-
-export interface MlpAdamSettings {
-  learningRate: number;
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
 }
 
 export class WasmMlpTrainer {
@@ -78,13 +47,7 @@ export class WasmMlpTrainer {
   private readonly owned: number[] = [];
   private readonly inDim: number;
   private readonly classes: number;
-  // Adam's constants and running β powers, float32 as tfjs-core keeps them (trainer/adam.ts).
-  private readonly b1: number; private readonly b2: number;
-  private readonly omb1: number; private readonly omb2: number;
-  private readonly lr: number; private readonly eps: number;
-  /** Adam quotients below this make steps below 2⁻¹²⁶, which are not taken (mlp-train-source.ts). */
-  private readonly tiny: number;
-  private accBeta1: number; private accBeta2: number;
+  private readonly adam: WasmAdam;
 
   /** `init`: the starting weights (copied in); `batch`: examples per step. */
   constructor(private readonly kern: WasmKernels, init: MlpWeights, readonly batch: number, adam: MlpAdamSettings) {
@@ -114,16 +77,7 @@ export class WasmMlpTrainer {
     this.lists = zeros(entries * 2);
     this.counts = zeros(Math.max(B, ...this.layers.map((l) => l.inDim + 1)));
     init.layers.forEach((l, i) => this.setLayer(i, l.weights, l.bias));
-
-    this.b1 = f(adam.beta1 ?? 0.9);
-    this.b2 = f(adam.beta2 ?? 0.999);
-    this.omb1 = f(1 - (adam.beta1 ?? 0.9));
-    this.omb2 = f(1 - (adam.beta2 ?? 0.999));
-    this.lr = f(-adam.learningRate);
-    this.eps = f(adam.epsilon ?? 1e-7);
-    this.tiny = f(2 ** -126 / adam.learningRate);
-    this.accBeta1 = this.b1;
-    this.accBeta2 = this.b2;
+    this.adam = new WasmAdam(kern, adam);
   }
 
   /**
@@ -132,8 +86,7 @@ export class WasmMlpTrainer {
    */
   step(images: Float32Array, labels: ArrayLike<number>, rows: ArrayLike<number>): number {
     const loss = this.forwardBackward(images, labels, rows, true);
-    this.accBeta1 = f(this.accBeta1 * this.b1);
-    this.accBeta2 = f(this.accBeta2 * this.b2);
+    this.adam.advance();
     return loss;
   }
 
@@ -149,22 +102,7 @@ export class WasmMlpTrainer {
    */
   setMask(l: number, mask: Float32Array): void {
     const L = this.layers[l];
-    if (mask.length !== L.inDim * L.outDim) throw new Error(`mask of layer ${l} has ${mask.length} values, the layer ${L.inDim * L.outDim}`);
-    if (!L.mask) {
-      L.mask = this.kern.alloc((L.inDim + 1) * L.outPad * 4);
-      this.owned.push(L.mask);
-      new Int32Array(this.kern.f32().buffer).fill(-1, L.mask >> 2, (L.mask >> 2) + (L.inDim + 1) * L.outPad);
-    }
-    const i32 = new Int32Array(this.kern.f32().buffer);
-    for (let i = 0; i < L.inDim; i++) {
-      const m = (L.mask >> 2) + i * L.outPad, p = (L.p >> 2) + i * L.outPad, src = i * L.outDim;
-      for (let o = 0; o < L.outDim; o++) {
-        // All ones or 0, and the weight's bits and-ed with it (+0 where pruned), without branches.
-        const keep = -+(mask[src + o] !== 0);
-        i32[m + o] = keep;
-        i32[p + o] &= keep;
-      }
-    }
+    setParamMask(this.kern, L, mask, this.owned, `layer ${l}`, 'layer');
     this.transpose(L);
   }
 
@@ -186,11 +124,8 @@ export class WasmMlpTrainer {
   }
 
   private setLayer(l: number, weights: Float32Array, bias: Float32Array): void {
-    const L = this.layers[l];
-    const f32 = this.kern.f32();
-    for (let i = 0; i < L.inDim; i++) f32.set(weights.subarray(i * L.outDim, (i + 1) * L.outDim), (L.p >> 2) + i * L.outPad);
-    f32.set(bias, (L.p >> 2) + L.inDim * L.outPad);
-    this.transpose(L);
+    writeParams(this.kern, this.layers[l], weights, bias);
+    this.transpose(this.layers[l]);
   }
 
   /** Refreshes the transposed copy of a layer's weights (layers after the first). */
@@ -198,13 +133,8 @@ export class WasmMlpTrainer {
     if (L.t) this.k.mlp_transpose(L.p, L.inDim, L.outPad, L.t, pad4(L.inDim) * 4);
   }
 
-  /** Weights [inDim, outDim] (or the bias row) of a parameter-layout array, copied out. */
   private read(ptr: number, L: Layer, bias: boolean): Float32Array {
-    const f32 = this.kern.f32();
-    if (bias) return f32.slice((ptr >> 2) + L.inDim * L.outPad, (ptr >> 2) + L.inDim * L.outPad + L.outDim);
-    const out = new Float32Array(L.inDim * L.outDim);
-    for (let i = 0; i < L.inDim; i++) out.set(f32.subarray((ptr >> 2) + i * L.outPad, (ptr >> 2) + i * L.outPad + L.outDim), i * L.outDim);
-    return out;
+    return readParams(this.kern, ptr, L, bias);
   }
 
   private forwardBackward(images: Float32Array, labels: ArrayLike<number>, rows: ArrayLike<number>, update: boolean): number {
@@ -235,20 +165,8 @@ export class WasmMlpTrainer {
     const last = layers[layers.length - 1];
     const C = this.classes, stride = last.outPad;
     f32 = this.kern.f32();
-    const z0 = last.y >> 2, d0 = last.dy >> 2;
-    let loss = 0;
-    for (let b = 0; b < B; b++) {
-      const z = z0 + b * stride, d = d0 + b * stride;
-      let max = -Infinity;
-      for (let j = 0; j < C; j++) max = Math.max(max, f32[z + j]);
-      let sum = 0;
-      for (let j = 0; j < C; j++) sum += Math.exp(f32[z + j] - max);
-      const y = labels[rows[b]];
-      loss += Math.log(sum) + max - f32[z + y];
-      for (let j = 0; j < C; j++) f32[d + j] = (Math.exp(f32[z + j] - max) / sum - (j === y ? 1 : 0)) / B;
-    }
+    const loss = softmaxCrossEntropy(f32, last.y >> 2, last.dy >> 2, stride, C, B, labels, rows);
 
-    const c1 = f(1 - this.accBeta1), c2 = f(1 - this.accBeta2);
     for (let l = layers.length - 1; l >= 0; l--) {
       const L = layers[l];
       const rowBytes = L.outPad * 4;
@@ -262,7 +180,7 @@ export class WasmMlpTrainer {
       k.mlp_col_lists(input(l), B, L.inDim, inStride(l), rowBytes, lists, B * 8, counts, 1);
       k.mlp_gemm(lists, B * 8, counts, L.inDim + 1, L.dy, L.outPad, L.g, rowBytes, EPILOGUE.store, 0, 0, 0);
       if (update) {
-        k.mlp_adam(L.p, L.g, L.m, L.v, L.mask, (L.inDim + 1) * L.outPad, this.b1, this.b2, this.omb1, this.omb2, c1, c2, this.lr, this.eps, this.tiny);
+        this.adam.update(L);
         this.transpose(L);
       }
     }

@@ -33,13 +33,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { classBytesFor, newClassArray, type ClassArray } from '../lib/class-array.ts';
 import { type Architecture, BATCH_NORM_EPSILON, type Op, paramSpecs, tensorShapes } from '../lib/model/arch.ts';
 import type { ArchWeights } from '../lib/model/arch-weights.ts';
-import { mulberry32, permutation } from '../lib/random.ts';
+import { mulberry32 } from '../lib/random.ts';
 import { conv2dGradients } from '../lib/model/wasm/train.ts';
 import { wasmKernels, type WasmKernels } from '../lib/model/wasm/runtime.ts';
 import { cnnKernelsUnsupported, WasmCnnTrainer } from '../lib/model/wasm/cnn-train.ts';
 import { FusedAdam } from './adam.ts';
-import { isMaskUpdateStep, magnitudeMask, measuredSparsity, pruningSchedule, sparsityAt, type PruningSchedule } from './pruning.ts';
-import type { MemberSpec, StepState, TrainData } from './train.ts';
+import { magnitudeMask, measuredSparsity, type PruningSchedule } from './pruning.ts';
+import { runPruningLoop, type MemberSpec, type StepState, type Stepper, type TrainData } from './train.ts';
 
 export interface CnnMemberSpec extends Omit<MemberSpec, 'dims'> {
   arch: Architecture;
@@ -565,18 +565,6 @@ function needKernels(): WasmKernels {
   return kernels;
 }
 
-/** One member's training state on either path; the loop in trainCnnMember drives it. */
-interface CnnStepper {
-  /** One update on the training examples `rows`; returns the batch's mean cross-entropy. */
-  step(rows: Uint32Array): number;
-  /** Recomputes every prunable tensor's mask at `sparsity` (magnitudeMask) and applies it now and after every later update. */
-  prune(sparsity: number): void;
-  /** Copies of the prunable tensors, in `prunable` order. */
-  kernels(): Float32Array[];
-  result(): ArchWeights;
-  dispose(): void;
-}
-
 /**
  * Trains one member of an architecture: Adam, seeded init and data order (as trainMember), and
  * gradual magnitude pruning of every prunable tensor with its own threshold (METHOD.md), masks
@@ -595,35 +583,11 @@ export function trainCnnMember(
   const init = initArchWeights(arch, spec.seed);
   const prunable = paramSpecs(arch).filter((p) => p.prunable).map((p) => p.name);
   const stepper = path === 'kernels' ? kernelCnnStepper(spec, data, init, prunable) : tfjsCnnStepper(spec, data, init, prunable);
-  const stepsPerEpoch = Math.max(1, Math.floor(data.n / B));
-  const totalSteps = stepsPerEpoch * spec.epochs;
-  const schedule = pruningSchedule(spec.sparsity, spec.pruning, totalSteps);
-  const rand = mulberry32(spec.seed ^ 0x9e3779b9);
-  const rows = new Uint32Array(B);
-  let step = 0, finalLoss = NaN;
-  let weights: ArchWeights;
-  try {
-    for (let epoch = 0; epoch < spec.epochs; epoch++) {
-      const order = permutation(data.n, rand);
-      for (let s = 0; s < stepsPerEpoch; s++, step++) {
-        for (let j = 0; j < B; j++) rows[j] = order[(s * B + j) % data.n];
-        const maskUpdated = !!schedule && isMaskUpdateStep(step, schedule);
-        if (maskUpdated) stepper.prune(sparsityAt(step, schedule!));
-        const loss = stepper.step(rows);
-        finalLoss = loss;
-        if (s % 50 === 0 || s === stepsPerEpoch - 1) onProgress?.((step + 1) * B, loss);
-        observe?.({ step, maskUpdated, weights: stepper.kernels() });
-      }
-    }
-    if (schedule) stepper.prune(schedule.target);
-    weights = stepper.result();
-  } finally {
-    stepper.dispose();
-  }
+  const { weights, steps, finalLoss, schedule } = runPruningLoop(spec, data, stepper, onProgress, observe);
   return {
     weights,
-    steps: totalSteps,
-    examples: totalSteps * B,
+    steps,
+    examples: steps * B,
     seconds: (performance.now() - started) / 1000,
     finalLoss,
     schedule,
@@ -633,12 +597,12 @@ export function trainCnnMember(
 }
 
 /** The project's WebAssembly kernels: the whole step in linear memory (lib/model/wasm/cnn-train.ts). */
-function kernelCnnStepper(spec: CnnMemberSpec, data: TrainData, init: ArchWeights, prunable: string[]): CnnStepper {
+function kernelCnnStepper(spec: CnnMemberSpec, data: TrainData, init: ArchWeights, prunable: string[]): Stepper<ArchWeights> {
   const net = new WasmCnnTrainer(needKernels(), spec.arch, init, spec.batchSize, { learningRate: spec.learningRate });
   return {
     step: (rows) => net.step(data.images, data.labels, rows),
     prune: (sparsity) => { for (const name of prunable) net.setMask(name, magnitudeMask(net.kernel(name), sparsity)); },
-    kernels: () => prunable.map((name) => net.kernel(name)),
+    prunableTensors: () => prunable.map((name) => net.kernel(name)),
     result: () => net.weights(),
     dispose: () => net.release(),
   };
@@ -648,7 +612,7 @@ function kernelCnnStepper(spec: CnnMemberSpec, data: TrainData, init: ArchWeight
  * tfjs ops on the engine with the hand-written backward pass (ArchNet) and the JS Adam: every
  * architecture, and native TensorFlow.
  */
-function tfjsCnnStepper(spec: CnnMemberSpec, data: TrainData, init: ArchWeights, prunable: string[]): CnnStepper {
+function tfjsCnnStepper(spec: CnnMemberSpec, data: TrainData, init: ArchWeights, prunable: string[]): Stepper<ArchWeights> {
   const { arch, batchSize: B } = spec;
   const net = new ArchNet(arch, init, `${spec.seed}_${uid++}`);
   const optimizer = new FusedAdam(spec.learningRate);
@@ -686,7 +650,7 @@ function tfjsCnnStepper(spec: CnnMemberSpec, data: TrainData, init: ArchWeights,
       }
       push();
     },
-    kernels: () => prunable.map((n) => values.get(n)!.slice()),
+    prunableTensors: () => prunable.map((n) => values.get(n)!.slice()),
     result: () => net.weights(),
     dispose: () => net.dispose(),
   };

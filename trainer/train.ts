@@ -77,16 +77,59 @@ export function defaultMlpPath(): MlpPath {
   return tf.getBackend() === 'tensorflow' ? 'tfjs' : 'kernels';
 }
 
-/** One member's training state on either path; the loop in trainMember drives it. */
-interface Stepper {
+/** One member's training state, of any architecture on either path; runPruningLoop drives it. */
+export interface Stepper<W> {
   /** One update on the training examples `rows`; the batch's mean cross-entropy when `wantLoss`. */
   step(rows: Uint32Array, wantLoss: boolean): number | undefined;
-  /** Recomputes every weight matrix's mask at `sparsity` (magnitudeMask) and applies it now and after every later update. */
+  /** Recomputes every prunable tensor's mask at `sparsity` (magnitudeMask) and applies it now and after every later update. */
   prune(sparsity: number): void;
-  /** Copies of the weight matrices [inDim × outDim]. */
-  weightMatrices(): Float32Array[];
-  result(): MlpWeights;
+  /** Copies of the prunable tensors (an MLP's weight matrices [inDim × outDim]). */
+  prunableTensors(): Float32Array[];
+  result(): W;
   dispose(): void;
+}
+
+/**
+ * The training loop of every member: seeded data order, a step per batch, and gradual magnitude
+ * pruning per METHOD.md (masks recomputed every `frequency` steps inside [begin, end], made exact
+ * at the end). Disposes the stepper.
+ */
+export function runPruningLoop<W>(
+  spec: Pick<MemberSpec, 'seed' | 'sparsity' | 'epochs' | 'batchSize' | 'pruning'>,
+  data: TrainData,
+  stepper: Stepper<W>,
+  onProgress?: (examples: number, loss: number) => void,
+  observe?: (state: StepState) => void,
+): { weights: W; steps: number; finalLoss: number; schedule: PruningSchedule | null } {
+  const { batchSize: B } = spec;
+  const stepsPerEpoch = Math.max(1, Math.floor(data.n / B));
+  const totalSteps = stepsPerEpoch * spec.epochs;
+  const schedule = pruningSchedule(spec.sparsity, spec.pruning, totalSteps);
+  const rand = mulberry32(spec.seed ^ 0x9e3779b9);
+  const rows = new Uint32Array(B);
+  let step = 0, finalLoss = NaN;
+  try {
+    for (let epoch = 0; epoch < spec.epochs; epoch++) {
+      const order = permutation(data.n, rand);
+      for (let s = 0; s < stepsPerEpoch; s++, step++) {
+        for (let j = 0; j < B; j++) rows[j] = order[(s * B + j) % data.n];
+        const maskUpdated = !!schedule && isMaskUpdateStep(step, schedule);
+        if (maskUpdated) stepper.prune(sparsityAt(step, schedule!));
+        const wantLoss = s % 50 === 0 || s === stepsPerEpoch - 1;
+        const loss = stepper.step(rows, wantLoss);
+        if (wantLoss && loss !== undefined) {
+          finalLoss = loss;
+          onProgress?.((step + 1) * B, loss);
+        }
+        observe?.({ step, maskUpdated, weights: stepper.prunableTensors() });
+      }
+    }
+    // The end of the schedule is reached before training stops, but make the final mask exact.
+    if (schedule) stepper.prune(schedule.target);
+    return { weights: stepper.result(), steps: totalSteps, finalLoss, schedule };
+  } finally {
+    stepper.dispose();
+  }
 }
 
 /**
@@ -107,39 +150,11 @@ export function trainMember(
   const { batchSize: B } = spec;
   const init = initWeights(spec.dims, spec.seed);
   const stepper = path === 'kernels' ? kernelStepper(spec, data, init) : tfjsStepper(spec, data, init);
-  const stepsPerEpoch = Math.max(1, Math.floor(data.n / B));
-  const totalSteps = stepsPerEpoch * spec.epochs;
-  const schedule = pruningSchedule(spec.sparsity, spec.pruning, totalSteps);
-  const rand = mulberry32(spec.seed ^ 0x9e3779b9);
-  const rows = new Uint32Array(B);
-  let step = 0, finalLoss = NaN;
-  let weights: MlpWeights;
-  try {
-    for (let epoch = 0; epoch < spec.epochs; epoch++) {
-      const order = permutation(data.n, rand);
-      for (let s = 0; s < stepsPerEpoch; s++, step++) {
-        for (let j = 0; j < B; j++) rows[j] = order[(s * B + j) % data.n];
-        const maskUpdated = !!schedule && isMaskUpdateStep(step, schedule);
-        if (maskUpdated) stepper.prune(sparsityAt(step, schedule!));
-        const wantLoss = s % 50 === 0 || s === stepsPerEpoch - 1;
-        const loss = stepper.step(rows, wantLoss);
-        if (wantLoss && loss !== undefined) {
-          finalLoss = loss;
-          onProgress?.((step + 1) * B, loss);
-        }
-        observe?.({ step, maskUpdated, weights: stepper.weightMatrices() });
-      }
-    }
-    // The end of the schedule is reached before training stops, but make the final mask exact.
-    if (schedule) stepper.prune(schedule.target);
-    weights = stepper.result();
-  } finally {
-    stepper.dispose();
-  }
+  const { weights, steps, finalLoss, schedule } = runPruningLoop(spec, data, stepper, onProgress, observe);
   return {
     weights,
-    steps: totalSteps,
-    examples: totalSteps * B,
+    steps,
+    examples: steps * B,
     seconds: (performance.now() - started) / 1000,
     finalLoss,
     schedule,
@@ -153,7 +168,7 @@ export function trainMember(
  * mask. Adam's arithmetic is tf.train.adam's; the sums are float32 in the kernels' order, so the
  * models differ from the tfjs path's in the last bits of every step.
  */
-function kernelStepper(spec: MemberSpec, data: TrainData, init: MlpWeights): Stepper {
+function kernelStepper(spec: MemberSpec, data: TrainData, init: MlpWeights): Stepper<MlpWeights> {
   const kernels = wasmKernels();
   if (!kernels) throw new Error('MLP training on the kernels needs them installed first (installNodeKernels in node/wasm-kernels.ts)');
   const net = new WasmMlpTrainer(kernels, init, spec.batchSize, { learningRate: spec.learningRate });
@@ -161,7 +176,7 @@ function kernelStepper(spec: MemberSpec, data: TrainData, init: MlpWeights): Ste
   return {
     step: (rows) => net.step(data.images, data.labels, rows),
     prune: (sparsity) => { for (const l of layers) net.setMask(l, magnitudeMask(net.layerWeights(l), sparsity)); },
-    weightMatrices: () => layers.map((l) => net.layerWeights(l)),
+    prunableTensors: () => layers.map((l) => net.layerWeights(l)),
     result: () => net.weights(),
     dispose: () => net.release(),
   };
@@ -172,7 +187,7 @@ function kernelStepper(spec: MemberSpec, data: TrainData, init: MlpWeights): Ste
  * gradients use transposed matMuls, which the wasm backend runs about 10× slower than a plain
  * matMul; here every transpose is explicit so each matMul takes the fast path. Adam from tfjs-core.
  */
-function tfjsStepper(spec: MemberSpec, data: TrainData, init: MlpWeights): Stepper {
+function tfjsStepper(spec: MemberSpec, data: TrainData, init: MlpWeights): Stepper<MlpWeights> {
   const { dims, batchSize: B } = spec;
   const W = init.layers.map((l, i) => tf.variable(tf.tensor2d(l.weights, [l.inDim, l.outDim]), true, `w${i}_${spec.seed}`));
   const b = init.layers.map((l, i) => tf.variable(tf.tensor1d(l.bias), true, `b${i}_${spec.seed}`));
@@ -236,7 +251,7 @@ function tfjsStepper(spec: MemberSpec, data: TrainData, init: MlpWeights): Stepp
   return {
     step,
     prune,
-    weightMatrices: () => W.map((w) => (w.dataSync() as Float32Array).slice()),
+    prunableTensors: () => W.map((w) => (w.dataSync() as Float32Array).slice()),
     result: () => ({
       dims,
       layers: W.map((w, l) => ({

@@ -122,20 +122,24 @@ export class LoadedRun {
    * predictor cache while the memory budget allows (422 if the level alone exceeds it).
    */
   withPredictors<T>(t: number, use: (predictors: Predictor[]) => T): Promise<T> {
-    const level = this.manifest.levels[t];
     return this.cache.with(this.levelKey(t), this.levelWhat(t), this.levelFileBytes(t),
-      () => {
-        // A few members' files at a time: all of a level's files at once (41 MB for the paper run's p10)
-        // would sit in the isolate beside the weights already loaded.
-        const reads = new Semaphore(MEMBERS_LOADED_AT_ONCE);
-        return Promise.all(level.members.map((m) => reads.run(async () => createPredictor(decodeModel(await readVerified(this.store, this.runId, this.manifest, m.model))))));
-      },
+      () => this.mapModelFiles(t, (bytes) => createPredictor(decodeModel(bytes))),
       use);
   }
 
   /** Level t's members' model files, each checked against the manifest's size and SHA-256. */
   levelModelFiles(t: number): Promise<Uint8Array[]> {
-    return Promise.all(this.manifest.levels[t].members.map((m) => readVerified(this.store, this.runId, this.manifest, m.model)));
+    return this.mapModelFiles(t, (bytes) => bytes);
+  }
+
+  /**
+   * `f` of each of level t's members' model files (checked against the manifest), in member
+   * order. A few files are read at a time, each handed to `f` as it arrives: all of a level's files
+   * at once (41 MB for the paper run's p10) would sit in an isolate beside the weights already loaded.
+   */
+  private mapModelFiles<R>(t: number, f: (bytes: Uint8Array) => R): Promise<R[]> {
+    const reads = new Semaphore(MEMBERS_LOADED_AT_ONCE);
+    return Promise.all(this.manifest.levels[t].members.map((m) => reads.run(async () => f(await readVerified(this.store, this.runId, this.manifest, m.model)))));
   }
 
   /** Level t's key in a predictor cache (run ids are unique and runs immutable). */

@@ -222,11 +222,26 @@ describe('decodeImage: refusals', () => {
   });
 
   it('refuses a PNG whose image data inflates to far more than IHDR implies (a bomb)', () => {
-    const idat = pngChunk('IDAT', zlibSync(new Uint8Array(32 * 1024 * 1024)));
-    const bomb = concat(PNG_SIGNATURE, ihdr(16, 16), idat, pngChunk('IEND'));
-    const started = performance.now();
-    expect(errorOf(() => decodeImage(bomb)).message).toMatch(/inflates to more than the 272 bytes/);
-    expect(performance.now() - started).toBeLessThan(2000);
+    // 32 MiB compresses to ~32 KiB, inflated step by step; 4 MiB to ~4 KiB, inflated in one call
+    // (in one IDAT chunk, or in three).
+    const small = zlibSync(new Uint8Array(4 * 1024 * 1024));
+    expect(small.length).toBeLessThanOrEqual(8 * 1024);
+    const thirds = [0, 1, 2].map((i) => pngChunk('IDAT', small.subarray(Math.floor((i * small.length) / 3), Math.floor(((i + 1) * small.length) / 3))));
+    for (const idats of [[pngChunk('IDAT', zlibSync(new Uint8Array(32 * 1024 * 1024)))], [pngChunk('IDAT', small)], thirds]) {
+      const bomb = concat(PNG_SIGNATURE, ihdr(16, 16), ...idats, pngChunk('IEND'));
+      const started = performance.now();
+      expect(errorOf(() => decodeImage(bomb)).message).toMatch(/inflates to more than the 272 bytes/);
+      expect(performance.now() - started).toBeLessThan(2000);
+    }
+  });
+
+  it('decodes a small PNG whose image data is split over several IDAT chunks', () => {
+    const data = randomGray(24 * 24, 9);
+    const png = pngOf({ width: 24, height: 24, data, channels: 1, depth: 8 });
+    const idat = pngChunks(png).find((c) => c.type === 'IDAT')!;
+    const z = png.subarray(idat.at + 8, idat.at + 8 + idat.length);
+    const split = concat(png.subarray(0, idat.at), pngChunk('IDAT', z.subarray(0, 5)), pngChunk('IDAT', z.subarray(5, 9)), pngChunk('IDAT', z.subarray(9)), png.subarray(idat.at + 12 + idat.length));
+    expect(decodeImage(split).gray).toEqual(data);
   });
 
   it('refuses short image data instead of zero-filling it', () => {

@@ -7,7 +7,9 @@
  * Predictions: each thread holds the levels it has used in a predictor cache of its own, with an
  * equal share of the predictor memory budget; a level a thread lacks is read and checked against
  * the manifest here, on the main thread (file reads and hashing are I/O and async), and handed
- * over on the task's message port.
+ * over on the task's message port. A prediction is split by levels over the threads idle when it
+ * arrives (groups of about equal model bytes), so that one request's latency falls with the
+ * threads available; under load each request is one task.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type TransferListItem } from 'node:worker_threads';
@@ -18,7 +20,7 @@ import { ImageError, type ImageErrorCode } from '../lib/image/errors.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { LoadedRun } from './runs.ts';
 import type { Prepared, PrepareRequest } from './upload.ts';
-import type { PredictAnswer, PredictTask, ThreadCacheStats, WorkerAnswer } from './upload-worker.ts';
+import type { PredictAnswer, PredictTask, TaskLevel, ThreadCacheStats, WorkerAnswer } from './upload-worker.ts';
 
 export interface UploadPoolOptions {
   /** Worker threads (PIE_UPLOAD_THREADS; default: cores − 1, at least 1). */
@@ -60,6 +62,35 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
     }
   };
   const threadStats = new Map<number, ThreadCacheStats>();
+  /** Prediction tasks submitted and not yet settled. */
+  let inFlight = 0;
+  /** One task: the members of `wanted`'s levels (their entries of the answer; others 0). */
+  const predictGroup = async (loaded: LoadedRun, input: Float32Array, wanted: TaskLevel[]): Promise<ClassArray> => {
+    const { port1, port2 } = new MessageChannel();
+    let readFailure: unknown = null;
+    port1.on('message', ({ id, t }: { id: number; t: number }) => {
+      loaded.levelModelFiles(t).then(
+        (files) => port1.postMessage({ id, files }, ownBuffers(files)),
+        (err: unknown) => { readFailure = err; port1.postMessage({ id, failed: true }); },
+      );
+    });
+    const task: PredictTask = {
+      input, levels: loaded.levels, K: loaded.K, classBytes: classBytesFor(loaded.numClasses), wanted, port: port2,
+    };
+    let answer: PredictAnswer;
+    inFlight++;
+    try {
+      answer = await run<PredictAnswer>(task, { name: 'predict', transferList: [port2] });
+    } finally {
+      inFlight--;
+      port1.close();
+    }
+    threadStats.set(answer.stats.thread, answer.stats);
+    if (answer.ok) return answer.predictions;
+    if (answer.error === null) throw readFailure; // a damaged run: its own error (CorruptRun), logged once by onError
+    if (answer.error.status !== 500) throw new ApiError(answer.error.status as ContentfulStatusCode, answer.error.code, answer.error.message);
+    throw new Error(answer.error.message);
+  };
   return {
     async prepare(req) {
       const answer = await run<WorkerAnswer>(req, { transferList: req.kind === 'bytes' ? ownBuffers([req.bytes]) : [] });
@@ -71,28 +102,15 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
       const wanted = (levelIndices ?? loaded.manifest.levels.map((_, t) => t)).map((t) => ({
         t, key: loaded.levelKey(t), what: loaded.levelWhat(t), fileBytes: loaded.levelFileBytes(t),
       }));
-      const { port1, port2 } = new MessageChannel();
-      let readFailure: unknown = null;
-      port1.on('message', ({ id, t }: { id: number; t: number }) => {
-        loaded.levelModelFiles(t).then(
-          (files) => port1.postMessage({ id, files }, ownBuffers(files)),
-          (err: unknown) => { readFailure = err; port1.postMessage({ id, failed: true }); },
-        );
-      });
-      const task: PredictTask = {
-        input, levels: loaded.levels, K: loaded.K, classBytes: classBytesFor(loaded.numClasses), wanted, port: port2,
-      };
-      let answer: PredictAnswer;
-      try {
-        answer = await run<PredictAnswer>(task, { name: 'predict', transferList: [port2] });
-      } finally {
-        port1.close();
+      // Spread over the threads idle now; under load (none idle) one task, as a queued request
+      // gains nothing from being split and would take more of the queue.
+      const groups = splitLevels(wanted, Math.max(1, Math.min(threads - inFlight, wanted.length)));
+      const answers = await Promise.all(groups.map((group) => predictGroup(loaded, input, group)));
+      const out = answers[0];
+      for (let g = 1; g < groups.length; g++) {
+        for (const { t } of groups[g]) out.set(answers[g].subarray(t * loaded.K, (t + 1) * loaded.K), t * loaded.K);
       }
-      threadStats.set(answer.stats.thread, answer.stats);
-      if (answer.ok) return answer.predictions;
-      if (answer.error === null) throw readFailure; // a damaged run: its own error (CorruptRun), logged once by onError
-      if (answer.error.status !== 500) throw new ApiError(answer.error.status as ContentfulStatusCode, answer.error.code, answer.error.message);
-      throw new Error(answer.error.message);
+      return out;
     },
     predictorStats() {
       const all = [...threadStats.values()];
@@ -105,6 +123,20 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
     },
     close: () => pool.destroy(),
   };
+}
+
+/**
+ * Levels into at most `n` groups of about equal model bytes (each level to the lightest group so
+ * far, largest first), each group in level order: the tasks of one prediction, one per thread.
+ */
+export function splitLevels<L extends { t: number; fileBytes: number }>(levels: readonly L[], n: number): L[][] {
+  const groups = Array.from({ length: Math.min(n, levels.length) }, () => ({ bytes: 0, levels: [] as L[] }));
+  for (const level of [...levels].sort((a, b) => b.fileBytes - a.fileBytes || a.t - b.t)) {
+    const lightest = groups.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    lightest.bytes += level.fileBytes;
+    lightest.levels.push(level);
+  }
+  return groups.map((g) => g.levels.sort((a, b) => a.t - b.t));
 }
 
 /**

@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { startNodeServer, type NodeServer } from '../../api/node.ts';
+import { splitLevels } from '../../api/upload-pool.ts';
 import { parseManifest } from '../../lib/manifest.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const servers: NodeServer[] = [];
 afterAll(async () => { await Promise.all(servers.map((s) => s.close())); });
-const start = async (runsDir: string) => {
-  const s = await startNodeServer({ runsDir, port: 0, env: { PIE_PUBLIC_READS: 'true', PIE_UPLOAD_THREADS: '1' } });
+const start = async (runsDir: string, threads = 1) => {
+  const s = await startNodeServer({ runsDir, port: 0, env: { PIE_PUBLIC_READS: 'true', PIE_UPLOAD_THREADS: String(threads) } });
   servers.push(s);
   return s;
 };
@@ -33,6 +34,32 @@ describe('live prediction in the worker pool (Node)', () => {
     // Every level loaded once, in the one prediction thread; none in the server's own thread.
     expect(s.predictorStats()).toMatchObject({ threads: 1, loads: manifest.levels.length, evictions: 0 });
     expect(s.repo.predictors.stats.loads).toBe(0);
+  });
+
+  it('spreads one prediction\'s levels over the idle threads, with the same answers', async () => {
+    const s = await start(inject('tinyRunDir'), 2);
+    const manifest = parseManifest(readFileSync(join(inject('tinyRunDir'), readFileSync(join(inject('tinyRunDir'), 'latest'), 'utf8').trim(), 'manifest.json'), 'utf8'));
+    for (const i of [0, 3, 7]) {
+      const d: Json = await (await fetch(`${s.url}/v1/runs/latest/images/${i}`)).json();
+      const png = await (await fetch(`${s.url}/v1/runs/latest/images/${i}/image.png`)).arrayBuffer();
+      const live: Json = await (await fetch(`${s.url}/v1/runs/latest/predict`, { method: 'POST', body: png, headers: { 'content-type': 'image/png' } })).json();
+      expect(live.levels.map((l: Json) => l.memberPredictions)).toEqual(d.levels.map((l: Json) => l.memberPredictions));
+      if (i === 0) {
+        // The first request alone: both threads took part, neither loaded every level.
+        const stats = s.predictorStats();
+        expect(stats.threads).toBe(2);
+        expect(stats.loads).toBe(manifest.levels.length);
+      }
+    }
+  });
+
+  it('splits levels into groups of about equal bytes, each in level order', () => {
+    const levels = [100, 10, 60, 50, 40, 5].map((fileBytes, t) => ({ t, fileBytes }));
+    const groups = splitLevels(levels, 2);
+    expect(groups.map((g) => g.map((l) => l.t))).toEqual([[0, 4], [1, 2, 3, 5]]);
+    expect(groups.map((g) => g.reduce((a, l) => a + l.fileBytes, 0))).toEqual([140, 125]);
+    expect(splitLevels(levels, 9)).toHaveLength(6);
+    expect(splitLevels(levels, 1)).toEqual([levels]);
   });
 
   it('refuses a run whose model file is damaged as corrupt_run (500), and keeps serving', async () => {

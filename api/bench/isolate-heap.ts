@@ -20,7 +20,7 @@ export interface HeapUsage {
 }
 
 /** TCP ports `pid` listens on (IPv4 and IPv6). */
-function listeningPorts(pid: number): number[] {
+export function listeningPorts(pid: number): number[] {
   const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {

@@ -25,12 +25,15 @@
  *    them: PIE Lens with public reads, with a bearer key, and building every answer (none kept);
  *    the bare route, and one sending the JSON text serialized once.
  * 3. Load on each target (Node: `pie serve`; workerd: `wrangler dev` over a local R2 bucket
- *    seeded with the run): dataset-image lookups and live predictions of uploaded PNGs,
- *    requests/s and p50/p99 latency, with autocannon as the load generator.
+ *    seeded with the run, through wrangler's dev proxy and at the Worker's own workerd socket):
+ *    dataset-image lookups and live predictions of uploaded PNGs, requests/s and p50/p99
+ *    latency, with autocannon as the load generator; then one client's sequential requests,
+ *    latency to the hundredth of a millisecond.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { Agent, request as httpRequest } from 'node:http';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchArgs } from '../../node/bench-args.ts';
 import autocannon from 'autocannon';
@@ -270,6 +273,58 @@ async function load(url: string, label: string) {
   }
 }
 
+/** One HTTP request on `agent`'s kept-alive connection: the status, once the whole body is in. */
+function request(agent: Agent, url: string, path: string, body?: Uint8Array): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(url + path, {
+      agent, method: body ? 'POST' : 'GET', headers: body ? { 'content-type': 'image/png', 'content-length': body.length } : {},
+    }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => resolvePromise(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Latency of one client sending one request after another (node:http, one kept-alive
+ * connection; fetch itself costs ~0.7 ms a request here), to the hundredth of a millisecond
+ * (autocannon's percentiles are whole milliseconds): /health (what the client, the loopback and
+ * the routing cost), a dataset-image lookup, and live predictions of uploaded PNGs with the dense
+ * level only and with every level.
+ */
+async function sequential(url: string, label: string) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const requests: [string, (i: number) => [string, Uint8Array?]][] = [
+    ['/health', () => ['/health']],
+    ['dataset-image lookup', (i) => [`${runPath(run.runId)}/images/${(i * 7919) % run.N}`]],
+    ['live prediction, dense level', (i) => [`${runPath(run.runId)}/predict?levels=${run.manifest.levels[0].name}`, pngs[i % pngs.length]]],
+    ['live prediction, all levels', (i) => [`${runPath(run.runId)}/predict`, pngs[i % pngs.length]]],
+  ];
+  const duration = Math.max(0.5, seconds / 2) * 1000;
+  try {
+    for (const [what, make] of requests) {
+      const times: number[] = [];
+      // Unmeasured first: the first requests pay for compiling and for reading models.
+      for (let i = 0; i < 20; i++) await request(agent, url, ...make(i));
+      const until = performance.now() + duration;
+      for (let i = 0; performance.now() < until || times.length < 20; i++) {
+        const t0 = performance.now();
+        const status = await request(agent, url, ...make(i));
+        times.push(performance.now() - t0);
+        if (status !== 200) throw new Error(`${label} ${what}: HTTP ${status}`);
+      }
+      times.sort((a, b) => a - b);
+      const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))].toFixed(2);
+      console.log(`${label.padEnd(8)} ${what.padEnd(32)} one client, sequential: p50 ${at(0.5).padStart(6)} ms   p90 ${at(0.9).padStart(6)} ms   p99 ${at(0.99).padStart(6)} ms   (${times.length} requests)`);
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
 function waitForUrl(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     let seen = '';
@@ -291,16 +346,37 @@ const closers: (() => Promise<void>)[] = [];
 try {
   for (const target of values.targets!.split(',').filter((t) => t && t !== 'none')) {
     if (target === 'node') {
-      const child = spawn(process.execPath, [join(root, 'bin/pie.js'), 'serve', '--runs-dir', runsDir, '--port', '0'], { cwd: root, env: { ...process.env, PIE_PUBLIC_READS: 'true' } });
-      children.push(child);
-      const url = await waitForUrl(child, /serving .* at (http:\/\/[^\s]+)/, 'pie serve');
-      await fetch(`${url}${runPath(run.runId)}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } }); // load models
-      await load(url, 'node');
+      const serve = async (env: Record<string, string>) => {
+        const child = spawn(process.execPath, [join(root, 'bin/pie.js'), 'serve', '--runs-dir', runsDir, '--port', '0'], { cwd: root, env: { ...process.env, PIE_PUBLIC_READS: 'true', ...env } });
+        children.push(child);
+        const url = await waitForUrl(child, /serving .* at (http:\/\/[^\s]+)/, 'pie serve');
+        await fetch(`${url}${runPath(run.runId)}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } }); // load models
+        return { url, stop: () => { child.kill('SIGTERM'); } };
+      };
+      const node = await serve({});
+      await load(node.url, 'node');
+      await sequential(node.url, 'node');
+      node.stop();
+      // The default leaves a core to the event loop (cores − 1 prediction threads); with one
+      // thread per core, an idle server spreads a prediction's levels over all of them.
+      const cores = availableParallelism();
+      if (cores >= 2) {
+        console.log(`node×${cores}: pie serve with PIE_UPLOAD_THREADS=${cores} (a prediction's levels spread over the idle threads)`);
+        const all = await serve({ PIE_UPLOAD_THREADS: String(cores) });
+        await sequential(all.url, `node×${cores}`);
+        all.stop();
+      }
     } else if (target === 'workerd') {
       const dev = await startWranglerDev(runsDir, { PIE_PUBLIC_READS: 'true' });
       closers.push(dev.close);
       await fetch(`${dev.url}${runPath(run.runId)}/predict`, { method: 'POST', body: Buffer.from(pngs[0]), headers: { 'content-type': 'image/png' } });
+      // Through wrangler's dev proxy (a second workerd in front), then at the Worker's own socket.
+      const direct = await dev.directUrl();
+      console.log(`workerd: through wrangler's dev proxy (${dev.url}), then "workerd*" at the Worker's own socket (${direct}), as on Cloudflare, without a dev proxy`);
       await load(dev.url, 'workerd');
+      await sequential(dev.url, 'workerd');
+      await load(direct, 'workerd*');
+      await sequential(direct, 'workerd*');
     } else {
       throw new Error(`unknown target '${target}' (node, workerd)`);
     }

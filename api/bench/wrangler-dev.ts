@@ -10,9 +10,16 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { seedLocalR2 } from '../dev/seed-local-r2.ts';
+import { listeningPorts } from './isolate-heap.ts';
 
 export interface WranglerDev {
+  /** wrangler's dev proxy (a workerd of its own, forwarding each request to the Worker's). */
   url: string;
+  /**
+   * The Worker's own workerd socket, past wrangler's dev proxy: requests reach Miniflare's entry
+   * Worker and the Worker in one process, as on Cloudflare, where no dev proxy stands in front.
+   */
+  directUrl(): Promise<string>;
   /** The workerd process running the Worker. */
   workerdPid: number;
   close(): Promise<void>;
@@ -42,6 +49,22 @@ function workerdOf(pid: number, port: number): number[] {
   return all.filter((p) => tree.has(p.pid) && p.comm === 'workerd').map((p) => p.pid).filter((p) => {
     try { return !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`entry=127.0.0.1:${port}\0`); } catch { return false; }
   });
+}
+
+/**
+ * The Worker's own HTTP socket in its workerd: of the ports it listens on (entry, inspector,
+ * debug), the one whose /health answers as PIE Lens's does.
+ */
+async function directUrlOf(pid: number): Promise<string> {
+  for (const port of listeningPorts(pid)) {
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) });
+      const body = res.ok ? await res.json() as { status?: unknown } : null;
+      if (body && (body.status === 'ok' || body.status === 'degraded')) return url;
+    } catch { /* not HTTP, or not the Worker */ }
+  }
+  throw new Error(`the Worker's workerd (pid ${pid}) has no socket answering /health as PIE Lens does`);
 }
 
 /**
@@ -118,7 +141,7 @@ export async function startWranglerDev(runsDir: string, vars: Record<string, str
     }
     const pids = workerdOf(child.pid!, port);
     if (pids.length !== 1) throw new Error(`expected one workerd process running the Worker under wrangler dev, found ${pids.length} (${pids.join(', ')})`);
-    return { url, workerdPid: pids[0], close };
+    return { url, directUrl: () => directUrlOf(pids[0]), workerdPid: pids[0], close };
   } catch (err) {
     await close();
     throw err;

@@ -64,6 +64,8 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
   const threadStats = new Map<number, ThreadCacheStats>();
   /** Prediction tasks submitted and not yet settled. */
   let inFlight = 0;
+  /** Each level's time to predict one image, as a thread last measured it (its loading excluded). */
+  const levelMs = new Map<string, number>();
   /** One task: the members of `wanted`'s levels (their entries of the answer; others 0). */
   const predictGroup = async (loaded: LoadedRun, input: Float32Array, wanted: TaskLevel[]): Promise<ClassArray> => {
     const { port1, port2 } = new MessageChannel();
@@ -86,7 +88,10 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
       port1.close();
     }
     threadStats.set(answer.stats.thread, answer.stats);
-    if (answer.ok) return answer.predictions;
+    if (answer.ok) {
+      answer.levelMs.forEach((ms, i) => levelMs.set(wanted[i].key, ms));
+      return answer.predictions;
+    }
     if (answer.error === null) throw readFailure; // a damaged run: its own error (CorruptRun), logged once by onError
     if (answer.error.status !== 500) throw new ApiError(answer.error.status as ContentfulStatusCode, answer.error.code, answer.error.message);
     throw new Error(answer.error.message);
@@ -103,8 +108,11 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
         t, key: loaded.levelKey(t), what: loaded.levelWhat(t), fileBytes: loaded.levelFileBytes(t),
       }));
       // Spread over the threads idle now; under load (none idle) one task, as a queued request
-      // gains nothing from being split and would take more of the queue.
-      const groups = splitLevels(wanted, Math.max(1, Math.min(threads - inFlight, wanted.length)));
+      // gains nothing from being split and would take more of the queue. Groups of about equal
+      // time, once every level's is known (a thread's last time for it), else of about equal model
+      // bytes (f16 and int8 take longer per byte than float32, CSR scatters less per byte).
+      const timed = wanted.every((l) => levelMs.has(l.key));
+      const groups = splitLevels(wanted, Math.max(1, Math.min(threads - inFlight, wanted.length)), (l) => (timed ? levelMs.get(l.key)! : l.fileBytes));
       const answers = await Promise.all(groups.map((group) => predictGroup(loaded, input, group)));
       const out = answers[0];
       for (let g = 1; g < groups.length; g++) {
@@ -126,14 +134,14 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
 }
 
 /**
- * Levels into at most `n` groups of about equal model bytes (each level to the lightest group so
- * far, largest first), each group in level order: the tasks of one prediction, one per thread.
+ * Levels into at most `n` groups of about equal `weight` (each level to the lightest group so
+ * far, heaviest first), each group in level order: the tasks of one prediction, one per thread.
  */
-export function splitLevels<L extends { t: number; fileBytes: number }>(levels: readonly L[], n: number): L[][] {
-  const groups = Array.from({ length: Math.min(n, levels.length) }, () => ({ bytes: 0, levels: [] as L[] }));
-  for (const level of [...levels].sort((a, b) => b.fileBytes - a.fileBytes || a.t - b.t)) {
-    const lightest = groups.reduce((a, b) => (b.bytes < a.bytes ? b : a));
-    lightest.bytes += level.fileBytes;
+export function splitLevels<L extends { t: number }>(levels: readonly L[], n: number, weight: (level: L) => number): L[][] {
+  const groups = Array.from({ length: Math.min(n, levels.length) }, () => ({ weight: 0, levels: [] as L[] }));
+  for (const level of [...levels].sort((a, b) => weight(b) - weight(a) || a.t - b.t)) {
+    const lightest = groups.reduce((a, b) => (b.weight < a.weight ? b : a));
+    lightest.weight += weight(level);
     lightest.levels.push(level);
   }
   return groups.map((g) => g.levels.sort((a, b) => a.t - b.t));

@@ -45,7 +45,7 @@ export interface PredictTask {
 export interface ThreadCacheStats { thread: number; loads: number; evictions: number; usedBytes: number }
 
 export type PredictAnswer =
-  | { ok: true; predictions: ClassArray; stats: ThreadCacheStats }
+  | { ok: true; predictions: ClassArray; stats: ThreadCacheStats; /** ms each wanted level took to predict (loading excluded). */ levelMs: number[] }
   | { ok: false; error: { status: number; code: string; message: string } | null; stats: ThreadCacheStats };
 
 const kernels = installNodeKernels();
@@ -72,12 +72,17 @@ export async function predict(task: PredictTask): Promise<PredictAnswer> {
   });
   try {
     const out = newClassArray(task.levels * task.K, task.classBytes);
+    const levelMs: number[] = [];
     for (const { t, key, what, fileBytes } of task.wanted) {
       await cache.with(key, what, fileBytes,
         async () => (await filesOf(t)).map((bytes) => createPredictor(decodeModel(bytes))),
-        (predictors: Predictor[]) => predictEach(predictors, task.input, out, t * task.K));
+        (predictors: Predictor[]) => {
+          const started = performance.now();
+          predictEach(predictors, task.input, out, t * task.K);
+          levelMs.push(performance.now() - started);
+        });
     }
-    return { ok: true, predictions: out, stats: stats() };
+    return { ok: true, predictions: out, stats: stats(), levelMs };
   } catch (err) {
     // The main thread keeps the error of a failed read (a damaged run) itself.
     if (err instanceof MainThreadFailure) return { ok: false, error: null, stats: stats() };

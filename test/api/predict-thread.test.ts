@@ -53,13 +53,14 @@ describe('live prediction in the worker pool (Node)', () => {
     }
   });
 
-  it('splits levels into groups of about equal bytes, each in level order', () => {
+  it('splits levels into groups of about equal weight, each in level order', () => {
     const levels = [100, 10, 60, 50, 40, 5].map((fileBytes, t) => ({ t, fileBytes }));
-    const groups = splitLevels(levels, 2);
+    const groups = splitLevels(levels, 2, (l) => l.fileBytes);
     expect(groups.map((g) => g.map((l) => l.t))).toEqual([[0, 4], [1, 2, 3, 5]]);
     expect(groups.map((g) => g.reduce((a, l) => a + l.fileBytes, 0))).toEqual([140, 125]);
-    expect(splitLevels(levels, 9)).toHaveLength(6);
-    expect(splitLevels(levels, 1)).toEqual([levels]);
+    expect(splitLevels(levels, 9, (l) => l.fileBytes)).toHaveLength(6);
+    expect(splitLevels(levels, 1, (l) => l.fileBytes)).toEqual([levels]);
+    expect(splitLevels(levels, 2, (l) => (l.t === 5 ? 1000 : 1)).map((g) => g.map((l) => l.t))).toEqual([[5], [0, 1, 2, 3, 4]]);
   });
 
   it('refuses a run whose model file is damaged as corrupt_run (500), and keeps serving', async () => {

@@ -19,7 +19,9 @@
  *    files' sizes.
  * 2. Live prediction cost per level, in process: one image through the K members of a level,
  *    each image through every level in turn (as a live prediction runs, so weights come from
- *    memory, not cache), WebAssembly kernels (what the API runs) against the JS reference kernels.
+ *    memory, not cache), WebAssembly kernels (what the API runs) against the JS reference kernels;
+ *    then through the API's code, and through the Node server's prediction threads (one thread,
+ *    and one per core, over which a prediction's levels are split), wall time.
  * 2b. Dataset-image lookups: PIE Lens against a bare Hono route returning the same JSON, all
  *    served by one process (api/bench/lookup-server.ts), measured in rounds that alternate between
  *    them: PIE Lens with public reads, with a bearer key, and building every answer (none kept);
@@ -47,6 +49,7 @@ import { createPredictor, decodeModel, predictEach, type Predictor } from '../..
 import { classBytesFor, newClassArray } from '../../lib/class-array.ts';
 import { installNodeKernels } from '../../node/wasm-kernels.ts';
 import { buildAnswer, datasetMemberPredictions, liveMemberPredictions } from '../answer.ts';
+import { createUploadPool } from '../upload-pool.ts';
 
 const runPath = (id: string) => `/v1/runs/${id}`;
 
@@ -163,6 +166,34 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
   for (const x of inputs) await liveMemberPredictions(run, x);
   const c = process.cpuUsage(c0);
   console.log(`live predict through the API's code (liveMemberPredictions, all levels): ${((c.user + c.system) / 1000 / nImages).toFixed(2)} ms CPU, ${((performance.now() - t0) / nImages).toFixed(2)} ms wall per image`);
+}
+
+{
+  // The Node server's path: the prediction threads (api/upload-pool.ts), one thread against one
+  // per core (a prediction's levels split over the idle threads), in alternating rounds; wall time.
+  const cores = availableParallelism();
+  const counts = cores > 1 ? [1, cores] : [1];
+  const pools = counts.map((threads) => createUploadPool({ threads }));
+  try {
+    for (const pool of pools) for (const x of inputs.slice(0, 10)) await pool.predict(run, x); // load the levels in every thread
+    const walls = counts.map(() => [] as number[]);
+    for (let r = 0; r < 4; r++) {
+      for (let j = 0; j < pools.length; j++) {
+        const p = (j + r) % pools.length;
+        for (const x of inputs) {
+          const t0 = performance.now();
+          await pools[p].predict(run, x);
+          walls[p].push(performance.now() - t0);
+        }
+      }
+    }
+    const p50 = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+    console.log(`live predict through the Node prediction threads (all levels, wall per image, ${4 * nImages} images each, alternating rounds): ` +
+      counts.map((threads, p) => `${threads} thread${threads > 1 ? 's' : ''} p50 ${p50(walls[p]).toFixed(2)} ms`).join(', ') +
+      (counts.length > 1 ? ` (${(p50(walls[0]) / p50(walls[1])).toFixed(2)}×)` : ''));
+  } finally {
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
 }
 
 {

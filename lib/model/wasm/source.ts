@@ -74,16 +74,16 @@ function floatBlock(kind: 'f32' | 'f16', V: number): void {
 /** int8 block kernel over V 16-byte loads (8·V outputs): i32 accumulators stored to $acc. */
 function int8Block(V: number): void {
   emit(`(func $blk_i8_${V} (param $nz i32) (param $cnt i32) (param $w i32) (param $acc i32)`);
-  emit(`  ${locals('a', 2 * V, 'v128')} (local $q v128) (local $wv v128) (local $r i32) (local $end i32)`);
+  emit(`  ${locals('a', 2 * V, 'v128')} (local $q v128) (local $r i32) (local $end i32)`);
   emit('  (local.set $end (i32.add (local.get $nz) (i32.shl (local.get $cnt) (i32.const 3))))');
   emit('  (block $done (loop $next');
   emit('    (br_if $done (i32.ge_u (local.get $nz) (local.get $end)))');
   emit('    (local.set $q (v128.load32_splat (local.get $nz)))');
   emit('    (local.set $r (i32.add (local.get $w) (i32.load offset=4 (local.get $nz))))');
+  // Each half widened as it is loaded (load8x8_s), as in mlp-source.ts's int8 block.
   for (let v = 0; v < V; v++) {
-    emit(`    (local.set $wv (v128.load offset=${16 * v} (local.get $r)))`);
-    emit(`    (local.set $a${2 * v} (i32x4.add (local.get $a${2 * v}) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv)) (local.get $q))))`);
-    emit(`    (local.set $a${2 * v + 1} (i32x4.add (local.get $a${2 * v + 1}) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv)) (local.get $q))))`);
+    emit(`    (local.set $a${2 * v} (i32x4.add (local.get $a${2 * v}) (i32x4.dot_i16x8_s (v128.load8x8_s offset=${16 * v} (local.get $r)) (local.get $q))))`);
+    emit(`    (local.set $a${2 * v + 1} (i32x4.add (local.get $a${2 * v + 1}) (i32x4.dot_i16x8_s (v128.load8x8_s offset=${16 * v + 8} (local.get $r)) (local.get $q))))`);
   }
   emit('    (local.set $nz (i32.add (local.get $nz) (i32.const 8)))');
   emit('    (br $next)))');

@@ -8,8 +8,9 @@
  * equal share of the predictor memory budget; a level a thread lacks is read and checked against
  * the manifest here, on the main thread (file reads and hashing are I/O and async), and handed
  * over on the task's message port. A prediction is split by levels over the threads idle when it
- * arrives (groups of about equal model bytes), so that one request's latency falls with the
- * threads available; under load each request is one task.
+ * arrives (groups of about equal time, from each level's last measured time), so that one
+ * request's latency falls with the threads available; a small one (under SPLIT_MIN_MS), and every
+ * request under load, is one task.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type TransferListItem } from 'node:worker_threads';
@@ -29,7 +30,15 @@ export interface UploadPoolOptions {
   queue?: number;
   /** Memory for loaded model weights, shared equally by the threads (PIE_PREDICTOR_BUDGET_MB). */
   predictorBudgetBytes?: number;
+  /** A prediction is split over idle threads only when its levels took at least this long (ms; default SPLIT_MIN_MS). */
+  splitMinMs?: number;
 }
+
+/**
+ * Below this many ms of prediction, one task: a split costs a second task's round trip (measured
+ * ~0.3 ms), which a small run's prediction (the tiny preset's: 0.4 ms) does not win back.
+ */
+export const SPLIT_MIN_MS = 1;
 
 export interface UploadPool {
   prepare(req: PrepareRequest): Promise<Prepared>;
@@ -37,12 +46,15 @@ export interface UploadPool {
   predict(run: LoadedRun, input: Float32Array, levelIndices?: readonly number[]): Promise<ClassArray>;
   /** The threads' predictor caches as of their last prediction: loads, evictions and bytes held, summed. */
   predictorStats(): { threads: number; loads: number; evictions: number; usedBytes: number };
+  /** Prediction tasks submitted since start: one per prediction, or one per group of a split one. */
+  predictTasks(): number;
   close(): Promise<void>;
 }
 
 export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
   const threads = opts.threads ?? Math.max(1, availableParallelism() - 1);
   const queue = opts.queue ?? 16;
+  const splitMinMs = opts.splitMinMs ?? SPLIT_MIN_MS;
   const filename = new URL('./upload-worker.ts', import.meta.url).href;
   const predictorBudgetBytes = (opts.predictorBudgetBytes ?? Infinity) / threads;
   // Threads stay up (no idle timeout): each holds the levels it has loaded.
@@ -62,8 +74,8 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
     }
   };
   const threadStats = new Map<number, ThreadCacheStats>();
-  /** Prediction tasks submitted and not yet settled. */
-  let inFlight = 0;
+  /** Prediction tasks submitted and not yet settled, and since start. */
+  let inFlight = 0, submitted = 0;
   /** Each level's time to predict one image, as a thread last measured it (its loading excluded). */
   const levelMs = new Map<string, number>();
   /** One task: the members of `wanted`'s levels (their entries of the answer; others 0). */
@@ -81,6 +93,7 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
     };
     let answer: PredictAnswer;
     inFlight++;
+    submitted++;
     try {
       answer = await run<PredictAnswer>(task, { name: 'predict', transferList: [port2] });
     } finally {
@@ -107,12 +120,7 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
       const wanted = (levelIndices ?? loaded.manifest.levels.map((_, t) => t)).map((t) => ({
         t, key: loaded.levelKey(t), what: loaded.levelWhat(t), fileBytes: loaded.levelFileBytes(t),
       }));
-      // Spread over the threads idle now; under load (none idle) one task, as a queued request
-      // gains nothing from being split and would take more of the queue. Groups of about equal
-      // time, once every level's is known (a thread's last time for it), else of about equal model
-      // bytes (f16 and int8 take longer per byte than float32, CSR scatters less per byte).
-      const timed = wanted.every((l) => levelMs.has(l.key));
-      const groups = splitLevels(wanted, Math.max(1, Math.min(threads - inFlight, wanted.length)), (l) => (timed ? levelMs.get(l.key)! : l.fileBytes));
+      const groups = splitLevels(wanted, splitCount(wanted.map((l) => levelMs.get(l.key)), threads - inFlight, splitMinMs), (l) => levelMs.get(l.key) ?? 0);
       const answers = await Promise.all(groups.map((group) => predictGroup(loaded, input, group)));
       const out = answers[0];
       for (let g = 1; g < groups.length; g++) {
@@ -120,6 +128,7 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
       }
       return out;
     },
+    predictTasks: () => submitted,
     predictorStats() {
       const all = [...threadStats.values()];
       return {
@@ -131,6 +140,18 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
     },
     close: () => pool.destroy(),
   };
+}
+
+/**
+ * How many tasks a prediction is split into: one per idle thread (at most one per level), when
+ * every level's last time (`ms`, undefined where not yet measured) is known and together they took
+ * at least `minMs`; else one. Under load (no thread idle) one task too: a queued request gains
+ * nothing from a split, and would take more of the queue.
+ */
+export function splitCount(ms: readonly (number | undefined)[], idle: number, minMs: number): number {
+  if (ms.some((t) => t === undefined)) return 1;
+  const total = (ms as number[]).reduce((a, b) => a + b, 0);
+  return total >= minMs ? Math.max(1, Math.min(idle, ms.length)) : 1;
 }
 
 /**

@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { startNodeServer, type NodeServer } from '../../api/node.ts';
-import { splitLevels } from '../../api/upload-pool.ts';
+import { createUploadPool, splitCount, splitLevels } from '../../api/upload-pool.ts';
+import { datasetMemberPredictions } from '../../api/answer.ts';
+import { RunRepository } from '../../api/runs.ts';
+import { PIXEL_SCALE } from '../../lib/model/types.ts';
+import { FsStore } from '../../node/store-fs.ts';
 import { parseManifest } from '../../lib/manifest.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -36,21 +40,28 @@ describe('live prediction in the worker pool (Node)', () => {
     expect(s.repo.predictors.stats.loads).toBe(0);
   });
 
-  it('spreads one prediction\'s levels over the idle threads, with the same answers', async () => {
-    const s = await start(inject('tinyRunDir'), 2);
-    const manifest = parseManifest(readFileSync(join(inject('tinyRunDir'), readFileSync(join(inject('tinyRunDir'), 'latest'), 'utf8').trim(), 'manifest.json'), 'utf8'));
-    for (const i of [0, 3, 7]) {
-      const d: Json = await (await fetch(`${s.url}/v1/runs/latest/images/${i}`)).json();
-      const png = await (await fetch(`${s.url}/v1/runs/latest/images/${i}/image.png`)).arrayBuffer();
-      const live: Json = await (await fetch(`${s.url}/v1/runs/latest/predict`, { method: 'POST', body: png, headers: { 'content-type': 'image/png' } })).json();
-      expect(live.levels.map((l: Json) => l.memberPredictions)).toEqual(d.levels.map((l: Json) => l.memberPredictions));
-      if (i === 0) {
-        // The first request alone: both threads took part, neither loaded every level.
-        const stats = s.predictorStats();
-        expect(stats.threads).toBe(2);
-        expect(stats.loads).toBe(manifest.levels.length);
+  it('spreads a prediction\'s levels over the idle threads once their times are known, with the precomputed answers', async () => {
+    const run = await new RunRepository(new FsStore(inject('tinyRunDir'))).get('latest');
+    const pool = createUploadPool({ threads: 2, splitMinMs: 0 });
+    try {
+      for (const [r, i] of [0, 3, 7, 8].entries()) {
+        const input = Float32Array.from(await run.image(i), (v) => v * PIXEL_SCALE);
+        expect(Array.from(await pool.predict(run, input))).toEqual(Array.from(datasetMemberPredictions(run, i)));
+        // The first prediction, its levels not yet timed, is one task; the next are split in two.
+        expect(pool.predictTasks()).toBe(1 + 2 * r);
+        if (r === 0) expect(pool.predictorStats()).toMatchObject({ threads: 1, loads: run.levels });
       }
+    } finally {
+      await pool.close();
     }
+  });
+
+  it('splits only a prediction whose levels are all timed and took at least the minimum, over the idle threads', () => {
+    expect(splitCount([0.5, undefined, 2], 4, 1)).toBe(1);
+    expect(splitCount([0.2, 0.3], 4, 1)).toBe(1);
+    expect(splitCount([0.5, 0.6, 2], 4, 1)).toBe(3);
+    expect(splitCount([0.5, 0.6, 2], 2, 1)).toBe(2);
+    expect(splitCount([0.5, 0.6, 2], 0, 1)).toBe(1);
   });
 
   it('splits levels into groups of about equal weight, each in level order', () => {

@@ -137,6 +137,32 @@ describe('WebAssembly kernels', () => {
     expect(Math.max(...want.map(Math.abs))).toBeGreaterThan(2 ** 15); // the large images do reach the exact path
   });
 
+  it('f16 batches widen into the shared scratch: two models in turn, batches and single images, keep their own logits', () => {
+    const [a, b] = [quantizeFloat16(randomMlp(LENET, 41)), quantizeFloat16(randomMlp(LENET, 42))];
+    const xs = randomImages(9, 784, 43);
+    const want = [a, b].map((m) => allLogits(m, xs, 9, 'auto'));
+    const [wa, wb] = [loadWasmModel(rt, a), loadWasmModel(rt, b)];
+    try {
+      for (let round = 0; round < 2; round++) {
+        for (const [k, wm] of [wa, wb].entries()) {
+          const out = new Float32Array(9 * 10);
+          wm.forward(xs, 0, 9, out, null, 0);
+          for (let i = 0; i < 9; i++) expect(Array.from(out.subarray(i * 10, (i + 1) * 10)), `model ${k}, image ${i}`).toEqual(Array.from(want[k][i]));
+        }
+        // One image after both batches (b's widened weights last in the scratch): each model's own.
+        const x = rt.put(xs.subarray(0, 784));
+        try {
+          for (const [k, wm] of [wa, wb].entries()) expect(wm.label(x), `model ${k}`).toBe(argmax(want[k][0]));
+        } finally {
+          rt.release(x);
+        }
+      }
+    } finally {
+      wa.release();
+      wb.release();
+    }
+  });
+
   it('CSR tiles give the dense kernel\'s logits bit for bit at 50, 90 and 99 % sparsity', () => {
     for (const s of [0.5, 0.9, 0.99]) {
       const w = pruneRandomly(randomMlp(LENET, 23), s, 24);

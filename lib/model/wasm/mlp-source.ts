@@ -193,6 +193,29 @@ function maxAbs(): void {
 }
 
 /**
+ * f16 weights widened to float32, count values from src to dst: each binary16 as the float32 it
+ * is exactly ((h << 13) & 0x8fffffff is w · 2^−112, times 2^112, as the f16 blocks compute it in
+ * registers), four at a time, the last (count mod 4) one at a time.
+ */
+function widenF16(): void {
+  emit('(func (export "f16_widen") (param $src i32) (param $count i32) (param $dst i32)');
+  emit('  (local $end4 i32) (local $end i32)');
+  emit('  (local.set $end4 (i32.add (local.get $dst) (i32.shl (i32.and (local.get $count) (i32.const -4)) (i32.const 2))))');
+  emit('  (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $count) (i32.const 2))))');
+  emit('  (block $d (loop $l');
+  emit('    (br_if $d (i32.ge_u (local.get $dst) (local.get $end4)))');
+  emit('    (v128.store (local.get $dst) (f32x4.mul (v128.and (i32x4.shl (v128.load16x4_s (local.get $src)) (i32.const 13)) (global.get $f16mask)) (global.get $f16scale)))');
+  emit('    (local.set $src (i32.add (local.get $src) (i32.const 8))) (local.set $dst (i32.add (local.get $dst) (i32.const 16)))');
+  emit('    (br $l)))');
+  emit('  (block $d1 (loop $l1');
+  emit('    (br_if $d1 (i32.ge_u (local.get $dst) (local.get $end)))');
+  emit('    (f32.store (local.get $dst) (f32.mul (f32.reinterpret_i32 (i32.and (i32.shl (i32.load16_s (local.get $src)) (i32.const 13)) (i32.const 0x8fffffff))) (f32.const 0x1p112)))');
+  emit('    (local.set $src (i32.add (local.get $src) (i32.const 2))) (local.set $dst (i32.add (local.get $dst) (i32.const 4)))');
+  emit('    (br $l1)))');
+  emit(')');
+}
+
+/**
  * CSR over one image: y = bias, then for each nonzero input (in order) its row's stored weights
  * are scattered into y (an [outDim] buffer in L1), four per step; then ReLU. acc must hold
  * outDim rounded up to 4 floats.
@@ -620,6 +643,7 @@ export function mlpKernelsWat(): string {
   }
   denseLayer('f32');
   denseLayer('f16');
+  widenF16();
   csrOne();
   for (const V of CSR_T_VECTORS) csrTransposed(V);
   transpose();

@@ -216,6 +216,33 @@ function widenF16(): void {
 }
 
 /**
+ * A CSR layer ([inDim × outDim], 16-bit column indices) written out as the dense float kernels'
+ * panels (see denseLayer) at dst, zeros where nothing is stored.
+ */
+function csrToPanels(): void {
+  emit(`(func (export "csr_panels") (param $inDim i32) (param $outDim i32) (param $rowPtr i32) (param $col i32) (param $val i32) (param $dst i32)`);
+  emit('  (local $i i32) (local $k i32) (local $kend i32) (local $c i32) (local $q i32) (local $full i32) (local $width i32)');
+  emit(`  (local.set $full (i32.sub (local.get $outDim) (i32.rem_u (local.get $outDim) (i32.const ${PANEL}))))`);
+  emit('  (memory.fill (local.get $dst) (i32.const 0) (i32.shl (i32.mul (local.get $inDim) (local.get $outDim)) (i32.const 2)))');
+  emit('  (block $d0 (loop $l0');
+  emit('    (br_if $d0 (i32.ge_u (local.get $i) (local.get $inDim)))');
+  emit('    (local.set $k (i32.load (i32.add (local.get $rowPtr) (i32.shl (local.get $i) (i32.const 2)))))');
+  emit('    (local.set $kend (i32.load offset=4 (i32.add (local.get $rowPtr) (i32.shl (local.get $i) (i32.const 2)))))');
+  emit('    (block $d1 (loop $l1');
+  emit('      (br_if $d1 (i32.ge_u (local.get $k) (local.get $kend)))');
+  emit('      (local.set $c (i32.load16_u (i32.add (local.get $col) (i32.shl (local.get $k) (i32.const 1)))))');
+  // Panel q starts at q · 48 · inDim floats (the panels before it are full); its rows are `width` wide.
+  emit(`      (local.set $q (i32.div_u (local.get $c) (i32.const ${PANEL})))`);
+  emit(`      (local.set $width (select (i32.const ${PANEL}) (i32.sub (local.get $outDim) (local.get $full)) (i32.lt_u (local.get $c) (local.get $full))))`);
+  emit('      (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.add (i32.mul (i32.mul (local.get $q) (i32.const ' + PANEL + ')) (local.get $inDim))');
+  emit(`        (i32.mul (local.get $i) (local.get $width))) (i32.sub (local.get $c) (i32.mul (local.get $q) (i32.const ${PANEL})))) (i32.const 2)))`);
+  emit('        (f32.load (i32.add (local.get $val) (i32.shl (local.get $k) (i32.const 2)))))');
+  emit('      (local.set $k (i32.add (local.get $k) (i32.const 1))) (br $l1)))');
+  emit('    (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l0)))');
+  emit(')');
+}
+
+/**
  * CSR over one image: y = bias, then for each nonzero input (in order) its row's stored weights
  * are scattered into y (an [outDim] buffer in L1), four per step; then ReLU. acc must hold
  * outDim rounded up to 4 floats.
@@ -644,6 +671,7 @@ export function mlpKernelsWat(): string {
   denseLayer('f32');
   denseLayer('f16');
   widenF16();
+  csrToPanels();
   csrOne();
   for (const V of CSR_T_VECTORS) csrTransposed(V);
   transpose();

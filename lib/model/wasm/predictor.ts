@@ -8,11 +8,19 @@ import type { WasmKernels } from './runtime.ts';
 export const TILE = 16;
 
 /**
- * An f16 model's weights widened to float32 for a batch, up to this many bytes (all its layers):
+ * An f16 model's weights widened to float32 for a batch, up to this many bytes (all its layers;
+ * with dense-enough CSR layers, see CSR_PANELS_MIN_DENSITY):
  * widening once per batch and running the float32 kernel beats widening every weight once per
  * image in the f16 kernel (2.3× on LeNet-300-100 batches); one image keeps the f16 kernel.
  */
 export const F16_WIDE_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A CSR layer storing at least this share of its weights runs a batch as dense float32 panels
+ * written out once per batch (within F16_WIDE_MAX_BYTES, with the f16 layers'): at 50 % the CSR
+ * tile kernel ran at 0.56–0.91 of dense's speed, at 10 % at 1.9–2.8× it.
+ */
+export const CSR_PANELS_MIN_DENSITY = 0.4;
 
 /**
  * One layer's kernel call: x → y over n images, ReLU when relu = 1. `lanes`: the layer takes
@@ -64,8 +72,9 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
   const WIDE = LAB + align(TILE * 2 + 16);
   let nz = 0, cnt = 0, tmp = 0; // absolute addresses, set per forward()
   let codesIn = false; // int8-full: layers read and write int8 codes
-  // f16: the bytes of its weights widened to float32 (each layer's at its offset `at` in the WIDE
-  // scratch), and while a batch runs, the WIDE scratch's address (else 0: the f16 kernel runs).
+  // f16 layers, and CSR layers dense enough: the bytes of their weights as float32 panels (each
+  // layer's at its offset `at` in the WIDE scratch), and while a batch runs, the WIDE scratch's
+  // address (else 0: the f16 and CSR kernels run).
   let wideBytes = 0, wide = 0;
   const denseRun = (fn: typeof k.mlp_dense_f32, inDim: number, outDim: number, w: number, b: number): Layer => ({
     inDim, outDim, lanes: false,
@@ -75,7 +84,8 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
     inDim, outDim, lanes: false,
     run: (x, n, y, relu) => (wide ? k.mlp_dense_f32(x, n, inDim, outDim, wide + at, b, y, relu, nz, cnt, tmp) : k.mlp_dense_f16(x, n, inDim, outDim, w, b, y, relu, nz, cnt, tmp)),
   });
-  const f16Weights: { w: number; count: number; at: number }[] = [];
+  /** Writes each widened layer into the WIDE scratch at `wide`, for a batch. */
+  const toWide: (() => void)[] = [];
   for (let l = 0; l < L; l++) {
     const inDim = dims[l], outDim = dims[l + 1];
     switch (model.kind) {
@@ -88,7 +98,7 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
         const layer = model.layers[l];
         const w = put(panels(layer.weights, inDim, outDim)), at = wideBytes;
         wideBytes += align(inDim * outDim * 4);
-        f16Weights.push({ w, count: inDim * outDim, at });
+        toWide.push(() => k.f16_widen(w, inDim * outDim, wide + at));
         layers.push(f16Run(inDim, outDim, w, putBias(layer.bias), at));
         break;
       }
@@ -100,11 +110,20 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
         } else {
           const rp = put(rowPtr), col = put(colIdx), val = put(values);
           const byLanes = [k.csr_t1, k.csr_t2, k.csr_t1, k.csr_t4];
+          // Dense enough that a batch runs faster on the dense kernel: written out as panels once per batch.
+          const at = values.length >= CSR_PANELS_MIN_DENSITY * inDim * outDim ? wideBytes : -1;
+          if (at >= 0) {
+            wideBytes += align(inDim * outDim * 4);
+            toWide.push(() => k.csr_panels(inDim, outDim, rp, col, val, wide + at));
+          }
           layers.push({
-            inDim, outDim, lanes: true,
-            run: (x, n, y, relu, lanes) => n === 1
+            inDim, outDim,
+            // Images in lanes, but for a batch on the panels.
+            get lanes() { return !(wide && at >= 0); },
+            run: (x, n, y, relu, lanes) => n === 1 && !(wide && at >= 0)
               ? k.csr_1(x, inDim, outDim, rp, col, val, b, y, relu, nz, tmp)
-              : byLanes[(lanes >> 2) - 1](x, inDim, outDim, rp, col, val, b, y, relu),
+              : wide && at >= 0 ? k.mlp_dense_f32(x, n, inDim, outDim, wide + at, b, y, relu, nz, cnt, tmp)
+                : byLanes[(lanes >> 2) - 1](x, inDim, outDim, rp, col, val, b, y, relu),
           });
         }
         break;
@@ -207,7 +226,7 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
       const base = rt.scratch(n > 1 ? batchScratchBytes : scratchBytes);
       if (widens && n > 1) {
         wide = base + WIDE;
-        for (const f of f16Weights) k.f16_widen(f.w, f.count, wide + f.at);
+        for (const write of toWide) write();
       }
       try {
         tiles(base, xs, xOff, n, logits, labels, labelsOff);

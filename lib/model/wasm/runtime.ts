@@ -36,6 +36,7 @@ interface Exports {
   mlp_dense_f32(x: number, n: number, inDim: number, outDim: number, w: number, b: number, y: number, relu: number, nz: number, cnt: number, tmp: number): void;
   mlp_dense_f16(x: number, n: number, inDim: number, outDim: number, w: number, b: number, y: number, relu: number, nz: number, cnt: number, tmp: number): void;
   f16_widen(src: number, count: number, dst: number): void;
+  csr_panels(inDim: number, outDim: number, rowPtr: number, col: number, val: number, dst: number): void;
   csr_1(x: number, inDim: number, outDim: number, rowPtr: number, col: number, val: number, b: number, y: number, relu: number, nz: number, acc: number): void;
   csr_t1(xt: number, inDim: number, outDim: number, rowPtr: number, col: number, val: number, b: number, yt: number, relu: number): void;
   csr_t2(xt: number, inDim: number, outDim: number, rowPtr: number, col: number, val: number, b: number, yt: number, relu: number): void;

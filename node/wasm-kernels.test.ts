@@ -139,15 +139,17 @@ describe('WebAssembly kernels', () => {
 
   it('f16 batches widen into the shared scratch: two models in turn, batches and single images, keep their own logits', () => {
     const [a, b] = [quantizeFloat16(randomMlp(LENET, 41)), quantizeFloat16(randomMlp(LENET, 42))];
-    const xs = randomImages(9, 784, 43);
-    const want = [a, b].map((m) => allLogits(m, xs, 9, 'auto'));
+    // A batch of at least a tile widens; 20 leaves a partial tile too.
+    const n = 20;
+    const xs = randomImages(n, 784, 43);
+    const want = [a, b].map((m) => allLogits(m, xs, n, 'auto'));
     const [wa, wb] = [loadWasmModel(rt, a), loadWasmModel(rt, b)];
     try {
       for (let round = 0; round < 2; round++) {
         for (const [k, wm] of [wa, wb].entries()) {
-          const out = new Float32Array(9 * 10);
-          wm.forward(xs, 0, 9, out, null, 0);
-          for (let i = 0; i < 9; i++) expect(Array.from(out.subarray(i * 10, (i + 1) * 10)), `model ${k}, image ${i}`).toEqual(Array.from(want[k][i]));
+          const out = new Float32Array(n * 10);
+          wm.forward(xs, 0, n, out, null, 0);
+          for (let i = 0; i < n; i++) expect(Array.from(out.subarray(i * 10, (i + 1) * 10)), `model ${k}, image ${i}`).toEqual(Array.from(want[k][i]));
         }
         // One image after both batches (b's widened weights last in the scratch): each model's own.
         const x = rt.put(xs.subarray(0, 784));

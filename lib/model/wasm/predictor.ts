@@ -8,16 +8,16 @@ import type { WasmKernels } from './runtime.ts';
 export const TILE = 16;
 
 /**
- * An f16 model's weights widened to float32 for a batch, up to this many bytes (all its layers;
- * with dense-enough CSR layers, see CSR_PANELS_MIN_DENSITY):
- * widening once per batch and running the float32 kernel beats widening every weight once per
- * image in the f16 kernel (2.3× on LeNet-300-100 batches); one image keeps the f16 kernel.
+ * Batches of at least TILE images run f16 layers, and CSR layers dense enough, on the float32
+ * kernel over their weights written out as float32 panels once per batch ("widened"), up to this
+ * many bytes per model. Widening once per batch beat widening every f16 weight once per image in
+ * the f16 kernel (2.1× on LeNet-300-100 batches); it costs about as much as a couple of images, so
+ * one image and small batches keep the f16 and CSR kernels.
  */
-export const F16_WIDE_MAX_BYTES = 4 * 1024 * 1024;
+export const WIDE_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
- * A CSR layer storing at least this share of its weights runs a batch as dense float32 panels
- * written out once per batch (within F16_WIDE_MAX_BYTES, with the f16 layers'): at 50 % the CSR
+ * A CSR layer storing at least this share of its weights is widened for a batch: at 50 % the CSR
  * tile kernel ran at 0.56–0.91 of dense's speed, at 10 % at 1.9–2.8× it.
  */
 export const CSR_PANELS_MIN_DENSITY = 0.4;
@@ -80,12 +80,20 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
     inDim, outDim, lanes: false,
     run: (x, n, y, relu) => fn(x, n, inDim, outDim, w, b, y, relu, nz, cnt, tmp),
   });
-  const f16Run = (inDim: number, outDim: number, w: number, b: number, at: number): Layer => ({
-    inDim, outDim, lanes: false,
-    run: (x, n, y, relu) => (wide ? k.mlp_dense_f32(x, n, inDim, outDim, wide + at, b, y, relu, nz, cnt, tmp) : k.mlp_dense_f16(x, n, inDim, outDim, w, b, y, relu, nz, cnt, tmp)),
-  });
   /** Writes each widened layer into the WIDE scratch at `wide`, for a batch. */
   const toWide: (() => void)[] = [];
+  /** `layer`, but while a batch runs widened, the float32 kernel over the panels `write` puts at `wide`. */
+  const widened = (layer: Layer, b: number, write: (at: number) => void): Layer => {
+    const at = wideBytes;
+    wideBytes += align(layer.inDim * layer.outDim * 4);
+    toWide.push(() => write(wide + at));
+    const { inDim, outDim } = layer;
+    return {
+      inDim, outDim,
+      get lanes() { return !wide && layer.lanes; },
+      run: (x, n, y, relu, lanes) => (wide ? k.mlp_dense_f32(x, n, inDim, outDim, wide + at, b, y, relu, nz, cnt, tmp) : layer.run(x, n, y, relu, lanes)),
+    };
+  };
   for (let l = 0; l < L; l++) {
     const inDim = dims[l], outDim = dims[l + 1];
     switch (model.kind) {
@@ -96,10 +104,8 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
       }
       case 'f16': {
         const layer = model.layers[l];
-        const w = put(panels(layer.weights, inDim, outDim)), at = wideBytes;
-        wideBytes += align(inDim * outDim * 4);
-        toWide.push(() => k.f16_widen(w, inDim * outDim, wide + at));
-        layers.push(f16Run(inDim, outDim, w, putBias(layer.bias), at));
+        const w = put(panels(layer.weights, inDim, outDim)), b = putBias(layer.bias);
+        layers.push(widened(denseRun(k.mlp_dense_f16, inDim, outDim, w, b), b, (dst) => k.f16_widen(w, inDim * outDim, dst)));
         break;
       }
       case 'sparse-f32': {
@@ -110,21 +116,14 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
         } else {
           const rp = put(rowPtr), col = put(colIdx), val = put(values);
           const byLanes = [k.csr_t1, k.csr_t2, k.csr_t1, k.csr_t4];
-          // Dense enough that a batch runs faster on the dense kernel: written out as panels once per batch.
-          const at = values.length >= CSR_PANELS_MIN_DENSITY * inDim * outDim ? wideBytes : -1;
-          if (at >= 0) {
-            wideBytes += align(inDim * outDim * 4);
-            toWide.push(() => k.csr_panels(inDim, outDim, rp, col, val, wide + at));
-          }
-          layers.push({
-            inDim, outDim,
-            // Images in lanes, but for a batch on the panels.
-            get lanes() { return !(wide && at >= 0); },
-            run: (x, n, y, relu, lanes) => n === 1 && !(wide && at >= 0)
+          const csr: Layer = {
+            inDim, outDim, lanes: true,
+            run: (x, n, y, relu, lanes) => n === 1
               ? k.csr_1(x, inDim, outDim, rp, col, val, b, y, relu, nz, tmp)
-              : wide && at >= 0 ? k.mlp_dense_f32(x, n, inDim, outDim, wide + at, b, y, relu, nz, cnt, tmp)
-                : byLanes[(lanes >> 2) - 1](x, inDim, outDim, rp, col, val, b, y, relu),
-          });
+              : byLanes[(lanes >> 2) - 1](x, inDim, outDim, rp, col, val, b, y, relu),
+          };
+          layers.push(values.length >= CSR_PANELS_MIN_DENSITY * inDim * outDim
+            ? widened(csr, b, (dst) => k.csr_panels(inDim, outDim, rp, col, val, dst)) : csr);
         }
         break;
       }
@@ -149,8 +148,8 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
       }
     }
   }
-  const widens = wideBytes > 0 && wideBytes <= F16_WIDE_MAX_BYTES;
-  // One image never widens: the batch scratch is asked for only by a batch.
+  const widens = wideBytes > 0 && wideBytes <= WIDE_MAX_BYTES;
+  // Only a batch that widens asks for the WIDE scratch.
   const scratchBytes = WIDE, batchScratchBytes = WIDE + (widens ? wideBytes : 0);
   const bytes = allocations.reduce((a, p) => a + rt.sizeOf(p), 0);
   const inDim = dims[0], outDim = dims[L];
@@ -223,8 +222,9 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
     bytes,
     forward(xs, xOff, n, logits, labels, labelsOff) {
       if (released) throw new Error('predictor used after release()');
-      const base = rt.scratch(n > 1 ? batchScratchBytes : scratchBytes);
-      if (widens && n > 1) {
+      const widen = widens && n >= TILE;
+      const base = rt.scratch(widen ? batchScratchBytes : scratchBytes);
+      if (widen) {
         wide = base + WIDE;
         for (const write of toWide) write();
       }

@@ -144,7 +144,7 @@ function checkInflatedSize(bytes: Uint8Array, idat: [number, number][], expected
   const compressed = idat.reduce((n, [start, end]) => n + end - start, 0);
   try {
     if (compressed <= INFLATE_STEP) {
-      const stream = idat.length === 1 ? bytes.subarray(idat[0][0], idat[0][1]) : concatRanges(bytes, idat, compressed);
+      const stream = concatRanges(bytes, idat);
       produced = unzlibSync(stream, { out: new Uint8Array(expected + INFLATE_SLACK + 1) }).length;
       if (produced > expected + INFLATE_SLACK) fail(`PNG image data inflates to more than the ${expected} bytes IHDR implies`);
     } else {
@@ -168,10 +168,11 @@ function checkInflatedSize(bytes: Uint8Array, idat: [number, number][], expected
   if (produced < expected) fail(`PNG image data is truncated: it inflates to ${produced} bytes, IHDR implies ${expected}`);
 }
 
-/** The bytes of `ranges` of `bytes`, one after another (`total` of them). */
-function concatRanges(bytes: Uint8Array, ranges: [number, number][], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
+/** `head`, then the bytes of `ranges` of `bytes`, one after another. */
+function concatRanges(bytes: Uint8Array, ranges: [number, number][], head: readonly number[] = []): Uint8Array {
+  const out = new Uint8Array(head.length + ranges.reduce((n, [start, end]) => n + end - start, 0));
+  out.set(head);
+  let at = head.length;
   for (const [start, end] of ranges) {
     out.set(bytes.subarray(start, end), at);
     at += end - start;
@@ -209,13 +210,7 @@ export function decodePng(bytes: Uint8Array, limits: Required<ImageLimits>, colo
   }
   checkInflatedSize(bytes, walk.idat, raw);
 
-  const slim = new Uint8Array(8 + walk.keep.reduce((n, [s, e]) => n + e - s, 0));
-  slim.set(PNG_SIGNATURE);
-  let at = 8;
-  for (const [s, e] of walk.keep) {
-    slim.set(bytes.subarray(s, e), at);
-    at += e - s;
-  }
+  const slim = concatRanges(bytes, walk.keep, PNG_SIGNATURE);
   let png: DecodedPng;
   try {
     png = decodePngLib(slim, { checkCrc: true });

@@ -28,6 +28,14 @@
 const lines: string[] = [];
 const emit = (s: string) => lines.push(s);
 
+/**
+ * Four binary16 values (`load`: a v128.load16x4_s) as float32 bits in registers: (h << 13) &
+ * 0x8fffffff is the float32 w · 2^−112 exactly (sign, exponent and mantissa shifted into place);
+ * f16Value multiplies by 2^112, giving w. Every f16 kernel widens this way.
+ */
+export const f16Bits = (load: string) => `(v128.and (i32x4.shl ${load} (i32.const 13)) (global.get $f16mask))`;
+export const f16Value = (load: string) => `(f32x4.mul ${f16Bits(load)} (global.get $f16scale))`;
+
 /** Lane widths of the transposed CSR kernel: vectors of 4 images per feature. */
 export const CSR_T_VECTORS = [1, 2, 4] as const;
 
@@ -90,8 +98,8 @@ function floatPanelBlock(kind: 'f32' | 'f16' | 'f16s', V: number, field: 4 | 8):
   emit('    (local.set $xv (v128.load32_splat (local.get $nz)))');
   emit(`    (local.set $r (i32.add (local.get $w) (i32.load offset=${field} (local.get $nz))))`);
   for (let v = 0; v < V; v++) {
-    const bits = `(v128.and (i32x4.shl (v128.load16x4_s offset=${8 * v} (local.get $r)) (i32.const 13)) (global.get $f16mask))`;
-    const w = kind === 'f32' ? `(v128.load offset=${16 * v} (local.get $r))` : kind === 'f16' ? `(f32x4.mul ${bits} (global.get $f16scale))` : bits;
+    const h = `(v128.load16x4_s offset=${8 * v} (local.get $r))`;
+    const w = kind === 'f32' ? `(v128.load offset=${16 * v} (local.get $r))` : kind === 'f16' ? f16Value(h) : f16Bits(h);
     emit(`    (local.set $a${v} (f32x4.add (local.get $a${v}) (f32x4.mul (local.get $xv) ${w})))`);
   }
   emit(`    (local.set $nz (i32.add (local.get $nz) (i32.const ${ENTRY})))`);
@@ -204,7 +212,7 @@ function widenF16(): void {
   emit('  (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $count) (i32.const 2))))');
   emit('  (block $d (loop $l');
   emit('    (br_if $d (i32.ge_u (local.get $dst) (local.get $end4)))');
-  emit('    (v128.store (local.get $dst) (f32x4.mul (v128.and (i32x4.shl (v128.load16x4_s (local.get $src)) (i32.const 13)) (global.get $f16mask)) (global.get $f16scale)))');
+  emit(`    (v128.store (local.get $dst) ${f16Value('(v128.load16x4_s (local.get $src))')})`);
   emit('    (local.set $src (i32.add (local.get $src) (i32.const 8))) (local.set $dst (i32.add (local.get $dst) (i32.const 16)))');
   emit('    (br $l)))');
   emit('  (block $d1 (loop $l1');

@@ -27,7 +27,7 @@
  *   bit-exact with kernels.ts.
  */
 import { convKernelsWat } from './source-conv.ts';
-import { mlpKernelsWat } from './mlp-source.ts';
+import { f16Value, mlpKernelsWat } from './mlp-source.ts';
 import { mlpTrainWat } from './mlp-train-source.ts';
 import { cnnTrainWat } from './cnn-train-source.ts';
 
@@ -59,7 +59,7 @@ function floatBlock(kind: 'f32' | 'f16', V: number): void {
   for (let v = 0; v < V; v++) {
     const w = kind === 'f32'
       ? `(v128.load offset=${16 * v} (local.get $r))`
-      : `(f32x4.mul (v128.and (i32x4.shl (v128.load16x4_s offset=${8 * v} (local.get $r)) (i32.const 13)) (global.get $f16mask)) (global.get $f16scale))`;
+      : f16Value(`(v128.load16x4_s offset=${8 * v} (local.get $r))`);
     emit(`    (local.set $a${v} (f32x4.add (local.get $a${v}) (f32x4.mul (local.get $xv) ${w})))`);
   }
   emit('    (local.set $nz (i32.add (local.get $nz) (i32.const 8)))');
@@ -367,7 +367,7 @@ function rowLayer(kind: 'f32' | 'f16'): void {
   const es = kind === 'f32' ? 4 : 2;
   const load = (off: string) => kind === 'f32'
     ? `(v128.load ${off} (local.get $r))`
-    : `(f32x4.mul (v128.and (i32x4.shl (v128.load16x4_s ${off.replace(/offset=(\d+)/, (_, n) => `offset=${Number(n) / 2}`)} (local.get $r)) (i32.const 13)) (global.get $f16mask)) (global.get $f16scale))`;
+    : f16Value(`(v128.load16x4_s ${off.replace(/offset=(\d+)/, (_, n) => `offset=${Number(n) / 2}`)} (local.get $r))`);
   emit(`(func (export "row_${kind}") (param $x i32) (param $inDim i32) (param $outDim i32) (param $w i32) (param $b i32) (param $y i32) (param $relu i32) (param $nz i32) (param $acc i32)`);
   emit('  (local $cnt i32) (local $p i32) (local $end i32) (local $xv v128) (local $r i32) (local $a i32) (local $aend i32) (local $rowBytes i32)');
   emit(`  (local.set $rowBytes (i32.mul (local.get $outDim) (i32.const ${es})))`);

@@ -15,6 +15,9 @@ import type { AnswerCache } from './answer-cache.ts';
  */
 export type PredictMembers = (run: LoadedRun, input: Float32Array, levels?: readonly number[], note?: (hosts: LevelHostFigures[]) => void) => Promise<ClassArray>;
 
+/** Decodes, preprocesses and predicts an upload in one step: the prepared input and its member predictions (as PredictMembers). */
+export type LiveUpload = (run: LoadedRun, req: PrepareRequest, levels?: readonly number[]) => Promise<{ prepared: Prepared; predictions: ClassArray }>;
+
 /** Settings of one API instance; the Node and Workers entry points fill them from their environment. */
 export interface AppOptions {
   /** Bearer tokens accepted on every route but health and the API docs. */
@@ -60,6 +63,8 @@ export interface AppOptions {
   prepareUpload?: (req: PrepareRequest) => Promise<Prepared>;
   /** Live member predictions of a prepared upload (Workers with level hosts: spread over them); default in this isolate or process. */
   predictMembers?: PredictMembers;
+  /** Both in one step (Node: one task of the worker pool, one thread round trip instead of two); wins over the two above. */
+  liveUpload?: LiveUpload;
   /** swagger-ui's assets for /docs (the entry points supply them). */
   docsAssets?: DocsAssets;
   /** fetch used for task images (tests inject one). */

@@ -62,7 +62,11 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const pool = options.prepareUpload ? null : createUploadPool({ threads: count('PIE_UPLOAD_THREADS'), queue: count('PIE_UPLOAD_QUEUE'), predictorBudgetBytes: budget });
   if (pool) {
     options.prepareUpload = (req) => pool.prepare(req);
-    options.predictMembers ??= (run, input, levels) => pool.predict(run, input, levels);
+    // An upload is prepared and predicted in one task, unless the caller predicts its own way.
+    if (!options.predictMembers) {
+      options.predictMembers = (run, input, levels) => pool.predict(run, input, levels);
+      options.liveUpload ??= (run, req, levels) => pool.upload(run, req, levels);
+    }
   }
   await installNodeKernels();
   const repo = new RunRepository(opts.store ?? new FsStore(opts.runsDir!), {}, new PredictorCache(budget));

@@ -31,7 +31,9 @@ export default function prepare(req: PrepareRequest): WorkerAnswer {
 export interface TaskLevel { t: number; key: string; what: string; fileBytes: number }
 
 export interface PredictTask {
-  input: Float32Array;
+  /** The prepared input; or `upload`: prepare it here first, in the same task (one thread round trip for both). */
+  input?: Float32Array;
+  upload?: PrepareRequest;
   /** The run's level count, K and class-index width: the shape of the answer. */
   levels: number;
   K: number;
@@ -45,8 +47,11 @@ export interface PredictTask {
 export interface ThreadCacheStats { thread: number; loads: number; evictions: number; usedBytes: number }
 
 export type PredictAnswer =
-  | { ok: true; predictions: ClassArray; stats: ThreadCacheStats; /** ms each wanted level took to predict (loading excluded). */ levelMs: number[] }
-  | { ok: false; error: { status: number; code: string; message: string } | null; stats: ThreadCacheStats };
+  | {
+    ok: true; predictions: ClassArray; stats: ThreadCacheStats; /** ms each wanted level took to predict (loading excluded). */ levelMs: number[];
+    /** The upload's preparation, when the task had one. */ prepared?: Prepared;
+  }
+  | { ok: false; error: { status: number; code: string; message: string; /** an ImageError's (code: its code) */ image?: true } | null; stats: ThreadCacheStats };
 
 const kernels = installNodeKernels();
 const { predictorBudgetBytes = Infinity, threads = 1 } = (workerData ?? {}) as { predictorBudgetBytes?: number; threads?: number };
@@ -71,6 +76,16 @@ export async function predict(task: PredictTask): Promise<PredictAnswer> {
     port.postMessage({ id, t });
   });
   try {
+    let prepared: Prepared | undefined;
+    if (task.upload) {
+      try {
+        prepared = prepareUpload(task.upload);
+      } catch (err) {
+        if (err instanceof ImageError) return { ok: false, error: { status: 400, code: err.code, message: err.message, image: true }, stats: stats() };
+        throw err;
+      }
+    }
+    const input = prepared?.input ?? task.input!;
     const out = newClassArray(task.levels * task.K, task.classBytes);
     const levelMs: number[] = [];
     for (const { t, key, what, fileBytes } of task.wanted) {
@@ -78,11 +93,11 @@ export async function predict(task: PredictTask): Promise<PredictAnswer> {
         async () => (await filesOf(t)).map((bytes) => createPredictor(decodeModel(bytes))),
         (predictors: Predictor[]) => {
           const started = performance.now();
-          predictEach(predictors, task.input, out, t * task.K);
+          predictEach(predictors, input, out, t * task.K);
           levelMs.push(performance.now() - started);
         });
     }
-    return { ok: true, predictions: out, stats: stats(), levelMs };
+    return { ok: true, predictions: out, stats: stats(), levelMs, ...(prepared ? { prepared } : {}) };
   } catch (err) {
     // The main thread keeps the error of a failed read (a damaged run) itself.
     if (err instanceof MainThreadFailure) return { ok: false, error: null, stats: stats() };

@@ -1,7 +1,7 @@
 import { buildAnswer, liveMemberPredictions, type ImageAnswer } from './answer.ts';
 import { decodeImage, fromPixelArray, toModelInput, type DecodedImage, type ImageLimits } from '../lib/image/index.ts';
 import { inputShapeOf, type Manifest } from '../lib/manifest.ts';
-import type { PredictMembers } from './context.ts';
+import type { LiveUpload, PredictMembers } from './context.ts';
 import type { LoadedRun } from './runs.ts';
 
 export type Polarity = 'auto' | 'keep' | 'invert';
@@ -54,4 +54,14 @@ export async function answerForPrepared(
 ): Promise<ImageAnswer> {
   const preds = await predict(run, prepared.input, levels);
   return buildAnswer(run, preds, trueLabel, { source: 'upload', preprocessing: prepared.preprocessing }, levels);
+}
+
+/** How an upload is prepared and predicted: in one step (`live`), or `prepare` then `predict` (each default: here). */
+export interface UploadPath { live?: LiveUpload; prepare?: (req: PrepareRequest) => Promise<Prepared>; predict?: PredictMembers }
+
+/** The answer for an upload, prepared and predicted along `path`. */
+export async function answerForUpload(run: LoadedRun, req: PrepareRequest, trueLabel: number | null, levels: readonly number[] | undefined, path: UploadPath): Promise<ImageAnswer> {
+  if (!path.live) return answerForPrepared(run, path.prepare ? await path.prepare(req) : prepareUpload(req), trueLabel, levels, path.predict);
+  const { prepared, predictions } = await path.live(run, req, levels);
+  return buildAnswer(run, predictions, trueLabel, { source: 'upload', preprocessing: prepared.preprocessing }, levels);
 }

@@ -6,7 +6,7 @@ import type { LoadedRun } from '../runs.ts';
 import { ImageError } from '../../lib/image/errors.ts';
 import type { ImageLimits } from '../../lib/image/types.ts';
 import { inputShapeOf } from '../../lib/manifest.ts';
-import { answerForPrepared, prepareUpload, type Prepared, type PrepareRequest } from '../upload.ts';
+import { answerForUpload, type PrepareRequest, type UploadPath } from '../upload.ts';
 import { choiceForClass, type LabelConfig } from './config.ts';
 import { TaskImageError, labelStudioAuthorizer, loadTaskImage, looksLikeImageRef } from './task-image.ts';
 
@@ -64,10 +64,8 @@ export interface PredictTasksOptions {
   ownImage?: (ref: string) => Promise<ImageAnswer | Uint8Array | null>;
   /** Shared by every request of the instance: downloads in flight at once. */
   fetchSlots?: Semaphore;
-  /** Decodes and preprocesses an image (Node: the upload worker pool); default inline. */
-  prepare?: (req: PrepareRequest) => Promise<Prepared>;
-  /** Predicts the members on a prepared image (Workers with level hosts: spread over them); default here. */
-  predict?: PredictMembers;
+  /** How an image is decoded, preprocessed and predicted (Node: the upload worker pool; Workers with level hosts: spread over them); default here. */
+  upload?: UploadPath;
   /** Where the detail of each failed download goes (default console.warn). */
   log?: (line: string) => void;
 }
@@ -173,7 +171,7 @@ export async function predictTasks(
         const req: PrepareRequest = {
           kind: 'bytes', bytes, contentType, limits: opts.limits, width, height, channels, datasetPolarity: run.manifest.dataset.polarity, polarity: 'auto',
         };
-        answer = await answerForPrepared(run, opts.prepare ? await opts.prepare(req) : prepareUpload(req), null, undefined, opts.predict);
+        answer = await answerForUpload(run, req, null, undefined, opts.upload ?? {});
       }
       return { prediction: toTaskPrediction(answer, scoringLevel, config, choiceOf), error: null };
     } catch (err) {

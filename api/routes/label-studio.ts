@@ -151,8 +151,7 @@ labelStudio.openapi(createRoute({
     timeoutMs: ti.timeoutMs,
     concurrency: ti.maxConcurrent,
     fetchSlots: slots,
-    prepare: options.prepareUpload,
-    predict: options.predictMembers,
+    upload: { live: options.liveUpload, prepare: options.prepareUpload, predict: options.predictMembers },
     ownImage: async (ref) => {
       const own = ownImageRef(ref, [origin, ...(options.publicUrl ? [new URL(options.publicUrl).origin] : [])]);
       if (!own) return null;

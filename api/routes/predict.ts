@@ -6,7 +6,7 @@ import type { AppEnv, PredictMembers } from '../context.ts';
 import type { LevelHostFigures } from '../level-hosts.ts';
 import { BadInput, UnsupportedMediaType } from '../errors.ts';
 import { ImageAnswerSchema, RunParam, decimalInt, uploadErrorResponses } from '../schemas.ts';
-import { answerForPrepared, prepareUpload, type PrepareRequest } from '../upload.ts';
+import { answerForUpload, type PrepareRequest } from '../upload.ts';
 
 const PredictQuery = z.object({
   polarity: z.enum(['auto', 'keep', 'invert']).default('auto').openapi({
@@ -105,12 +105,11 @@ predict.openapi(createRoute({
   }
   c.header('Cache-Control', 'no-store');
   // Decoding and prediction off the event loop on Node (a worker pool), inline on Workers.
-  const prepared = c.var.options.prepareUpload ? await c.var.options.prepareUpload(req) : prepareUpload(req);
-  c.header('X-PIE-Kernels', wasmKernels() ? 'wasm' : 'js');
-  const predictMembers = c.var.options.predictMembers;
+  const { liveUpload: live, prepareUpload: prepare, predictMembers } = c.var.options;
   let hosts: LevelHostFigures[] = [];
   const noted: PredictMembers | undefined = predictMembers && ((r, x, l) => predictMembers(r, x, l, (f: LevelHostFigures[]) => { hosts = f; }));
-  const answer = await answerForPrepared(run, prepared, label ?? null, levels, noted);
+  const answer = await answerForUpload(run, req, label ?? null, levels, { live, prepare, predict: noted });
+  c.header('X-PIE-Kernels', wasmKernels() ? 'wasm' : 'js');
   // What each level host held, when the levels were spread over hosts (ASCII JSON: header values are bytes).
   if (hosts.length) c.header('X-PIE-Level-Hosts', JSON.stringify(hosts).replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
   return c.json(answer, 200);

@@ -14,6 +14,7 @@ import { RunRepository } from '../../api/runs.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { FsStore } from '../../node/store-fs.ts';
 import { parseManifest } from '../../lib/manifest.ts';
+import { encodePng } from '../../lib/image/index.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -53,6 +54,30 @@ describe('live prediction in the worker pool (Node)', () => {
       }
     } finally {
       await pool.close();
+    }
+  });
+
+  it('prepares and predicts an upload in one task, split only like a prediction, and refuses a bad image there', async () => {
+    const run = await new RunRepository(new FsStore(inject('tinyRunDir'))).get('latest');
+    const shape = { width: 28, height: 28, channels: 1 as const, datasetPolarity: run.manifest.dataset.polarity, polarity: 'keep' as const };
+    const upload = async (i: number) => ({ kind: 'bytes' as const, bytes: encodePng(await run.image(i), 28, 28, 1), contentType: 'image/png', ...shape });
+    const one = createUploadPool({ threads: 1 });
+    const two = createUploadPool({ threads: 2, splitMinMs: 0 });
+    try {
+      for (const [r, i] of [1, 4, 9].entries()) {
+        const { prepared, predictions } = await one.upload(run, await upload(i));
+        expect(Array.from(predictions)).toEqual(Array.from(datasetMemberPredictions(run, i)));
+        expect(prepared.preprocessing).toMatchObject({ format: 'png' });
+        expect([one.tasks(), one.predictTasks()]).toEqual([r + 1, r + 1]);
+        // Two idle threads: the first upload (levels not yet timed) is one task, the next a prepare and a split prediction.
+        expect(Array.from((await two.upload(run, await upload(i))).predictions)).toEqual(Array.from(datasetMemberPredictions(run, i)));
+        expect([two.tasks(), two.predictTasks()]).toEqual(r === 0 ? [1, 1] : [3 * r + 1, 2 * r + 1]);
+      }
+      const bad = { ...(await upload(0)), bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]) };
+      await expect(one.upload(run, bad)).rejects.toMatchObject({ name: 'ImageError' });
+      expect(Array.from((await one.upload(run, await upload(2))).predictions)).toEqual(Array.from(datasetMemberPredictions(run, 2)));
+    } finally {
+      await Promise.all([one.close(), two.close()]);
     }
   });
 

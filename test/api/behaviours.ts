@@ -227,6 +227,25 @@ export function apiBehaviours(getClient: () => ApiClient) {
       await expectError(await post(new Uint8Array(0), 'image/png'), 400, 'empty_body');
       await expectError(await post(new Uint8Array(9 * 1024 * 1024), 'image/png'), 413);
     });
+    it('an upload without a declared length (chunked) is answered', async () => {
+      const streamed = (bytes: Uint8Array, chunk: number) => {
+        let at = 0;
+        return new ReadableStream<Uint8Array>({
+          pull(c) {
+            if (at >= bytes.length) c.close();
+            else c.enqueue(bytes.slice(at, at += chunk));
+          },
+        });
+      };
+      const post = (body: ReadableStream<Uint8Array>) => api.fetch('/v1/runs/latest/predict?levels=dense', auth({
+        method: 'POST', body, headers: { 'content-type': 'image/png' }, duplex: 'half',
+      } as RequestInit));
+      const png = new Uint8Array(await (await get('/v1/runs/latest/images/3/image.png')).arrayBuffer());
+      const r = await post(streamed(png, 100));
+      expect(r.status).toBe(200);
+      const live = await r.json() as Json;
+      expect(live.levels[0].memberPredictions).toEqual((await getJson('/v1/runs/latest/images/3')).levels[0].memberPredictions);
+    });
   });
 
   describe('OpenAPI', () => {

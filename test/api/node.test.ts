@@ -1,5 +1,5 @@
 /** The API's behaviours through @hono/node-server over real HTTP, serving the run from local files. */
-import { Agent, get } from 'node:http';
+import { Agent, get, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startNodeServer, type NodeServer } from '../../api/node.ts';
 import { apiBehaviours } from './behaviours.ts';
@@ -48,4 +48,30 @@ describe('keep-alive', () => {
       agent.destroy();
     }
   }, 20_000);
+});
+
+describe('request body limit', () => {
+  /** Status of a POST of `chunks` MiB, and how many of them were written when the answer came. */
+  const send = (headers: Record<string, string>, chunks: number) => new Promise<{ status: number; written: number }>((resolve, reject) => {
+    let written = 0;
+    const req = httpRequest(`${server.url}/v1/runs/latest/predict`, { agent: false, method: 'POST', headers: { authorization: 'Bearer key-1', 'content-type': 'image/png', ...headers } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode!, written });
+    });
+    // The server answers and closes as soon as the limit is passed, while this side may still be writing.
+    req.on('error', (err) => (/EPIPE|ECONNRESET/.test((err as NodeJS.ErrnoException).code ?? '') ? undefined : reject(err)));
+    const write = (): void => {
+      if (written === chunks) { req.end(); return; }
+      req.write(new Uint8Array(1024 * 1024), () => { written++; write(); });
+    };
+    write();
+  });
+
+  it('refuses a declared length over 8 MiB from its header, and a chunked body as soon as it passes 8 MiB', async () => {
+    expect((await send({ 'content-length': String(9 * 1024 * 1024 + 1) }, 0)).status).toBe(413);
+    // Counted as it arrives: the answer comes before the rest of a 32 MiB body is sent (socket buffers hold a few MiB).
+    const chunked = await send({ 'transfer-encoding': 'chunked' }, 32);
+    expect(chunked.status).toBe(413);
+    expect(chunked.written).toBeLessThan(20);
+  });
 });

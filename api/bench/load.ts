@@ -129,43 +129,59 @@ const images = await Promise.all(Array.from({ length: Math.max(nImages, 16) }, (
 const inputs = images.slice(0, nImages).map((img) => Float32Array.from(img, (v) => v * PIXEL_SCALE));
 const jsByLevel = await Promise.all(run.manifest.levels.map((level) => Promise.all(level.members.map(async (m) =>
   createPredictor(decodeModel((await new FsStore(runsDir).get(`${run.runId}/${m.model}`))!), { kernels: 'js' })))));
+/** Median of a list. */
+const median = (a: readonly number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 /**
  * ms of CPU per image of each level, measured as a live prediction runs: each image goes through
  * every level in turn (so each level's weights are out of cache, evicted by the others'), the
- * level's K members on one image together (predictEach).
+ * level's K members on one image together (predictEach). A whole unmeasured pass first: the
+ * kernels are compiled in tiers as they run, and a few images measured 1.5–2× the settled cost.
+ * Then `rounds` passes; each level's median over them, and the passes' totals.
  */
-const cycleMs = (byLevel: Predictor[][]) => {
+const cycleMs = (byLevel: Predictor[][], rounds: number) => {
   const out = newClassArray(run.levels * run.K, classBytesFor(run.numClasses));
-  for (const x of inputs.slice(0, 5)) byLevel.forEach((ps, t) => predictEach(ps, x, out, t * run.K)); // warm-up
-  const us = byLevel.map(() => 0);
-  for (const x of inputs) {
-    byLevel.forEach((ps, t) => {
-      const c0 = process.cpuUsage();
-      predictEach(ps, x, out, t * run.K);
-      const c = process.cpuUsage(c0);
-      us[t] += c.user + c.system;
-    });
-  }
-  return us.map((u) => u / 1000 / nImages);
+  for (const x of inputs) byLevel.forEach((ps, t) => predictEach(ps, x, out, t * run.K));
+  const perRound = Array.from({ length: rounds }, () => {
+    const us = byLevel.map(() => 0);
+    for (const x of inputs) {
+      byLevel.forEach((ps, t) => {
+        const c0 = process.cpuUsage();
+        predictEach(ps, x, out, t * run.K);
+        const c = process.cpuUsage(c0);
+        us[t] += c.user + c.system;
+      });
+    }
+    return us.map((u) => u / 1000 / nImages);
+  });
+  return { levels: byLevel.map((_, t) => median(perRound.map((r) => r[t]))), totals: perRound.map((r) => r.reduce((a, b) => a + b, 0)) };
 };
-console.log(`\nlive prediction cost per level (one image through the level's K members, each image through every level in turn as a live prediction does; in process, ms of CPU per image; ${nImages} images)`);
+const ROUNDS = 3;
+console.log(`\nlive prediction cost per level (one image through the level's K members, each image through every level in turn as a live prediction does; in process, ms of CPU per image; ${nImages} images, after a pass unmeasured; wasm: median of ${ROUNDS} passes)`);
 console.log('level       kind        sparsity   JS kernels   wasm kernels   JS / wasm   µs / model (wasm)');
-const wasmMs = cycleMs(predictorsByLevel);
-const jsMs = cycleMs(jsByLevel);
+const wasm = cycleMs(predictorsByLevel, ROUNDS);
+const js = cycleMs(jsByLevel, 1);
 run.manifest.levels.forEach((level, t) => {
-  const js = jsMs[t], wasm = wasmMs[t];
-  console.log(`${level.name.padEnd(10)}  ${level.format.padEnd(12)} ${(level.sparsity * 100).toFixed(0).padStart(6)} %  ${js.toFixed(3).padStart(10)}  ${wasm.toFixed(3).padStart(13)}  ${(js / wasm).toFixed(1).padStart(9)}×  ${((wasm * 1000) / run.K).toFixed(1).padStart(17)}`);
+  const jsT = js.levels[t], wasmT = wasm.levels[t];
+  console.log(`${level.name.padEnd(10)}  ${level.format.padEnd(12)} ${(level.sparsity * 100).toFixed(0).padStart(6)} %  ${jsT.toFixed(3).padStart(10)}  ${wasmT.toFixed(3).padStart(13)}  ${(jsT / wasmT).toFixed(1).padStart(9)}×  ${((wasmT * 1000) / run.K).toFixed(1).padStart(17)}`);
 });
-const totalJs = jsMs.reduce((a, b) => a + b, 0), totalWasm = wasmMs.reduce((a, b) => a + b, 0);
-console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)} ms, wasm ${totalWasm.toFixed(2)} ms per image (${(totalJs / totalWasm).toFixed(1)}×)`);
+const totalJs = js.totals[0], totalWasm = median(wasm.totals);
+console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)} ms, wasm ${totalWasm.toFixed(2)} ms per image (${(totalJs / totalWasm).toFixed(1)}×; wasm passes ${wasm.totals.map((v) => v.toFixed(2)).join(', ')})`);
 {
-  // The API's own path: liveMemberPredictions over every level, cached predictors.
-  for (const x of inputs.slice(0, 5)) await liveMemberPredictions(run, x);
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (const x of inputs) await liveMemberPredictions(run, x);
-  const c = process.cpuUsage(c0);
-  console.log(`live predict through the API's code (liveMemberPredictions, all levels): ${((c.user + c.system) / 1000 / nImages).toFixed(2)} ms CPU, ${((performance.now() - t0) / nImages).toFixed(2)} ms wall per image`);
+  // The API's own path: liveMemberPredictions over every level, cached predictors (warm from the passes above); median of ROUNDS passes.
+  const passes = Array.from({ length: ROUNDS }, () => ({ cpu: 0, wall: 0 }));
+  for (const pass of passes) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (const x of inputs) await liveMemberPredictions(run, x);
+    const c = process.cpuUsage(c0);
+    pass.cpu = (c.user + c.system) / 1000 / nImages;
+    pass.wall = (performance.now() - t0) / nImages;
+  }
+  console.log(`live predict through the API's code (liveMemberPredictions, all levels): ${median(passes.map((p) => p.cpu)).toFixed(2)} ms CPU, ` +
+    `${median(passes.map((p) => p.wall)).toFixed(2)} ms wall per image (median of ${ROUNDS} passes; CPU ${passes.map((p) => p.cpu.toFixed(2)).join(', ')})`);
 }
 
 {
@@ -187,10 +203,9 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
         }
       }
     }
-    const p50 = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
     console.log(`live predict through the Node prediction threads (all levels, wall per image, ${4 * nImages} images each, alternating rounds): ` +
-      counts.map((threads, p) => `${threads} thread${threads > 1 ? 's' : ''} p50 ${p50(walls[p]).toFixed(2)} ms`).join(', ') +
-      (counts.length > 1 ? ` (${(p50(walls[0]) / p50(walls[1])).toFixed(2)}×)` : ''));
+      counts.map((threads, p) => `${threads} thread${threads > 1 ? 's' : ''} p50 ${median(walls[p]).toFixed(2)} ms`).join(', ') +
+      (counts.length > 1 ? ` (${(median(walls[0]) / median(walls[1])).toFixed(2)}×)` : ''));
   } finally {
     await Promise.all(pools.map((pool) => pool.close()));
   }

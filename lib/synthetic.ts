@@ -12,7 +12,7 @@ import { analyzeRun } from './analysis/index.ts';
 import { classArrayToBytes, classBytesFor, newClassArray } from './class-array.ts';
 import { imageHashes, sha256Hex } from './hash.ts';
 import { MANIFEST_VERSION, RUN_FILES, parseManifest, type FileEntry, type LevelEntry, type Manifest } from './manifest.ts';
-import { encodeModel, lenet5Arch, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, resnetArch, toArchModel, toDenseModel, toSparseModel, type Architecture, type MlpWeights, type ModelKind } from './model/index.ts';
+import { encodeModel, lenet5Arch, prunedModel, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, resnetArch, toArchModel, toDenseModel, toSparseModel, type Architecture, type MlpWeights, type ModelKind } from './model/index.ts';
 import { randomArchWeights } from './model/testing.ts';
 import { mulberry32, seedFor } from './random.ts';
 import { LATEST_KEY, type Store } from './store.ts';
@@ -116,24 +116,28 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
   const calibration = () => Float32Array.from(images.subarray(0, Math.min(100, N) * px), (v) => v / 255);
   const levelEntries: LevelEntry[] = [];
   for (const level of levels) {
-    const format: ModelKind = level.kind === 'dense' ? 'dense-f32' : level.kind === 'pruned' ? 'sparse-f32' : formatOf[level.quantization!];
+    // A pruned level's format is its first member's (prunedModel: CSR where smaller); the others follow.
+    let format: ModelKind | undefined = level.kind === 'dense' ? 'dense-f32' : level.kind === 'pruned' ? undefined : formatOf[level.quantization!];
     const members: LevelEntry['members'] = [];
     for (let k = 0; k < K; k++) {
       const memberSeed = seedFor(seed, level.name, k);
       const path = RUN_FILES.model(level.name, k);
       if (arch) {
         const weights = randomArchWeights(arch, memberSeed, level.sparsity);
-        await put(path, encodeModel(toArchModel(weights, format, { calibration: calibration(), n: Math.min(100, N) })), 'model');
+        const make = (kind: ModelKind) => toArchModel(weights, kind, { calibration: calibration(), n: Math.min(100, N) });
+        format ??= prunedModel(make).kind;
+        await put(path, encodeModel(make(format)), 'model');
         members.push({ model: path, seed: memberSeed, layerSparsity: arch.ops.filter((op) => op.op === 'conv' || op.op === 'dense').map(() => level.sparsity) });
         continue;
       }
       const weights = randomWeights(dims, mulberry32(memberSeed), level.sparsity);
-      const model = format === 'dense-f32' ? toDenseModel(weights) : format === 'sparse-f32' ? toSparseModel(weights)
-        : format === 'f16' ? quantizeFloat16(weights) : format === 'int8-full' ? quantizeInt8Full(weights, calibration(), Math.min(100, N)) : quantizeInt8Dynamic(weights);
-      await put(path, encodeModel(model), 'model');
+      const make = (kind: ModelKind) => (kind === 'dense-f32' ? toDenseModel(weights) : kind === 'sparse-f32' ? toSparseModel(weights)
+        : kind === 'f16' ? quantizeFloat16(weights) : kind === 'int8-full' ? quantizeInt8Full(weights, calibration(), Math.min(100, N)) : quantizeInt8Dynamic(weights));
+      format ??= prunedModel(make).kind;
+      await put(path, encodeModel(make(format)), 'model');
       members.push({ model: path, seed: memberSeed, layerSparsity: dims.slice(1).map(() => level.sparsity) });
     }
-    levelEntries.push({ name: level.name, kind: level.kind, sparsity: level.sparsity, quantization: level.quantization, format, members });
+    levelEntries.push({ name: level.name, kind: level.kind, sparsity: level.sparsity, quantization: level.quantization, format: format!, members });
   }
 
   const classNames = Array.from({ length: C }, (_, c) => `class ${String(c).padStart(4, '0')}`);

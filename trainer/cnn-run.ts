@@ -6,6 +6,7 @@
 import { type Architecture, lenet5Arch, paramSpecs, resnetArch, type Shape3 } from '../lib/model/arch.ts';
 import { type ArchWeights, toArchModel, toArchWeights } from '../lib/model/arch-weights.ts';
 import type { ArchCompactModel, CompactModel } from '../lib/model/types.ts';
+import { prunedModel } from '../lib/model/format.ts';
 import type { RunConfig } from './config.ts';
 
 /**
@@ -49,7 +50,7 @@ export function checkArchSparsity(weights: ArchWeights, target: number, where: s
 }
 
 export function trainedArchModel(weights: ArchWeights, sparsity: number): CompactModel {
-  return toArchModel(weights, sparsity > 0 ? 'sparse-f32' : 'dense-f32');
+  return sparsity > 0 ? prunedModel((kind) => toArchModel(weights, kind)) : toArchModel(weights, 'dense-f32');
 }
 
 /** A quantized model of a dense member's (folded) float weights, as the MLP path does. */

@@ -4,7 +4,7 @@ import { type ClassArray, classArrayFromBytes, classArrayToBytes, classBytesFor,
 import { imageHashes, sha256Hex } from '../lib/hash.ts';
 import { MANIFEST_VERSION, RUN_FILES, type DatasetInfo, type FileEntry, type LevelEntry, type Manifest, parseManifest } from '../lib/manifest.ts';
 import {
-  decodeModel, encodeModel, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, toDenseModel, toMlpWeights, toSparseModel,
+  decodeModel, encodeModel, prunedModel, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, toDenseModel, toMlpWeights, toSparseModel,
   type CompactModel,
 } from '../lib/model/index.ts';
 import { PIXEL_SCALE, type MlpWeights } from '../lib/model/types.ts';
@@ -198,7 +198,8 @@ export async function trainPopulations(ctx: RunContext, only?: (level: string, m
         model = trainedArchModel(msg.result.weights, spec.sparsity);
       } else {
         if (spec.sparsity > 0) checkSparsity(msg.result.weights, spec.sparsity, where);
-        model = spec.sparsity > 0 ? toSparseModel(msg.result.weights) : toDenseModel(msg.result.weights);
+        const w = msg.result.weights;
+        model = spec.sparsity > 0 ? prunedModel((kind) => (kind === 'sparse-f32' ? toSparseModel(w) : toDenseModel(w))) : toDenseModel(w);
       }
       await saveMember(ctx, {
         level: spec.level, member: spec.member, seed: spec.seed,

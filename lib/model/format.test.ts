@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { quantizeFloat16, toDenseModel, toSparseModel } from './convert.ts';
-import { decodeModel, encodeModel } from './format.ts';
+import { decodeModel, encodeModel, prunedModel } from './format.ts';
 import { createPredictor } from './predictor.ts';
 import { quantizeInt8Dynamic, quantizeInt8Full } from './quantize.ts';
 import { pruneRandomly, randomImages, randomMlp } from './testing.ts';
@@ -101,6 +101,25 @@ function arrayStart(bytes: Uint8Array, layer: number, name: string): number {
   const entry = header.layers[layer].arrays.find((a: { name: string }) => a.name === name);
   return Math.ceil((12 + headerLength) / 8) * 8 + entry.byteOffset;
 }
+
+describe('prunedModel', () => {
+  it('stores a pruned net as CSR only where that file is smaller than the dense one, with the same logits', () => {
+    const dims = [784, 300, 100, 10];
+    const input = randomImages(3, 784, 4);
+    for (const [sparsity, kind] of [[0.1, 'dense-f32'], [0.3, 'dense-f32'], [0.5, 'sparse-f32'], [0.9, 'sparse-f32']] as const) {
+      const w = pruneRandomly(randomMlp(dims, 11), sparsity, 12);
+      const chosen = prunedModel((k) => (k === 'sparse-f32' ? toSparseModel(w) : toDenseModel(w)));
+      expect(chosen.kind, `sparsity ${sparsity}`).toBe(kind);
+      const sizes = [encodeModel(toSparseModel(w)).length, encodeModel(toDenseModel(w)).length];
+      expect(encodeModel(chosen).length).toBe(Math.min(...sizes));
+      const [a, b] = [createPredictor(toSparseModel(w), { kernels: 'js' }), createPredictor(chosen, { kernels: 'js' })];
+      for (let i = 0; i < 3; i++) {
+        const x = input.subarray(i * 784, (i + 1) * 784);
+        expect(Array.from(b.logits(x))).toEqual(Array.from(a.logits(x)));
+      }
+    }
+  });
+});
 
 describe('decodeModel rejects corrupt files, naming the problem', () => {
   const dense = encodeModel(models[0]);

@@ -13,7 +13,7 @@ export * from './types.ts';
 export { ModelFormatError } from './validate.ts';
 export { toDenseModel, toSparseModel, quantizeFloat16, toMlpWeights, sparsityOf } from './convert.ts';
 export { quantizeInt8Dynamic, quantizeInt8Full, type QuantizeInt8FullOptions } from './quantize.ts';
-export { encodeModel, decodeModel, MODEL_FORMAT_VERSION } from './format.ts';
+export { encodeModel, decodeModel, prunedModel, MODEL_FORMAT_VERSION } from './format.ts';
 export { createPredictor, predictEach, type Predictor } from './predictor.ts';
 export { argmax } from './kernels.ts';
 export { f32ToF16Bits, f16BitsToF32, encodeFloat16Array, decodeFloat16Array } from './float16.ts';

@@ -48,20 +48,16 @@ export function prepareUpload(req: PrepareRequest): Prepared {
   return { input: prepared.input, preprocessing: { format: image.format, ...(image.dctScale ? { dctScale: image.dctScale } : {}), ...prepared.steps } };
 }
 
-/** Every member of every level (or of `levels`) on a prepared upload, predicted by `predict` (default: here). */
-export async function answerForPrepared(
-  run: LoadedRun, prepared: Prepared, trueLabel: number | null, levels?: readonly number[], predict: PredictMembers = liveMemberPredictions,
-): Promise<ImageAnswer> {
-  const preds = await predict(run, prepared.input, levels);
-  return buildAnswer(run, preds, trueLabel, { source: 'upload', preprocessing: prepared.preprocessing }, levels);
-}
-
 /** How an upload is prepared and predicted: in one step (`live`), or `prepare` then `predict` (each default: here). */
 export interface UploadPath { live?: LiveUpload; prepare?: (req: PrepareRequest) => Promise<Prepared>; predict?: PredictMembers }
 
-/** The answer for an upload, prepared and predicted along `path`. */
+/** The answer for an upload: every member of every level (or of `levels`), prepared and predicted along `path`. */
 export async function answerForUpload(run: LoadedRun, req: PrepareRequest, trueLabel: number | null, levels: readonly number[] | undefined, path: UploadPath): Promise<ImageAnswer> {
-  if (!path.live) return answerForPrepared(run, path.prepare ? await path.prepare(req) : prepareUpload(req), trueLabel, levels, path.predict);
-  const { prepared, predictions } = await path.live(run, req, levels);
+  const { prepared, predictions } = path.live ? await path.live(run, req, levels) : await prepareThenPredict(run, req, levels, path);
   return buildAnswer(run, predictions, trueLabel, { source: 'upload', preprocessing: prepared.preprocessing }, levels);
+}
+
+async function prepareThenPredict(run: LoadedRun, req: PrepareRequest, levels: readonly number[] | undefined, path: UploadPath) {
+  const prepared = path.prepare ? await path.prepare(req) : prepareUpload(req);
+  return { prepared, predictions: await (path.predict ?? liveMemberPredictions)(run, prepared.input, levels) };
 }

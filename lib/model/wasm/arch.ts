@@ -217,7 +217,7 @@ export function loadWasmArchModel(rt: WasmKernels, model: WasmArchModelInput): W
             // Widened once per pass into scratch (a small part of the conv's work; the model keeps binary16).
             return (b) => {
               pad(b);
-              kc.cnn_f16_decode(w, inDim * F, b + decodeAt);
+              k.f16_widen(w, inDim * F, b + decodeAt);
               kc.cnn_conv_f32(b + padAt, b + y, F, oh, ow, b + decodeAt, 0, 0, tab, n2, g.C, g.chanB, xRow, bias, 0, relu, 0, 0, 0, fb);
             };
           }

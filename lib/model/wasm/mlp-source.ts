@@ -203,7 +203,8 @@ function maxAbs(): void {
 /**
  * f16 weights widened to float32, count values from src to dst: each binary16 as the float32 it
  * is exactly ((h << 13) & 0x8fffffff is w · 2^−112, times 2^112, as the f16 blocks compute it in
- * registers), four at a time, the last (count mod 4) one at a time.
+ * registers), four at a time, the last (count mod 4) one at a time. The MLP predictor widens a
+ * batch's f16 layers with it, the conv nets an f16 layer's weights once per pass.
  */
 function widenF16(): void {
   emit('(func (export "f16_widen") (param $src i32) (param $count i32) (param $dst i32)');

@@ -64,7 +64,6 @@ export interface ConvExports {
   cnn_pad(src: number, C: number, H: number, W: number, dst: number, p: number, s: number, Hp: number, Wq: number, es: number): void;
   cnn_quantize_q(mode: number, src: number, n: number, dst: number, zp: number, inv: number): void;
   cnn_quantize_input(src: number, n: number, scale: number, zp: number, dst: number): void;
-  cnn_f16_decode(src: number, n: number, dst: number): void;
   cnn_pairs(mode: number, q: number, planes: number, planeElems: number, dst: number): void;
   cnn_absmax(src: number, n: number): number;
   cnn_maxpool_f32(x: number, C: number, H: number, W: number, size: number, stride: number, oh: number, ow: number, y: number): void;
@@ -408,16 +407,6 @@ function helpers(e: (s: string) => void): void {
   e('    (local.set $t (i16x8.narrow_i32x4_s (local.get $t) (local.get $t)))');
   e('    (v128.store32_lane 0 (i32.add (local.get $dst) (local.get $i)) (i8x16.narrow_i16x8_s (local.get $t) (local.get $t)))');
   e('    (local.set $i (i32.add (local.get $i) (i32.const 4))) (br $l)))');
-  e(')');
-
-  // binary16 → float32 (source.ts's exact widening), n values in groups of 8 (slack after both).
-  e('(func (export "cnn_f16_decode") (param $src i32) (param $n i32) (param $dst i32)');
-  e('  (local $i i32) (local $v v128)');
-  e('  (block $d (loop $l (br_if $d (i32.ge_s (local.get $i) (local.get $n)))');
-  e('    (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1)))))');
-  e('    (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))) (f32x4.mul (v128.and (i32x4.shl (i32x4.extend_low_i16x8_s (local.get $v)) (i32.const 13)) (v128.const i32x4 0x8fffffff 0x8fffffff 0x8fffffff 0x8fffffff)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112)))');
-  e('    (v128.store offset=16 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))) (f32x4.mul (v128.and (i32x4.shl (i32x4.extend_high_i16x8_s (local.get $v)) (i32.const 13)) (v128.const i32x4 0x8fffffff 0x8fffffff 0x8fffffff 0x8fffffff)) (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112)))');
-  e('    (local.set $i (i32.add (local.get $i) (i32.const 8))) (br $l)))');
   e(')');
 
   // Tap pairs for dot_i16x8_s: 16-bit planes of planeElems values → 32-bit pairs.

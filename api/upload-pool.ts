@@ -23,7 +23,7 @@ import { ImageError, type ImageErrorCode } from '../lib/image/errors.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { LoadedRun } from './runs.ts';
 import type { Prepared, PrepareRequest } from './upload.ts';
-import type { PredictAnswer, PredictTask, TaskLevel, ThreadCacheStats, WorkerAnswer } from './upload-worker.ts';
+import type { PredictAnswer, PredictTask, TaskError, TaskLevel, ThreadCacheStats, WorkerAnswer } from './upload-worker.ts';
 
 export interface UploadPoolOptions {
   /** Worker threads (PIE_UPLOAD_THREADS; default: cores − 1, at least 1). */
@@ -121,9 +121,7 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
       return { predictions: answer.predictions, prepared: answer.prepared };
     }
     if (answer.error === null) throw readFailure; // a damaged run: its own error (CorruptRun), logged once by onError
-    if (answer.error.image) throw new ImageError(answer.error.code as ImageErrorCode, answer.error.message);
-    if (answer.error.status !== 500) throw new ApiError(answer.error.status as ContentfulStatusCode, answer.error.code, answer.error.message);
-    throw new Error(answer.error.message);
+    throw thrown(answer.error);
   };
   const wantedOf = (loaded: LoadedRun, levelIndices?: readonly number[]): TaskLevel[] => (levelIndices ?? loaded.manifest.levels.map((_, t) => t)).map((t) => ({
     t, key: loaded.levelKey(t), what: loaded.levelWhat(t), fileBytes: loaded.levelFileBytes(t),
@@ -144,8 +142,7 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
   const prepare = async (req: PrepareRequest): Promise<Prepared> => {
     const answer = await run<WorkerAnswer>(req, { transferList: req.kind === 'bytes' ? ownBuffers([req.bytes]) : [] });
     if (answer.ok) return answer.prepared;
-    if (answer.error.image) throw new ImageError(answer.error.code as ImageErrorCode, answer.error.message);
-    throw new Error(answer.error.message);
+    throw thrown(answer.error);
   };
   return {
     prepare,
@@ -172,6 +169,13 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
     },
     close: () => pool.destroy(),
   };
+}
+
+/** A thread's error as the error it was: an ImageError, an ApiError (a 4xx), or a plain Error (a 500). */
+function thrown(e: TaskError): Error {
+  if (e.image) return new ImageError(e.code as ImageErrorCode, e.message);
+  if (e.status !== 500) return new ApiError(e.status as ContentfulStatusCode, e.code, e.message);
+  return new Error(e.message);
 }
 
 /**

@@ -16,14 +16,23 @@ import { ApiError } from './errors.ts';
 import { PredictorCache } from './predictor-cache.ts';
 import { prepareUpload, type Prepared, type PrepareRequest } from './upload.ts';
 
-export type WorkerAnswer = { ok: true; prepared: Prepared } | { ok: false; error: { image: boolean; code: string; message: string } };
+/** An error as it crosses to the main thread (structured cloning drops its class): an ImageError's code, an ApiError's status, else 500. */
+export interface TaskError { status: number; code: string; message: string; image?: true }
+
+function taskError(err: unknown): TaskError {
+  const message = (err as Error)?.message ?? String(err);
+  if (err instanceof ImageError) return { status: 400, code: err.code, message, image: true };
+  if (err instanceof ApiError) return { status: err.status, code: err.code, message };
+  return { status: 500, code: 'internal', message };
+}
+
+export type WorkerAnswer = { ok: true; prepared: Prepared } | { ok: false; error: TaskError };
 
 export default function prepare(req: PrepareRequest): WorkerAnswer {
   try {
     return { ok: true, prepared: prepareUpload(req) };
   } catch (err) {
-    const image = err instanceof ImageError;
-    return { ok: false, error: { image, code: image ? err.code : 'internal', message: (err as Error)?.message ?? String(err) } };
+    return { ok: false, error: taskError(err) };
   }
 }
 
@@ -51,7 +60,7 @@ export type PredictAnswer =
     ok: true; predictions: ClassArray; stats: ThreadCacheStats; /** ms each wanted level took to predict (loading excluded). */ levelMs: number[];
     /** The upload's preparation, when the task had one. */ prepared?: Prepared;
   }
-  | { ok: false; error: { status: number; code: string; message: string; /** an ImageError's (code: its code) */ image?: true } | null; stats: ThreadCacheStats };
+  | { ok: false; /** null: the main thread failed to read a level, and keeps that error itself. */ error: TaskError | null; stats: ThreadCacheStats };
 
 const kernels = installNodeKernels();
 const { predictorBudgetBytes = Infinity, threads = 1 } = (workerData ?? {}) as { predictorBudgetBytes?: number; threads?: number };
@@ -76,15 +85,7 @@ export async function predict(task: PredictTask): Promise<PredictAnswer> {
     port.postMessage({ id, t });
   });
   try {
-    let prepared: Prepared | undefined;
-    if (task.upload) {
-      try {
-        prepared = prepareUpload(task.upload);
-      } catch (err) {
-        if (err instanceof ImageError) return { ok: false, error: { status: 400, code: err.code, message: err.message, image: true }, stats: stats() };
-        throw err;
-      }
-    }
+    const prepared = task.upload && prepareUpload(task.upload);
     const input = prepared?.input ?? task.input!;
     const out = newClassArray(task.levels * task.K, task.classBytes);
     const levelMs: number[] = [];
@@ -101,8 +102,7 @@ export async function predict(task: PredictTask): Promise<PredictAnswer> {
   } catch (err) {
     // The main thread keeps the error of a failed read (a damaged run) itself.
     if (err instanceof MainThreadFailure) return { ok: false, error: null, stats: stats() };
-    const e = err as Error;
-    return { ok: false, error: { status: err instanceof ApiError ? err.status : 500, code: err instanceof ApiError ? err.code : 'internal', message: e?.message ?? String(err) }, stats: stats() };
+    return { ok: false, error: taskError(err), stats: stats() };
   } finally {
     port.close();
   }

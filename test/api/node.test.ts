@@ -51,27 +51,30 @@ describe('keep-alive', () => {
 });
 
 describe('request body limit', () => {
-  /** Status of a POST of `chunks` MiB, and how many of them were written when the answer came. */
-  const send = (headers: Record<string, string>, chunks: number) => new Promise<{ status: number; written: number }>((resolve, reject) => {
-    let written = 0;
-    const req = httpRequest(`${server.url}/v1/runs/latest/predict`, { agent: false, method: 'POST', headers: { authorization: 'Bearer key-1', 'content-type': 'image/png', ...headers } }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode!, written });
+  it('refuses a declared length over 8 MiB from its header', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${server.url}/v1/runs/latest/predict`, {
+        agent: false, method: 'POST', headers: { authorization: 'Bearer key-1', 'content-type': 'image/png', 'content-length': String(9 * 1024 * 1024 + 1) },
+      }, (res) => { res.resume(); resolve(res.statusCode!); });
+      req.on('error', reject);
+      req.end();
     });
-    // The server answers and closes as soon as the limit is passed, while this side may still be writing.
-    req.on('error', (err) => (/EPIPE|ECONNRESET/.test((err as NodeJS.ErrnoException).code ?? '') ? undefined : reject(err)));
-    const write = (): void => {
-      if (written === chunks) { req.end(); return; }
-      req.write(new Uint8Array(1024 * 1024), () => { written++; write(); });
-    };
-    write();
+    expect(status).toBe(413);
   });
 
-  it('refuses a declared length over 8 MiB from its header, and a chunked body as soon as it passes 8 MiB', async () => {
-    expect((await send({ 'content-length': String(9 * 1024 * 1024 + 1) }, 0)).status).toBe(413);
-    // Counted as it arrives: the answer comes before the rest of a 32 MiB body is sent (socket buffers hold a few MiB).
-    const chunked = await send({ 'transfer-encoding': 'chunked' }, 32);
-    expect(chunked.status).toBe(413);
-    expect(chunked.written).toBeLessThan(20);
+  it('refuses a chunked body as soon as it passes 8 MiB, without reading the rest', async () => {
+    // In process (the app's fetch), so that what was read is counted without sockets in between.
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (pulled === 32) c.close();
+        else { pulled++; c.enqueue(new Uint8Array(1024 * 1024)); }
+      },
+    });
+    const r = await server.app.request('/v1/runs/latest/predict', {
+      method: 'POST', body, headers: { authorization: 'Bearer key-1', 'content-type': 'image/png' }, duplex: 'half',
+    } as RequestInit);
+    expect(r.status).toBe(413);
+    expect(pulled).toBeLessThan(12);
   });
 });

@@ -129,7 +129,7 @@ const images = await Promise.all(Array.from({ length: Math.max(nImages, 16) }, (
 const inputs = images.slice(0, nImages).map((img) => Float32Array.from(img, (v) => v * PIXEL_SCALE));
 const jsByLevel = await Promise.all(run.manifest.levels.map((level) => Promise.all(level.members.map(async (m) =>
   createPredictor(decodeModel((await new FsStore(runsDir).get(`${run.runId}/${m.model}`))!), { kernels: 'js' })))));
-/** Median of a list. */
+/** Median of a list (the mean of the middle two for an even count). */
 const median = (a: readonly number[]) => {
   const s = [...a].sort((x, y) => x - y);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -273,7 +273,6 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
       }
     }
     const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-    const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2; };
     const ratio = (a: Variant, b: Variant) => {
       const each = rates[a].map((x, r) => x / rates[b][r]);
       return `${(sum(rates[a]) / sum(rates[b])).toFixed(2)} (median of rounds ${median(each).toFixed(2)}, ${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)})`;

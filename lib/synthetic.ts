@@ -12,7 +12,7 @@ import { analyzeRun } from './analysis/index.ts';
 import { classArrayToBytes, classBytesFor, newClassArray } from './class-array.ts';
 import { imageHashes, sha256Hex } from './hash.ts';
 import { MANIFEST_VERSION, RUN_FILES, parseManifest, type FileEntry, type LevelEntry, type Manifest } from './manifest.ts';
-import { encodeModel, lenet5Arch, prunedModel, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, resnetArch, toArchModel, toDenseModel, toSparseModel, type Architecture, type MlpWeights, type ModelKind } from './model/index.ts';
+import { encodeModel, lenet5Arch, prunedModel, quantizeFloat16, quantizeInt8Dynamic, quantizeInt8Full, resnetArch, toArchModel, toDenseModel, toSparseModel, type Architecture, type CompactModel, type MlpWeights, type ModelKind } from './model/index.ts';
 import { randomArchWeights } from './model/testing.ts';
 import { mulberry32, seedFor } from './random.ts';
 import { LATEST_KEY, type Store } from './store.ts';
@@ -125,16 +125,18 @@ export async function writeSyntheticRun(store: Store, opts: SyntheticRunOptions)
       if (arch) {
         const weights = randomArchWeights(arch, memberSeed, level.sparsity);
         const make = (kind: ModelKind) => toArchModel(weights, kind, { calibration: calibration(), n: Math.min(100, N) });
-        format ??= prunedModel(make).kind;
-        await put(path, encodeModel(make(format)), 'model');
+        const model: CompactModel = format ? make(format) : prunedModel(make);
+        format ??= model.kind;
+        await put(path, encodeModel(model), 'model');
         members.push({ model: path, seed: memberSeed, layerSparsity: arch.ops.filter((op) => op.op === 'conv' || op.op === 'dense').map(() => level.sparsity) });
         continue;
       }
       const weights = randomWeights(dims, mulberry32(memberSeed), level.sparsity);
       const make = (kind: ModelKind) => (kind === 'dense-f32' ? toDenseModel(weights) : kind === 'sparse-f32' ? toSparseModel(weights)
         : kind === 'f16' ? quantizeFloat16(weights) : kind === 'int8-full' ? quantizeInt8Full(weights, calibration(), Math.min(100, N)) : quantizeInt8Dynamic(weights));
-      format ??= prunedModel(make).kind;
-      await put(path, encodeModel(make(format)), 'model');
+      const model: CompactModel = format ? make(format) : prunedModel(make);
+      format ??= model.kind;
+      await put(path, encodeModel(model), 'model');
       members.push({ model: path, seed: memberSeed, layerSparsity: dims.slice(1).map(() => level.sparsity) });
     }
     levelEntries.push({ name: level.name, kind: level.kind, sparsity: level.sparsity, quantization: level.quantization, format: format!, members });

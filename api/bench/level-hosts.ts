@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchArgs } from '../../node/bench-args.ts';
+import { median } from '../../node/bench-references.ts';
 import { FsStore } from '../../node/store-fs.ts';
 import { encodePng } from '../../lib/image/index.ts';
 import { inputShapeOf, parseManifest } from '../../lib/manifest.ts';
@@ -177,7 +178,6 @@ async function measure(layout: Layout): Promise<Measured> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = new Map<Layout, Measured>();
 for (const layout of layouts) results.set(layout, await measure(layout));
 console.log(`\nall-levels live predict of a ${h}×${w}×${c} PNG in workerd (wrangler dev), ${requests} warm requests after a cold one, one at a time:`);

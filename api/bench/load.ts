@@ -20,8 +20,10 @@
  * 2. Live prediction cost per level, in process: one image through the K members of a level,
  *    each image through every level in turn (as a live prediction runs, so weights come from
  *    memory, not cache), WebAssembly kernels (what the API runs) against the JS reference kernels;
- *    then through the API's code, and through the Node server's prediction threads (one thread,
- *    and one per core, over which a prediction's levels are split), wall time.
+ *    then through the API's code, next to two references measured in the same process (the
+ *    same models with their weights in cache; reading the kernels' memory once), and through the
+ *    Node server's prediction threads (one thread, and one per core, over which a prediction's
+ *    levels are split), wall time.
  * 2b. Dataset-image lookups: PIE Lens against a bare Hono route returning the same JSON, all
  *    served by one process (api/bench/lookup-server.ts), measured in rounds that alternate between
  *    them: PIE Lens with public reads, with a bearer key, and building every answer (none kept);
@@ -50,6 +52,7 @@ import { classBytesFor, newClassArray } from '../../lib/class-array.ts';
 import { installNodeKernels } from '../../node/wasm-kernels.ts';
 import { buildAnswer, datasetMemberPredictions, liveMemberPredictions } from '../answer.ts';
 import { createUploadPool } from '../upload-pool.ts';
+import { inCacheUsPerModel, median, memoryReadMs } from '../../node/bench-references.ts';
 
 const runPath = (id: string) => `/v1/runs/${id}`;
 
@@ -129,11 +132,6 @@ const images = await Promise.all(Array.from({ length: Math.max(nImages, 16) }, (
 const inputs = images.slice(0, nImages).map((img) => Float32Array.from(img, (v) => v * PIXEL_SCALE));
 const jsByLevel = await Promise.all(run.manifest.levels.map((level) => Promise.all(level.members.map(async (m) =>
   createPredictor(decodeModel((await new FsStore(runsDir).get(`${run.runId}/${m.model}`))!), { kernels: 'js' })))));
-/** Median of a list (the mean of the middle two for an even count). */
-const median = (a: readonly number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 /**
  * ms of CPU per image of each level, measured as a live prediction runs: each image goes through
  * every level in turn (so each level's weights are out of cache, evicted by the others'), the
@@ -180,8 +178,17 @@ console.log(`all levels (${run.levels * run.K} models): JS ${totalJs.toFixed(2)}
     pass.cpu = (c.user + c.system) / 1000 / nImages;
     pass.wall = (performance.now() - t0) / nImages;
   }
+  const live = median(passes.map((p) => p.wall));
   console.log(`live predict through the API's code (liveMemberPredictions, all levels): ${median(passes.map((p) => p.cpu)).toFixed(2)} ms CPU, ` +
-    `${median(passes.map((p) => p.wall)).toFixed(2)} ms wall per image (median of ${ROUNDS} passes; CPU ${passes.map((p) => p.cpu.toFixed(2)).join(', ')})`);
+    `${live.toFixed(2)} ms wall per image (median of ${ROUNDS} passes; CPU ${passes.map((p) => p.cpu.toFixed(2)).join(', ')})`);
+  // The references, measured now in this process and, like the wall time, by the clock (node/bench-references.ts).
+  const perModel = inCacheUsPerModel(predictorsByLevel, inputs.slice(0, 20), run.numClasses);
+  const inCache = perModel.reduce((a, us) => a + (us * run.K) / 1000, 0);
+  const read = await memoryReadMs(kernels);
+  console.log(`references: in cache (each level's first member repeated on the same image, K × per level) ${inCache.toFixed(2)} ms ` +
+    `(µs per model: ${run.manifest.levels.map((l, t) => `${l.name} ${perModel[t].toFixed(1)}`).join(', ')}); ` +
+    `reading the kernels' memory once (${mb(read.bytes)} MB, one thread, SIMD) ${read.ms.toFixed(2)} ms = ${(read.bytes / read.ms / 1e6).toFixed(1)} GB/s`);
+  console.log(`live predict (wall) / in cache = ${(live / inCache).toFixed(2)}×; / memory read = ${(live / read.ms).toFixed(2)}×`);
 }
 
 {

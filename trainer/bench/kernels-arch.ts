@@ -8,6 +8,7 @@ import { type Architecture, checkArch, createPredictor, encodeModel, forwardMacs
 import { randomArchWeights, randomImages } from '../../lib/model/testing.ts';
 import type { ClassArray } from '../../lib/class-array.ts';
 import { timed } from './timed.ts';
+import { median } from '../../node/bench-references.ts';
 
 export function archBench(name: 'lenet5' | 'resnet', images: number, seed: number, data?: { xs: Float32Array; n: number }): void {
   const arch: Architecture = name === 'lenet5' ? lenet5Arch([28, 28, 1], 10) : resnetArch([28, 28, 1], 10, { depth: 20 });
@@ -57,7 +58,6 @@ export function archBench(name: 'lenet5' | 'resnet', images: number, seed: numbe
     e.same = [...e.labels].filter((c, k) => c === jsLabels[k]).length / n;
   }
   for (let r = 0; r < ROUNDS; r++) entries.forEach((e, i) => e.wasm.push((n * 1e6) / timed(() => wasm[i].predictBatch(xs, n), minMs / 3).cpuUs));
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
   const rows: string[][] = [];
   const rates: Record<string, { js: number; wasm: number }> = {};
   entries.forEach((e, i) => {

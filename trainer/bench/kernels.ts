@@ -7,7 +7,9 @@
  *   npx tsx trainer/bench/kernels.ts [--images N] [--idx path/to/images-idx3-ubyte[.gz]] [--seed S] [--rounds R] [--arch mlp|lenet5|resnet]
  *
  * The wasm figures are medians of R interleaved rounds (default 7) over all the models, so that
- * their ratios (int8 and sparse against dense) hold on a loaded machine.
+ * their ratios (int8 and sparse against dense) hold on a loaded machine. Each round also measures
+ * the engine's float32 multiply + add ceiling (node/bench-references.ts), which the dense batch
+ * is printed against.
  *
  * --arch lenet5 / resnet: the same table for a random LeNet-5 (28×28×1) or ResNet-20 (28×28×1)
  * (trainer/bench/kernels-arch.ts).
@@ -34,6 +36,7 @@ import { PIXEL_SCALE } from '../../lib/model/types.ts';
 import { mulberry32 } from '../../lib/random.ts';
 import { benchArgs } from '../../node/bench-args.ts';
 import { installNodeKernels } from '../../node/wasm-kernels.ts';
+import { median, mulAddPeak } from '../../node/bench-references.ts';
 import { timed } from './timed.ts';
 
 const DIMS = [784, 300, 100, 10];
@@ -147,30 +150,53 @@ function prepare(model: CompactModel, xs: Float32Array, n: number, minMs: number
  * subject once, in a rotated order) and taken as medians, so that a burst of other load on the
  * machine touches all of them alike and the ratios between kinds hold.
  */
-function timeRounds(subjects: Subject[], xs: Float32Array, n: number, minMs: number, rounds: number): void {
+function timeRounds(subjects: Subject[], xs: Float32Array, n: number, minMs: number, rounds: number, peak: (ms: number) => number): number {
   const inDim = DIMS[0];
   const out = new Float32Array(DIMS[DIMS.length - 1]);
   const single = Math.min(n, 200);
   const per = Math.max(5, minMs / rounds);
-  const batch = subjects.map(() => [] as number[]), one = subjects.map(() => [] as number[]);
+  const batch = subjects.map(() => [] as number[]), one = subjects.map(() => [] as number[]), peaks: number[] = [];
   for (let r = 0; r < rounds; r++) {
+    peaks.push(peak(per));
     for (let q = 0; q < subjects.length; q++) {
       const s = (q + r) % subjects.length, p = subjects[s].wasm;
       batch[s].push(timed(() => p.predictBatch(xs, n), per).cpuUs);
       one[s].push(timed(() => { for (let k = 0; k < single; k++) p.logits(xs.subarray(k * inDim, (k + 1) * inDim), out); }, per).cpuUs / single);
     }
   }
-  const median = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
   subjects.forEach((s, i) => {
     s.result.wasm = (n * 1e6) / median(batch[i]);
     s.result.singleUs = median(one[i]);
     s.wasm.release();
   });
+  return median(peaks);
+}
+
+/**
+ * Multiply-adds per image that the kernels perform on the dense net: per layer, the image's
+ * nonzero inputs × outputs (they skip zero inputs), from a float64 forward pass (argmax-level
+ * agreement with float32 is enough for a count).
+ */
+function multiplyAddsDone(net: MlpWeights, xs: Float32Array, n: number): number {
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    let a: ArrayLike<number> = xs.subarray(k * DIMS[0], (k + 1) * DIMS[0]);
+    net.layers.forEach(({ inDim, outDim, weights, bias }, l) => {
+      const z = Float64Array.from(bias);
+      for (let i = 0; i < inDim; i++) {
+        if (a[i] === 0) continue;
+        total += outDim;
+        for (let o = 0; o < outDim; o++) z[o] += a[i] * weights[i * outDim + o];
+      }
+      a = l < net.layers.length - 1 ? z.map((v) => Math.max(0, v)) : z;
+    });
+  }
+  return total / n;
 }
 
 async function main(): Promise<void> {
   const args = parseArgs();
-  await installNodeKernels();
+  const kernels = await installNodeKernels();
   if (args.arch !== 'mlp') {
     const { archBench } = await import('./kernels-arch.ts');
     return archBench(args.arch as 'lenet5' | 'resnet', args.images, args.seed, args.idx ? idxImages(args.idx, args.images) : undefined);
@@ -202,7 +228,7 @@ async function main(): Promise<void> {
   subjects.push(['f16', 0, prepare(quantizeFloat16(net), data.xs, data.n, minMs, denseLabels)]);
   subjects.push(['int8-dynamic', 0, prepare(quantizeInt8Dynamic(net), data.xs, data.n, minMs, denseLabels)]);
   subjects.push(['int8-full', 0, prepare(quantizeInt8Full(net, calibration, Math.min(CALIBRATION_IMAGES, data.n)), data.xs, data.n, minMs, denseLabels)]);
-  timeRounds(subjects.map(([, , s]) => s), data.xs, data.n, 2 * minMs, args.rounds);
+  const peak = timeRounds(subjects.map(([, , s]) => s), data.xs, data.n, 2 * minMs, args.rounds, await mulAddPeak(kernels));
   for (const [kind, s, subject] of subjects) row(kind, s, subject.result);
   const get = (kind: string, s = 0) => subjects.find(([k, sp]) => k === kind && sp === s)![2].result;
   const dyn = get('int8-dynamic'), full = get('int8-full');
@@ -220,6 +246,12 @@ async function main(): Promise<void> {
   console.log(`speed vs dense-f32 0 % (wasm): int8-dynamic ${vs(dyn)}; int8-full ${vs(full)}; ` +
     `sparse-f32 50 / 90 / 99 %: ${[0.5, 0.9, 0.99].map((s) => (get('sparse-f32', s).wasm / d.wasm).toFixed(2)).join(' / ')}× batch, ` +
     `${[0.5, 0.9, 0.99].map((s) => (d.singleUs / get('sparse-f32', s).singleUs).toFixed(2)).join(' / ')}× one image`);
+  // The dense batch against the engine's ceiling (node/bench-references.ts), measured in the same rounds.
+  const macs = multiplyAddsDone(net, data.xs, data.n), all = DIMS.slice(1).reduce((a, o, l) => a + DIMS[l] * o, 0);
+  const rate = (d.wasm * macs) / 1e9;
+  console.log(`dense-f32 0 % batch against the engine's ceiling: ${Math.round(macs).toLocaleString('en-US')} multiply-adds per image done ` +
+    `(zero inputs skipped; ${all.toLocaleString('en-US')} weights) → ${rate.toFixed(1)} GMAC/s; float32 multiply + add on registers only, no FMA (wasm SIMD has none), ` +
+    `median of the rounds: ${peak.toFixed(1)} GMAC/s → ${(100 * rate / peak).toFixed(0)} % of it, ${fmt((peak * 1e9) / macs)} images/s at the ceiling`);
 }
 
 main();

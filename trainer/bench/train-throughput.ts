@@ -19,6 +19,7 @@
  *        [--depth 20] [--width 16]
  */
 import { benchArgs } from '../../node/bench-args.ts';
+import { median } from '../../node/bench-references.ts';
 import { availableParallelism } from 'node:os';
 import { loadDataset, FASHION_MNIST_DIR } from '../data.ts';
 import { WorkerPool, shareClassArray, shareFloat32 } from '../pool.ts';
@@ -99,7 +100,6 @@ async function round(pool: WorkerPool, w: number, task: (i: number) => Task): Pr
   };
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 /** results[path][w − 1] = that path's rounds with w workers. */
 const W = Number(values['max-workers']);
 const results = paths.map(() => Array.from({ length: W }, () => [] as Round[]));

@@ -5,8 +5,10 @@
  * - mulAddPeak: the engine's ceiling for float32 work without fused multiply-add (which wasm
  *   SIMD lacks): a loop of vector multiplies and adds on registers only, twelve independent sums.
  * - memoryReadMs: every byte of the kernels' linear memory read once, in order, by a SIMD loop.
+ * - mulAddThreads: the machine's own speed-up from one thread to several on that loop, which
+ *   shares nothing between threads: what more threads can give at best.
  * - inCacheUsPerModel: a model's cost on one image with its weights in cache (the same model
- *   repeated), the issue's "in-cache floor" measured on the project's own kernels.
+ *   repeated): the floor a live prediction would reach if no weight came from memory.
  */
 import { classBytesFor, newClassArray } from '../lib/class-array.ts';
 import { predictEach, type Predictor } from '../lib/model/index.ts';
@@ -51,21 +53,65 @@ const WAT = `(module (import "env" "memory" (memory 1))
 
 interface Loops { read(p: number, end: number): number; peak(n: number, x: number): number }
 
-/** The two loops, instantiated over the kernels' memory. */
-async function loops(kernels: WasmKernels): Promise<Loops> {
+/** The loops' module, compiled from WAT. */
+async function binary(): Promise<Uint8Array> {
   const { default: wabtFactory } = await import('wabt'); // only when a loop is asked for: the other benchmarks import median alone
   const wabt = await wabtFactory();
   const mod = wabt.parseWat('references.wat', WAT, { simd: true });
-  let binary: Uint8Array;
   try {
-    binary = mod.toBinary({}).buffer;
+    return mod.toBinary({}).buffer;
   } finally {
     mod.destroy();
   }
-  // lib/'s compile target declares no WebAssembly global (lib/model/wasm/runtime.ts types what it uses).
-  const WA = (globalThis as unknown as { WebAssembly: { instantiate(b: Uint8Array, imports: object): Promise<{ instance: { exports: object } }> } }).WebAssembly;
-  const { instance } = await WA.instantiate(binary, { env: { memory: kernels.k.memory } });
+}
+
+// lib/'s compile target declares no WebAssembly global (lib/model/wasm/runtime.ts types what it uses).
+const WA = (globalThis as unknown as { WebAssembly: { instantiate(b: Uint8Array, imports: object): Promise<{ instance: { exports: object } }> } }).WebAssembly;
+
+/** The two loops, instantiated over the kernels' memory. */
+async function loops(kernels: WasmKernels): Promise<Loops> {
+  const { instance } = await WA.instantiate(await binary(), { env: { memory: kernels.k.memory } });
   return instance.exports as Loops;
+}
+
+/*
+ * A thread that runs the peak loop for n steps on each message and answers when done. Plain JS
+ * evaluated as the thread's script, so that it needs no TypeScript loader.
+ */
+const PEAK_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { peak } = new WebAssembly.Instance(new WebAssembly.Module(workerData), { env: { memory: new WebAssembly.Memory({ initial: 1 }) } }).exports;
+parentPort.on('message', (n) => { peak(n, 0.5); parentPort.postMessage(n); });`;
+
+/**
+ * The machine's own speed-up from 1 to `threads` threads on work that shares nothing (the peak
+ * loop, in as many threads): `speedUp()` times one thread's fixed amount of work, then every
+ * thread doing the same amount at once, by the clock, and returns threads × the ratio.
+ */
+export async function mulAddThreads(threads: number): Promise<{ speedUp(): Promise<number>; close(): Promise<void> }> {
+  const { Worker } = await import('node:worker_threads');
+  const bytes = await binary();
+  const pool = Array.from({ length: threads }, () => new Worker(PEAK_THREAD, { eval: true, workerData: bytes }));
+  const run = (w: InstanceType<typeof Worker>, n: number) => new Promise<void>((resolve, reject) => {
+    w.once('message', () => resolve());
+    w.once('error', reject);
+    w.postMessage(n);
+  });
+  const timed = async (ws: InstanceType<typeof Worker>[], n: number) => {
+    const t0 = performance.now();
+    await Promise.all(ws.map((w) => run(w, n)));
+    return performance.now() - t0;
+  };
+  // About 150 ms of one thread's work (each step is 48 multiply-adds), after a warm-up of every thread.
+  await timed(pool, 1_000_000);
+  const n = Math.max(100_000, Math.round((150 / await timed(pool.slice(0, 1), 1_000_000)) * 1_000_000));
+  return {
+    async speedUp() {
+      const one = await timed(pool.slice(0, 1), n);
+      return (threads * one) / await timed(pool, n);
+    },
+    async close() { await Promise.all(pool.map((w) => w.terminate())); },
+  };
 }
 
 /** The engine's float32 multiply-add ceiling without FMA, in GMAC/s: CPU time of this process over ≥ ms (after a warm-up call). */

@@ -13,13 +13,14 @@
  * CPU time (Linux), which other work on a shared machine inflates less, and over its fastest 50
  * steps (between two loss reports), the stretch other work disturbed least. Speed-up is the
  * total examples/s of w workers over one worker's in the same round (worker counts alternate
- * too), by wall time: it needs w idle cores.
+ * too), by wall time: it needs w idle cores. Each round also measures the machine's own
+ * speed-up on work that shares nothing, the ceiling for the workers' (node/bench-references.ts).
  * Usage: npm run bench:train -- [--examples 30000] [--epochs 1] [--max-workers 2] [--engine wasm]
  *        [--baseline tfjs|none] [--rounds 3] [--arch lenet5] [--cnn-examples 6000] [--cnn-path kernels|tfjs]
  *        [--depth 20] [--width 16]
  */
 import { benchArgs } from '../../node/bench-args.ts';
-import { median } from '../../node/bench-references.ts';
+import { median, mulAddThreads } from '../../node/bench-references.ts';
 import { availableParallelism } from 'node:os';
 import { loadDataset, FASHION_MNIST_DIR } from '../data.ts';
 import { WorkerPool, shareClassArray, shareFloat32 } from '../pool.ts';
@@ -112,9 +113,15 @@ if (values.baseline === 'tfjs') await Promise.all(Array.from({ length: W }, (_, 
 if (cnnArch) await Promise.all(Array.from({ length: W }, (_, i) => pool.run({ type: 'train-cnn', spec: cnnSpec(i), n: 512, path: cnnPath })));
 // Paths and worker counts alternate round by round, so that drifts in the machine's speed
 // (large on a shared machine) fall on all alike; medians are printed.
+// Each round also measures the machine's own speed-up from 1 to W threads on work that shares
+// nothing (node/bench-references.ts): the most that W workers can give at that moment.
+const machine = W > 1 ? await mulAddThreads(W) : null;
+const machineSpeedUps: number[] = [];
 for (let r = 0; r < rounds; r++) {
   for (let w = 1; w <= W; w++) for (let p = 0; p < paths.length; p++) results[p][w - 1].push(await round(pool, w, paths[p].task));
+  if (machine) machineSpeedUps.push(await machine.speedUp());
 }
+await machine?.close();
 const engine = pool.engine?.backend ?? '?';
 await pool.close();
 
@@ -132,6 +139,11 @@ paths.forEach((path, p) => {
       `${fmt(median(rs.map((r) => r.total)), 16)}  ${fmt(median(speedUps), 7, 2)}×` + (i > 0 ? ` (${list(speedUps)})` : ''));
   });
 });
+
+if (machine) {
+  console.log(`the machine's own speed-up from 1 to ${W} threads, same rounds (a register-only float32 multiply + add loop per thread, nothing shared): ` +
+    `${median(machineSpeedUps).toFixed(2)}× (${list(machineSpeedUps)})`);
+}
 
 if (values.baseline === 'tfjs') {
   // Each round's ratio of the two MLP paths, timed back to back.

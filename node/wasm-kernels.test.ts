@@ -123,6 +123,28 @@ describe('WebAssembly kernels', () => {
     });
   }
 
+  it('a tile walks a wide layer in slices of rows, giving one image\'s logits bit for bit, also where whole slices of an image are zero', () => {
+    // 1000 inputs: 5 slices of 200 rows for float32 panels, 3 of 334 for f16 (mlp-source.ts SLICE_BYTES).
+    const dims = [1000, 60, 10];
+    const w = randomMlp(dims, 31);
+    const n = 20;
+    const xs = randomImages(n, 1000, 32);
+    const zero = (k: number, from: number, to: number) => xs.fill(0, k * 1000 + from, k * 1000 + to);
+    zero(0, 0, 1000); // all zero: every slice empty
+    zero(1, 0, 800); // only the last slice
+    zero(2, 200, 1000); // only the first
+    zero(3, 200, 400); // a hole of one whole slice
+    zero(4, 333, 668); // f16's middle slice
+    for (const [name, model] of Object.entries(kinds(w, xs))) {
+      const single = allLogits(model, xs, n, 'auto');
+      // 2 and 5 images: the f16 kernel itself in slices; 16 and 20: f16 and CSR widened to float32 panels.
+      for (const m of [2, 5, 16, 20]) {
+        const batch = batchLogits(model, xs, m);
+        for (let k = 0; k < m; k++) expect(Array.from(batch.subarray(k * 10, (k + 1) * 10)), `${name}, batch of ${m}, image ${k}`).toEqual(Array.from(single[k]));
+      }
+    }
+  });
+
   it('f16 gives the logits of its decoded weights bit for bit, in tiles and one image, also where activations pass 2^15', () => {
     const w = randomMlp(LENET, 32);
     const n = 21;

@@ -43,6 +43,17 @@ export const CSR_T_VECTORS = [1, 2, 4] as const;
 export const ENTRY = 12;
 /** Outputs per panel: a block of 12 accumulators of 4 lanes. */
 export const PANEL = 48;
+/**
+ * A tile walks a full panel in slices of rows of at most about this many bytes of weights, every
+ * image through one slice before the next, so that the slice stays in L1 (48 KiB here) while the
+ * tile's images use it. Sums continue from y, in the same order: identical results. A slice of
+ * about 37 KiB ran LeNet-300-100's first layer 1.10–1.14× as fast as the whole 150 KiB panel.
+ */
+const SLICE_BYTES = 40 * 1024;
+/** Where the slices' bounds go in the tmp scratch: after a partial panel's 48 floats and f16's per-image flags (256 + 4 · TILE). */
+const SLICE_BOUNDS = 512;
+/** Bytes of tmp scratch that the dense kernels use for n images of inDim inputs (the bounds of their slices included). */
+export const denseTmpBytes = (n: number, inDim: number) => SLICE_BOUNDS + n * Math.ceil((inDim * PANEL * 4) / SLICE_BYTES) * 4;
 
 /**
  * Nonzero inputs of one image as entries (x[i], i · s1, i · s2) — the row's byte offset in a full
@@ -124,14 +135,17 @@ function dispatch(name: string, target: (V: number) => string, max: number, para
  * Dense float layer over n images (n = 1 included): x [n × inDim] → y [n × outDim]. Weights in
  * panels ($kind f32 or f16, element size es): panel q holds columns [48q, 48q + width) of every
  * row, [inDim × width] row-major, the panels one after another (width 48 but for the last), so a
- * block streams its weights in address order. Scratch: nz [n × inDim × ENTRY bytes], cnt
- * [n × 4], tmp [48 floats] for a last panel whose width is not a multiple of 4.
+ * block streams its weights in address order; a tile of images walks each full panel in slices
+ * (SLICE_BYTES). Scratch: nz [n × inDim × ENTRY bytes], cnt [n × 4], tmp [48 floats] for a last
+ * panel whose width is not a multiple of 4, f16's flags at +256, the slices' bounds at +512
+ * [n × slices × 4].
  */
 function denseLayer(kind: 'f32' | 'f16'): void {
   const es = kind === 'f32' ? 4 : 2;
   const f16 = kind === 'f16';
   emit(`(func (export "mlp_dense_${kind}") (param $x i32) (param $n i32) (param $inDim i32) (param $outDim i32) (param $w i32) (param $b i32) (param $y i32) (param $relu i32) (param $nz i32) (param $cnt i32) (param $tmp i32)`);
   emit('  (local $j i32) (local $ob i32) (local $rem i32) (local $wp i32) (local $nzj i32) (local $nzStride i32) (local $cntj i32) (local $dst i32) (local $full i32) (local $xj i32) (local $fast i32)');
+  emit('  (local $ns i32) (local $S i32) (local $s i32) (local $p i32) (local $end i32) (local $lim i32) (local $bnd i32) (local $at i32) (local $from i32) (local $yj i32)');
   emit(`  (local.set $nzStride (i32.mul (local.get $inDim) (i32.const ${ENTRY})))`);
   emit(`  (local.set $full (i32.sub (local.get $outDim) (i32.rem_u (local.get $outDim) (i32.const ${PANEL}))))`);
   emit(`  (local.set $rem (i32.sub (local.get $outDim) (local.get $full)))`);
@@ -149,19 +163,48 @@ function denseLayer(kind: 'f32' | 'f16'): void {
     emit(`    (i32.store (i32.add (local.get $cnt) (i32.shl (local.get $j) (i32.const 2))) (call $nz12 ${args}))`);
   }
   emit('    (local.set $j (i32.add (local.get $j) (i32.const 1))) (br $l0)))');
+  // Slices of a full panel's rows for a tile: ⌈panel bytes / SLICE_BYTES⌉ of them (one for one image).
+  emit(`  (local.set $ns (select (i32.div_u (i32.add (i32.mul (local.get $inDim) (i32.const ${PANEL * es})) (i32.const ${SLICE_BYTES - 1})) (i32.const ${SLICE_BYTES})) (i32.const 1) (i32.gt_u (local.get $n) (i32.const 1))))`);
+  emit('  (local.set $S (i32.div_u (i32.add (local.get $inDim) (i32.sub (local.get $ns) (i32.const 1))) (local.get $ns)))');
+  // bnd[j · ns + s]: where image j's list leaves slice s (its entries are in ascending row order).
+  emit(`  (local.set $bnd (i32.add (local.get $tmp) (i32.const ${SLICE_BOUNDS})))`);
+  emit('  (local.set $j (i32.const 0))');
+  emit('  (block $db (loop $lb');
+  emit('    (br_if $db (i32.ge_u (local.get $j) (local.get $n)))');
+  emit('    (local.set $p (i32.add (local.get $nz) (i32.mul (local.get $j) (local.get $nzStride))))');
+  emit(`    (local.set $end (i32.add (local.get $p) (i32.mul (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $j) (i32.const 2)))) (i32.const ${ENTRY}))))`);
+  emit('    (local.set $s (i32.const 0))');
+  emit('    (block $ds (loop $ls');
+  emit('      (br_if $ds (i32.ge_u (local.get $s) (local.get $ns)))');
+  emit(`      (local.set $lim (i32.mul (i32.mul (i32.add (local.get $s) (i32.const 1)) (local.get $S)) (i32.const ${PANEL * es})))`);
+  emit('      (block $dq (loop $lq');
+  emit('        (br_if $dq (i32.ge_u (local.get $p) (local.get $end)))');
+  emit('        (br_if $dq (i32.ge_u (i32.load offset=4 (local.get $p)) (local.get $lim)))');
+  emit(`        (local.set $p (i32.add (local.get $p) (i32.const ${ENTRY}))) (br $lq)))`);
+  emit('      (i32.store (i32.add (local.get $bnd) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $ns)) (local.get $s)) (i32.const 2))) (local.get $p))');
+  emit('      (local.set $s (i32.add (local.get $s) (i32.const 1))) (br $ls)))');
+  emit('    (local.set $j (i32.add (local.get $j) (i32.const 1))) (br $lb)))');
   const fastOf = '(i32.load offset=256 (i32.add (local.get $tmp) (i32.shl (local.get $j) (i32.const 2))))';
   emit('  (local.set $wp (local.get $w))');
   emit('  (block $d1 (loop $l1');
   emit('    (br_if $d1 (i32.ge_u (local.get $ob) (local.get $full)))');
-  emit('    (local.set $j (i32.const 0))');
-  emit('    (block $d2 (loop $l2');
-  emit('      (br_if $d2 (i32.ge_u (local.get $j) (local.get $n)))');
-  const fullArgs = '(i32.add (local.get $nz) (i32.mul (local.get $j) (local.get $nzStride))) (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $j) (i32.const 2)))) ' +
-    '(local.get $wp) (i32.add (local.get $b) (i32.shl (local.get $ob) (i32.const 2))) ' +
-    '(i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $outDim)) (local.get $ob)) (i32.const 2))) (local.get $relu)';
-  if (f16) emit(`      (if ${fastOf} (then (call $pb_f16s_12_4 ${fullArgs})) (else (call $pb_f16_12_4 ${fullArgs})))`);
-  else emit(`      (call $pb_f32_12_4 ${fullArgs})`);
-  emit('      (local.set $j (i32.add (local.get $j) (i32.const 1))) (br $l2)))');
+  emit('    (local.set $s (i32.const 0))');
+  emit('    (block $d4 (loop $l4');
+  emit('      (br_if $d4 (i32.ge_u (local.get $s) (local.get $ns)))');
+  emit('      (local.set $j (i32.const 0))');
+  emit('      (block $d2 (loop $l2');
+  emit('        (br_if $d2 (i32.ge_u (local.get $j) (local.get $n)))');
+  emit('        (local.set $yj (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $outDim)) (local.get $ob)) (i32.const 2))))');
+  emit('        (local.set $at (i32.add (local.get $bnd) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $ns)) (local.get $s)) (i32.const 2))))');
+  emit('        (local.set $from (select (i32.load offset=0 (i32.sub (local.get $at) (i32.const 4))) (i32.add (local.get $nz) (i32.mul (local.get $j) (local.get $nzStride))) (local.get $s)))');
+  // The first slice starts from the bias, the others from the sums so far in y; the ReLU with the last.
+  const fullArgs = `(local.get $from) (i32.div_u (i32.sub (i32.load (local.get $at)) (local.get $from)) (i32.const ${ENTRY})) (local.get $wp) ` +
+    '(select (local.get $yj) (i32.add (local.get $b) (i32.shl (local.get $ob) (i32.const 2))) (local.get $s)) (local.get $yj) ' +
+    '(select (local.get $relu) (i32.const 0) (i32.eq (i32.add (local.get $s) (i32.const 1)) (local.get $ns)))';
+  if (f16) emit(`        (if ${fastOf} (then (call $pb_f16s_12_4 ${fullArgs})) (else (call $pb_f16_12_4 ${fullArgs})))`);
+  else emit(`        (call $pb_f32_12_4 ${fullArgs})`);
+  emit('        (local.set $j (i32.add (local.get $j) (i32.const 1))) (br $l2)))');
+  emit('      (local.set $s (i32.add (local.get $s) (i32.const 1))) (br $l4)))');
   emit(`    (local.set $wp (i32.add (local.get $wp) (i32.mul (local.get $inDim) (i32.const ${PANEL * es}))))`);
   emit(`    (local.set $ob (i32.add (local.get $ob) (i32.const ${PANEL}))) (br $l1)))`);
   emit('  (if (local.get $rem) (then');

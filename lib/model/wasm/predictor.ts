@@ -1,7 +1,7 @@
 import type { ClassArray } from '../../class-array.ts';
 import type { Int8WeightsLayer, MlpCompactModel } from '../types.ts';
 import { fromCsrLayer } from '../convert.ts';
-import { ENTRY, PANEL } from './mlp-source.ts';
+import { denseTmpBytes, ENTRY, PANEL } from './mlp-source.ts';
 import type { WasmKernels } from './runtime.ts';
 
 /** Images per tile: each block of a layer's weights is read once per tile, then from cache. */
@@ -67,8 +67,9 @@ export function loadWasmModel(rt: WasmKernels, model: MlpCompactModel): WasmMode
   // ([TILE × maxDim] floats, or [maxDim × lanes]), nonzero lists, counts, a block's spill, labels.
   const act = align(TILE * maxDim * 4 + 64);
   const NZ = 3 * act, CNT = NZ + align(TILE * maxDim * ENTRY + 64), TMP = CNT + align(TILE * 8 + 64);
-  // TMP: a partial block's outputs and f16's per-image flags (at +256), CSR's one-image accumulator, or int8's scales and int32 accumulators.
-  const LAB = TMP + align(Math.max(256 + TILE * 4, maxDim * 4 + 16, TILE * 8 + TILE * align(maxDim, 8) * 4) + 64);
+  // TMP: a partial block's outputs, f16's per-image flags (at +256) and a tile's slice bounds (at +512),
+  // CSR's one-image accumulator, or int8's scales and int32 accumulators.
+  const LAB = TMP + align(Math.max(denseTmpBytes(TILE, maxDim), maxDim * 4 + 16, TILE * 8 + TILE * align(maxDim, 8) * 4) + 64);
   const WIDE = LAB + align(TILE * 2 + 16);
   let nz = 0, cnt = 0, tmp = 0; // absolute addresses, set per forward()
   let codesIn = false; // int8-full: layers read and write int8 codes

@@ -3,12 +3,26 @@ import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkKey, type DeletableStore, type ObjectInfo } from '../lib/store.ts';
 
-/** A Store over a local directory. Writes go to a temporary file then rename: all or nothing. */
+/** Temporary files of writes in progress, under the root: a write killed midway leaves its file here, never among a run's files. */
+const TMP_DIR = '.tmp';
+/** A temporary file older than this is a write that never finished (a killed process), not one in progress: the next write removes it. */
+const STALE_MS = 60 * 60 * 1000;
+
+/**
+ * A Store over a local directory. Writes go to a temporary file, then a rename: all or nothing.
+ * The temporary files live in `<root>/.tmp`, so that a process killed while writing leaves no
+ * litter in a run's folders (which a resumed run would not know to remove, and which would keep a
+ * pruned run's folder from going).
+ */
 export class FsStore implements DeletableStore {
+  private swept = false;
+
   constructor(readonly root: string) {}
 
   private path(key: string): string {
-    return join(this.root, ...checkKey(key).split('/'));
+    const parts = checkKey(key).split('/');
+    if (parts[0] === TMP_DIR) throw new Error(`invalid store key '${key}': '${TMP_DIR}/' holds the local store's temporary files`);
+    return join(this.root, ...parts);
   }
 
   async get(key: string): Promise<Uint8Array | null> {
@@ -44,10 +58,42 @@ export class FsStore implements DeletableStore {
 
   async put(key: string, data: Uint8Array | string): Promise<void> {
     const target = this.path(key);
+    const tmpDir = join(this.root, TMP_DIR);
     await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    await mkdir(tmpDir, { recursive: true });
+    if (!this.swept) {
+      this.swept = true;
+      await this.sweepStale(tmpDir);
+    }
+    const name = `${randomBytes(6).toString('hex')}.tmp`;
+    const tmp = join(tmpDir, name);
     await writeFile(tmp, data);
-    await rename(tmp, target);
+    try {
+      await rename(tmp, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') {
+        await unlink(tmp).catch(() => {});
+        throw err;
+      }
+      // The target's folder is on another file system (a mounted or linked folder): write beside it.
+      await unlink(tmp).catch(() => {});
+      const beside = `${target}.${name}`;
+      await writeFile(beside, data);
+      await rename(beside, target);
+    }
+  }
+
+  /** Removes the temporary files of writes that never finished (older than STALE_MS). */
+  private async sweepStale(tmpDir: string): Promise<void> {
+    const now = Date.now();
+    for (const name of await readdir(tmpDir)) {
+      const p = join(tmpDir, name);
+      try {
+        if (name.endsWith('.tmp') && now - (await stat(p)).mtimeMs > STALE_MS) await unlink(p);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // another process removed or renamed it first
+      }
+    }
   }
 
   async head(key: string): Promise<ObjectInfo | null> {
@@ -72,8 +118,9 @@ export class FsStore implements DeletableStore {
       }
       for (const e of entries) {
         const p = join(dir, e.name);
-        if (e.isDirectory()) await walk(p);
-        else if (e.isFile() && !e.name.endsWith('.tmp')) {
+        if (e.isDirectory()) {
+          if (!(dir === this.root && e.name === TMP_DIR)) await walk(p);
+        } else if (e.isFile() && !e.name.endsWith('.tmp')) {
           const key = relative(this.root, p).split(sep).join('/');
           if (key.startsWith(prefix)) out.push({ key, size: (await stat(p)).size });
         }

@@ -167,6 +167,7 @@ function denseLayer(kind: 'f32' | 'f16'): void {
   emit(`  (local.set $ns (select (i32.div_u (i32.add (i32.mul (local.get $inDim) (i32.const ${PANEL * es})) (i32.const ${SLICE_BYTES - 1})) (i32.const ${SLICE_BYTES})) (i32.const 1) (i32.gt_u (local.get $n) (i32.const 1))))`);
   emit('  (local.set $S (i32.div_u (i32.add (local.get $inDim) (i32.sub (local.get $ns) (i32.const 1))) (local.get $ns)))');
   // bnd[j · ns + s]: where image j's list leaves slice s (its entries are in ascending row order).
+  // The last slice ends where the list does: one image (one slice) scans nothing.
   emit(`  (local.set $bnd (i32.add (local.get $tmp) (i32.const ${SLICE_BOUNDS})))`);
   emit('  (local.set $j (i32.const 0))');
   emit('  (block $db (loop $lb');
@@ -177,6 +178,7 @@ function denseLayer(kind: 'f32' | 'f16'): void {
   emit('    (block $ds (loop $ls');
   emit('      (br_if $ds (i32.ge_u (local.get $s) (local.get $ns)))');
   emit(`      (local.set $lim (i32.mul (i32.mul (i32.add (local.get $s) (i32.const 1)) (local.get $S)) (i32.const ${PANEL * es})))`);
+  emit('      (if (i32.eq (i32.add (local.get $s) (i32.const 1)) (local.get $ns)) (then (local.set $p (local.get $end))))');
   emit('      (block $dq (loop $lq');
   emit('        (br_if $dq (i32.ge_u (local.get $p) (local.get $end)))');
   emit('        (br_if $dq (i32.ge_u (i32.load offset=4 (local.get $p)) (local.get $lim)))');

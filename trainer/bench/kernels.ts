@@ -33,6 +33,7 @@ import {
   type Predictor,
 } from '../../lib/model/index.ts';
 import { PIXEL_SCALE } from '../../lib/model/types.ts';
+import { denseLayer, storeActivation } from '../../lib/model/kernels.ts';
 import { mulberry32 } from '../../lib/random.ts';
 import { benchArgs } from '../../node/bench-args.ts';
 import { installNodeKernels } from '../../node/wasm-kernels.ts';
@@ -174,21 +175,20 @@ function timeRounds(subjects: Subject[], xs: Float32Array, n: number, minMs: num
 
 /**
  * Multiply-adds per image that the kernels perform on the dense net: per layer, the image's
- * nonzero inputs × outputs (they skip zero inputs), from a float64 forward pass (argmax-level
- * agreement with float32 is enough for a count).
+ * nonzero inputs × outputs (they skip zero inputs), the activations from the JS reference kernels.
  */
 function multiplyAddsDone(net: MlpWeights, xs: Float32Array, n: number): number {
+  const width = Math.max(...DIMS);
+  const acc = new Float64Array(width), act = [new Float32Array(width), new Float32Array(width)];
   let total = 0;
   for (let k = 0; k < n; k++) {
-    let a: ArrayLike<number> = xs.subarray(k * DIMS[0], (k + 1) * DIMS[0]);
+    let x = xs, xOff = k * DIMS[0];
     net.layers.forEach(({ inDim, outDim, weights, bias }, l) => {
-      const z = Float64Array.from(bias);
-      for (let i = 0; i < inDim; i++) {
-        if (a[i] === 0) continue;
-        total += outDim;
-        for (let o = 0; o < outDim; o++) z[o] += a[i] * weights[i * outDim + o];
-      }
-      a = l < net.layers.length - 1 ? z.map((v) => Math.max(0, v)) : z;
+      for (let i = 0; i < inDim; i++) if (x[xOff + i] !== 0) total += outDim;
+      denseLayer(x, xOff, inDim, outDim, weights, bias, acc);
+      storeActivation(acc, act[l % 2], outDim, l < net.layers.length - 1);
+      x = act[l % 2];
+      xOff = 0;
     });
   }
   return total / n;

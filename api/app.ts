@@ -60,10 +60,8 @@ export function createApp(repo: RunRepository, options: AppOptions) {
       maxAge: 600,
     }));
   }
-  const limitBody = bodyLimit({
-    maxSize: options.maxBodyBytes,
-    onError: () => { throw new PayloadTooLarge(`request body is over the ${options.maxBodyBytes} byte limit`); },
-  });
+  const tooLarge = () => new PayloadTooLarge(`request body is over the ${options.maxBodyBytes} byte limit`);
+  const limitBody = bodyLimit({ maxSize: options.maxBodyBytes, onError: () => { throw tooLarge(); } });
   // bodyLimit reads `c.req.raw.body`, which on Node makes @hono/node-server build a whole undici
   // Request (AbortController, Headers, a web stream over the socket) per request. So it is not
   // used for GET and HEAD, which carry no body (dataset-image lookups went from 0.31 to 0.38 of
@@ -74,7 +72,7 @@ export function createApp(repo: RunRepository, options: AppOptions) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const length = c.req.header('content-length');
     if (length !== undefined && /^\d+$/.test(length) && c.req.header('transfer-encoding') === undefined) {
-      if (Number(length) > options.maxBodyBytes) throw new PayloadTooLarge(`request body is over the ${options.maxBodyBytes} byte limit`);
+      if (Number(length) > options.maxBodyBytes) throw tooLarge();
       return next();
     }
     return limitBody(c, next);

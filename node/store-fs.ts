@@ -70,17 +70,15 @@ export class FsStore implements DeletableStore {
     await writeFile(tmp, data);
     try {
       await rename(tmp, target);
+      return;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') {
-        await unlink(tmp).catch(() => {});
-        throw err;
-      }
-      // The target's folder is on another file system (a mounted or linked folder): write beside it.
       await unlink(tmp).catch(() => {});
-      const beside = `${target}.${name}`;
-      await writeFile(beside, data);
-      await rename(beside, target);
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     }
+    // The target's folder is on another file system (a mounted or linked folder): write beside it.
+    const beside = `${target}.${name}`;
+    await writeFile(beside, data);
+    await rename(beside, target);
   }
 
   /** Removes the temporary files of writes that never finished (older than STALE_MS). */

@@ -53,16 +53,20 @@ const WAT = `(module (import "env" "memory" (memory 1))
 
 interface Loops { read(p: number, end: number): number; peak(n: number, x: number): number }
 
-/** The loops' module, compiled from WAT. */
-async function binary(): Promise<Uint8Array> {
-  const { default: wabtFactory } = await import('wabt'); // only when a loop is asked for: the other benchmarks import median alone
-  const wabt = await wabtFactory();
-  const mod = wabt.parseWat('references.wat', WAT, { simd: true });
-  try {
-    return mod.toBinary({}).buffer;
-  } finally {
-    mod.destroy();
-  }
+let compiled: Promise<Uint8Array> | null = null;
+/** The loops' module, compiled from WAT once per process. */
+function binary(): Promise<Uint8Array> {
+  compiled ??= (async () => {
+    const { default: wabtFactory } = await import('wabt'); // only when a loop is asked for: the other benchmarks import median alone
+    const wabt = await wabtFactory();
+    const mod = wabt.parseWat('references.wat', WAT, { simd: true });
+    try {
+      return mod.toBinary({}).buffer;
+    } finally {
+      mod.destroy();
+    }
+  })();
+  return compiled;
 }
 
 // lib/'s compile target declares no WebAssembly global (lib/model/wasm/runtime.ts types what it uses).

@@ -129,8 +129,7 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
   /** Into how many tasks a prediction of `wanted` arriving now is split. */
   const tasksFor = (wanted: TaskLevel[]) => splitCount(wanted.map((l) => levelMs.get(l.key)), threads - inFlight, splitMinMs);
   /** A prepared input's prediction, split by levels over the idle threads (splitCount), the groups' answers merged. */
-  const predictSplit = async (loaded: LoadedRun, input: Float32Array, levelIndices?: readonly number[]): Promise<ClassArray> => {
-    const wanted = wantedOf(loaded, levelIndices);
+  const predictSplit = async (loaded: LoadedRun, input: Float32Array, wanted: TaskLevel[]): Promise<ClassArray> => {
     const groups = splitLevels(wanted, tasksFor(wanted), (l) => levelMs.get(l.key) ?? 0);
     const answers = await Promise.all(groups.map(async (group) => (await predictGroup(loaded, { input }, group)).predictions));
     const out = answers[0];
@@ -146,7 +145,7 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
   };
   return {
     prepare,
-    predict: predictSplit,
+    predict: (loaded, input, levelIndices) => predictSplit(loaded, input, wantedOf(loaded, levelIndices)),
     async upload(loaded, req, levelIndices) {
       const wanted = wantedOf(loaded, levelIndices);
       if (tasksFor(wanted) === 1) {
@@ -154,7 +153,7 @@ export function createUploadPool(opts: UploadPoolOptions = {}): UploadPool {
         return { prepared: prepared!, predictions };
       }
       const prepared = await prepare(req);
-      return { prepared, predictions: await predictSplit(loaded, prepared.input, levelIndices) };
+      return { prepared, predictions: await predictSplit(loaded, prepared.input, wanted) };
     },
     predictTasks: () => submitted,
     tasks: () => tasks,
